@@ -1,0 +1,528 @@
+//! The loaded, validated and expanded form of a suite: what the runner executes.
+//!
+//! Every case and step keeps the [`Location`] it came from, so a failure can point at the
+//! YAML that asked for it. Payloads stay lazy ([`Payload::Repeat`]) so a 16 MiB generated
+//! message costs nothing until the step runs.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::wire::{Level, LengthSpec, Opcode};
+
+/// A position in a suite file (1-based line and column).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Location {
+    /// The file as given on the command line, or `suites/NAME.yaml` for embedded suites.
+    pub file: Arc<PathBuf>,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+    }
+}
+
+/// One loaded suite file.
+#[derive(Clone, Debug)]
+pub struct Suite {
+    /// Suite id (`suite:` key), e.g. `rfc6455-handshake`.
+    pub id: String,
+    /// Human title.
+    pub title: String,
+    /// The specification the suite checks, e.g. `RFC 6455 §4`.
+    pub spec: Option<String>,
+    /// Where the suite came from.
+    pub file: Arc<PathBuf>,
+    /// The cases in file order, templates expanded.
+    pub cases: Vec<Case>,
+}
+
+/// One conformance case: a title, the requirement it checks, and steps.
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// Unique id across all loaded suites, e.g. `framing.text-125`.
+    pub id: String,
+    /// The suite the case belongs to.
+    pub suite: String,
+    /// What the case checks, in one line.
+    pub title: String,
+    /// Longer description (optional).
+    pub description: Option<String>,
+    /// RFC section, e.g. `RFC 6455 §5.5.2`.
+    pub spec: String,
+    /// How strongly the RFC requires the behaviour.
+    pub level: Level,
+    /// The equivalent Autobahn|Testsuite case id, e.g. `2.5`.
+    pub autobahn: Option<String>,
+    /// Free-form tags for `--tag`.
+    pub tags: Vec<String>,
+    /// Default bound of each expect step.
+    pub timeout: Duration,
+    /// Bound of the whole case.
+    pub deadline: Duration,
+    /// Kinds of unsolicited server frames expect steps pass over.
+    pub ignore: Vec<Ignore>,
+    /// How the connection must end (judged separately, like Autobahn's `behaviorClose`).
+    pub closing: ClosingRule,
+    /// If set, the case is not run and reports SKIP with this reason.
+    pub skip: Option<String>,
+    /// The steps in order.
+    pub steps: Vec<Step>,
+    /// Where the case starts in its file.
+    pub location: Location,
+}
+
+/// Unsolicited frames an expect step may skip over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Ignore {
+    /// Pings from the server (still answered automatically).
+    Ping,
+    /// Pongs from the server.
+    Pong,
+}
+
+/// Who must start the closing handshake or drop the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Initiator {
+    /// The case does not care.
+    #[default]
+    Any,
+    /// The client (wsprobe) closes first: the server must not close on its own.
+    Client,
+    /// The server must close or drop first (it has to fail the connection).
+    Server,
+}
+
+/// How the connection must end.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ClosingRule {
+    /// Who must close first.
+    pub initiator: Initiator,
+    /// Whether both close frames must be exchanged and the server must close TCP.
+    pub clean: bool,
+    /// Close codes the server may send (empty: any; an absent code is always accepted).
+    pub codes: Vec<u16>,
+    /// When true the closing behaviour is recorded but never fails the case.
+    pub informational: bool,
+}
+
+/// A step with its source position.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// What to do.
+    pub kind: StepKind,
+    /// Which connection it acts on (`main` unless named).
+    pub conn: String,
+    /// Where the step is written.
+    pub location: Location,
+}
+
+/// The step vocabulary.
+#[derive(Clone, Debug)]
+pub enum StepKind {
+    /// Open a connection and perform the opening handshake.
+    Connect(Box<Connect>),
+    /// Write bytes: a message, control frame, hand-built frame(s) or raw bytes.
+    Send(Box<Send>),
+    /// Wait until what the server sends matches, within a bound.
+    Expect(Box<Expect>),
+    /// The browser API's `close(code, reason)`.
+    Close(CloseCall),
+    /// Sleep.
+    Wait(Duration),
+    /// Record a marker observation if the connection is still OPEN (Autobahn's timeout markers).
+    Mark(String),
+    /// Repeat nested steps.
+    Repeat {
+        /// How many times.
+        times: u32,
+        /// The steps of one iteration.
+        steps: Vec<Step>,
+    },
+}
+
+/// Opening handshake parameters and expectations.
+#[derive(Clone, Debug, Default)]
+pub struct Connect {
+    /// Request target; `None` uses the target URL's path.
+    pub path: Option<String>,
+    /// Method (default GET).
+    pub method: Option<String>,
+    /// HTTP version string (default `HTTP/1.1`).
+    pub http_version: Option<String>,
+    /// `Host` value; `None` derives it from the target.
+    pub host: Option<String>,
+    /// A fixed `Sec-WebSocket-Key`; `None` generates a random one.
+    pub key: Option<String>,
+    /// `Sec-WebSocket-Version` value (default `13`).
+    pub version: Option<String>,
+    /// `Origin` header.
+    pub origin: Option<String>,
+    /// Subprotocols offered.
+    pub protocols: Vec<String>,
+    /// Extension offers, each a full item (`permessage-deflate; client_max_window_bits`).
+    pub extensions: Vec<String>,
+    /// Standard headers to leave out: any of `host`, `upgrade`, `connection`, `key`, `version`.
+    pub omit: Vec<String>,
+    /// Extra headers in order (duplicates allowed).
+    pub headers: Vec<(String, String)>,
+    /// Request body bytes.
+    pub body: Option<Payload>,
+    /// A hand-written request sent verbatim instead (`{host}`, `{path}`, `{key}` substituted).
+    pub raw: Option<String>,
+    /// Expectations on the response.
+    pub expect: HandshakeExpect,
+    /// Bound of the handshake.
+    pub timeout: Option<Duration>,
+    /// Write the request in TCP chunks of this size.
+    pub chop: Option<Chop>,
+}
+
+/// What the handshake response must look like.
+#[derive(Clone, Debug, Default)]
+pub struct HandshakeExpect {
+    /// Acceptable status codes or classes; empty means 101 with a valid §4.1 response.
+    pub status: Vec<StatusPattern>,
+    /// Headers that must be present with a matching value (`None`: present with any value).
+    pub headers: Vec<(String, Option<String>)>,
+    /// Headers that must be absent.
+    pub absent: Vec<String>,
+    /// Selected subprotocol: `Some(None)` requires none, `Some(Some(p))` requires `p`.
+    pub protocol: Option<Option<String>>,
+    /// Accepted extensions, by name; `Some(vec![])` requires none.
+    pub extensions: Option<Vec<String>>,
+    /// When the server does not accept this extension, the case is UNIMPLEMENTED, not failed.
+    pub requires_extension: Option<String>,
+}
+
+/// A status code or a class like `4xx`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusPattern {
+    /// Exactly this status.
+    Exact(u16),
+    /// Any status of this hundred (4 for `4xx`).
+    Class(u16),
+}
+
+impl StatusPattern {
+    /// Whether `status` matches.
+    pub fn matches(self, status: u16) -> bool {
+        match self {
+            StatusPattern::Exact(s) => s == status,
+            StatusPattern::Class(c) => status / 100 == c,
+        }
+    }
+}
+
+impl std::fmt::Display for StatusPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StatusPattern::Exact(s) => write!(f, "{s}"),
+            StatusPattern::Class(c) => write!(f, "{c}xx"),
+        }
+    }
+}
+
+/// Bytes, given literally or generated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Payload {
+    /// Literal bytes (from text, hex or base64).
+    Bytes(Vec<u8>),
+    /// `unit` repeated to exactly `len` bytes (the last copy may be cut).
+    Repeat {
+        /// The repeated bytes (non-empty).
+        unit: Vec<u8>,
+        /// Total length.
+        len: usize,
+    },
+}
+
+impl Default for Payload {
+    fn default() -> Self {
+        Payload::Bytes(Vec::new())
+    }
+}
+
+impl Payload {
+    /// Total length in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            Payload::Bytes(b) => b.len(),
+            Payload::Repeat { len, .. } => *len,
+        }
+    }
+
+    /// Whether the payload is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes themselves.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Payload::Bytes(b) => b.clone(),
+            Payload::Repeat { unit, len } => unit.iter().copied().cycle().take(*len).collect(),
+        }
+    }
+
+    /// Compares with `data` without materialising a generated payload.
+    pub fn matches(&self, data: &[u8]) -> bool {
+        match self {
+            Payload::Bytes(b) => b == data,
+            Payload::Repeat { unit, len } => {
+                data.len() == *len
+                    && !unit.is_empty()
+                    && data.iter().zip(unit.iter().cycle()).all(|(a, b)| a == b)
+            }
+        }
+    }
+}
+
+/// How written bytes are cut into TCP writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Chop {
+    /// Every write at most this many bytes.
+    Size(usize),
+    /// Writes of these sizes in turn; the rest in one write.
+    Sizes(Vec<usize>),
+    /// One write per frame (Autobahn's `sync`).
+    PerFrame,
+}
+
+/// A send step.
+#[derive(Clone, Debug)]
+pub struct Send {
+    /// What to write.
+    pub what: SendWhat,
+    /// Split a text or binary message into frames of at most this many payload bytes.
+    pub fragment_size: Option<usize>,
+    /// Transport shaping.
+    pub chop: Option<Chop>,
+    /// Pause between TCP writes.
+    pub delay: Option<Duration>,
+}
+
+/// The forms a send step can take.
+#[derive(Clone, Debug)]
+pub enum SendWhat {
+    /// A text message (bytes need not be valid UTF-8).
+    Text(Payload),
+    /// A binary message.
+    Binary(Payload),
+    /// A ping.
+    Ping(Payload),
+    /// A pong.
+    Pong(Payload),
+    /// A close frame.
+    Close(CloseSpec),
+    /// Hand-built frames, in order.
+    Frames(Vec<FrameDef>),
+    /// Bytes written verbatim.
+    Raw(Payload),
+}
+
+/// The payload of a close frame to send.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CloseSpec {
+    /// Status code; `None` sends no code (and no reason).
+    pub code: Option<u16>,
+    /// Reason bytes after the code.
+    pub reason: Payload,
+    /// A raw payload instead (e.g. a single byte).
+    pub payload: Option<Payload>,
+}
+
+/// The browser API's `close()` call.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CloseCall {
+    /// Code argument.
+    pub code: Option<u16>,
+    /// Reason argument.
+    pub reason: String,
+}
+
+/// Mask key choice for a hand-built frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum MaskSpec {
+    /// A fresh random key (what a correct client does).
+    #[default]
+    Auto,
+    /// No mask: MASK bit clear.
+    None,
+    /// This key.
+    Key([u8; 4]),
+}
+
+/// A hand-built frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrameDef {
+    /// FIN bit (default true).
+    pub fin: bool,
+    /// RSV bits as a number 0–7.
+    pub rsv: u8,
+    /// Opcode.
+    pub opcode: Opcode,
+    /// Mask key.
+    pub mask: MaskSpec,
+    /// Length field encoding.
+    pub length: LengthSpec,
+    /// Payload.
+    pub payload: Payload,
+}
+
+/// An expect step: one or more alternatives, each a sequence of matchers.
+#[derive(Clone, Debug)]
+pub struct Expect {
+    /// Acceptable alternatives in order of preference. A plain expect has one, with verdict OK.
+    pub alternatives: Vec<Alternative>,
+    /// Bound of the step (default: the case timeout).
+    pub timeout: Option<Duration>,
+}
+
+/// What matching an alternative means for the case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AltVerdict {
+    /// Preferred behaviour.
+    Ok,
+    /// Allowed but not what the RFC recommends.
+    NonStrict,
+    /// Behaviour the RFC leaves open.
+    Informational,
+}
+
+/// One acceptable way for the server to behave.
+#[derive(Clone, Debug)]
+pub struct Alternative {
+    /// The verdict when this alternative matches.
+    pub verdict: AltVerdict,
+    /// Matchers that must match consecutive observations.
+    pub sequence: Vec<Matcher>,
+}
+
+/// A single expectation about what happens next.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Matcher {
+    /// A complete message.
+    Message(MessageMatch),
+    /// The next frame's fields.
+    Frame(FrameMatch),
+    /// A ping (payload optional).
+    Ping(Option<Payload>),
+    /// A pong (payload optional).
+    Pong(Option<Payload>),
+    /// A close frame from the server.
+    Close(CloseMatch),
+    /// The server fails the connection: a close frame with one of `codes` (any when empty), or
+    /// the TCP connection dropped without one.
+    Fail {
+        /// Acceptable close codes.
+        codes: Vec<u16>,
+    },
+    /// TCP closed without a close frame.
+    Dropped,
+    /// No observation for this long.
+    Nothing(Duration),
+    /// The client's readyState reaches this value.
+    State(ReadyState),
+    /// These browser-API events, in order, next.
+    Events(Vec<EventMatch>),
+    /// A marker recorded by a `mark` step.
+    Marker(String),
+}
+
+/// Matching of a received message.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MessageMatch {
+    /// Text or binary (`None`: either).
+    pub opcode: Option<Opcode>,
+    /// Exact content.
+    pub data: Option<Payload>,
+    /// Length only (used by the 9.x performance cases, as in Autobahn).
+    pub len: Option<usize>,
+}
+
+/// Matching of a received frame, field by field.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FrameMatch {
+    /// Opcode.
+    pub opcode: Option<Opcode>,
+    /// FIN.
+    pub fin: Option<bool>,
+    /// RSV bits.
+    pub rsv: Option<u8>,
+    /// MASK bit.
+    pub masked: Option<bool>,
+    /// Payload length.
+    pub len: Option<u64>,
+    /// Payload bytes.
+    pub payload: Option<Payload>,
+}
+
+/// Matching of a close frame and of how the connection then ends.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CloseMatch {
+    /// Acceptable codes (empty: any; `no_code` allows an empty close payload).
+    pub codes: Vec<u16>,
+    /// Whether a close frame without a code is acceptable (and required when `codes` is empty
+    /// and `require_no_code` is set).
+    pub no_code: bool,
+    /// Reason text, exact.
+    pub reason: Option<String>,
+    /// Require a clean close: both close frames and TCP closed by the server.
+    pub clean: Option<bool>,
+}
+
+/// The browser WebSocket API's readyState.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReadyState {
+    /// 0: the handshake is in progress.
+    Connecting,
+    /// 1: open.
+    Open,
+    /// 2: the closing handshake is in progress.
+    Closing,
+    /// 3: closed or could not be opened.
+    Closed,
+}
+
+impl ReadyState {
+    /// The numeric value a browser reports.
+    pub fn value(self) -> u8 {
+        self as u8
+    }
+
+    /// Upper-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReadyState::Connecting => "CONNECTING",
+            ReadyState::Open => "OPEN",
+            ReadyState::Closing => "CLOSING",
+            ReadyState::Closed => "CLOSED",
+        }
+    }
+}
+
+/// One expected browser-API event.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EventMatch {
+    /// `open`.
+    Open,
+    /// `message`, optionally with content.
+    Message(MessageMatch),
+    /// `error`.
+    Error,
+    /// `close`, with optional code, reason and wasClean.
+    Close {
+        /// Expected code.
+        code: Option<u16>,
+        /// Expected reason.
+        reason: Option<String>,
+        /// Expected wasClean.
+        was_clean: Option<bool>,
+    },
+}
