@@ -3,6 +3,7 @@
 //! `report`) print, and only this module ends the process. It may use every other module.
 
 pub mod exit;
+mod run;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -29,9 +30,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run conformance suites against a server (the embedded reference server by default).
-    Run(PlaceholderArgs),
+    Run(run::RunArgs),
     /// List the cases of suites with id, Autobahn id, RFC section, level and title.
-    List(PlaceholderArgs),
+    List(run::ListArgs),
     /// Run a reference WebSocket server.
     Serve(ServeArgs),
     /// Decode a pcap/pcapng capture into WebSocket frames and messages.
@@ -101,8 +102,8 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Serve(args) => serve(args),
-        Command::Run(_) => not_built("run"),
-        Command::List(_) => not_built("list"),
+        Command::Run(args) => run::run(args),
+        Command::List(args) => run::list(args),
         Command::Inspect(_) => not_built("inspect"),
         Command::Overhead(_) => not_built("overhead"),
     }
@@ -113,7 +114,7 @@ fn not_built(command: &str) -> u8 {
     exit::USAGE
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, u8> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, u8> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

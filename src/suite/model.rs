@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use crate::trace::ReadyState;
 use crate::wire::{Level, LengthSpec, Opcode};
 
 /// A position in a suite file (1-based line and column).
@@ -475,36 +476,6 @@ pub struct CloseMatch {
     pub reason: Option<String>,
     /// Require a clean close: both close frames and TCP closed by the server.
     pub clean: Option<bool>,
-}
-
-/// The browser WebSocket API's readyState.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ReadyState {
-    /// 0: the handshake is in progress.
-    Connecting,
-    /// 1: open.
-    Open,
-    /// 2: the closing handshake is in progress.
-    Closing,
-    /// 3: closed or could not be opened.
-    Closed,
-}
-
-impl ReadyState {
-    /// The numeric value a browser reports.
-    pub fn value(self) -> u8 {
-        self as u8
-    }
-
-    /// Upper-case name.
-    pub fn name(self) -> &'static str {
-        match self {
-            ReadyState::Connecting => "CONNECTING",
-            ReadyState::Open => "OPEN",
-            ReadyState::Closing => "CLOSING",
-            ReadyState::Closed => "CLOSED",
-        }
-    }
 }
 
 /// One expected browser-API event.

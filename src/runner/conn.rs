@@ -1,0 +1,910 @@
+//! One client connection under test: a raw tokio `TcpStream` driven by the `wire` codec.
+//!
+//! Everything the server sends is decoded, judged by `wire::rules`, fed to the browser state
+//! machine and recorded as an ordered list of [`Observation`]s that expect steps match against.
+//! The client answers pings and close frames the way a browser does. Every read and write is
+//! bounded by a deadline given by the caller.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, timeout_at};
+
+use super::browser::{Browser, CloseAction};
+use super::result::Closer;
+use super::rng::Rng;
+use crate::trace::{ConnectionTrace, TcpEnd, TraceEvent, preview};
+use crate::wire::handshake::{self, Negotiated, Offer, Parse, ResponseHead};
+use crate::wire::rules::{RuleConfig, RuleEngine};
+use crate::wire::{
+    ClosePayload, Decoded, DecoderConfig, Direction, Frame, FrameDecoder, FrameHeader, FrameSpec,
+    Opcode, Role, Violation, ViolationKind,
+};
+
+/// Largest handshake response head accepted.
+pub const MAX_HEAD: usize = 64 * 1024;
+/// Trace events kept per connection before frames are elided.
+pub const MAX_TRACE_EVENTS: usize = 4000;
+/// Received frames kept for `frame` expectations (payloads kept up to this size).
+const FRAME_PAYLOAD_KEEP: usize = 64 * 1024;
+
+/// Something the server did, in the order it happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Observation {
+    /// A complete data message.
+    Message {
+        /// Text or binary.
+        opcode: Opcode,
+        /// Message data.
+        data: Vec<u8>,
+    },
+    /// A ping.
+    Ping(Vec<u8>),
+    /// A pong.
+    Pong(Vec<u8>),
+    /// A close frame.
+    Close(ClosePayload),
+    /// The server closed TCP.
+    TcpClosed,
+    /// The connection was reset or failed.
+    Reset,
+    /// A marker recorded by a `mark` step.
+    Marker(String),
+}
+
+impl Observation {
+    /// Short description for failure reports.
+    pub fn describe(&self) -> String {
+        match self {
+            Observation::Message { opcode, data } => {
+                format!("{opcode} message of {} bytes \"{}\"", data.len(), preview(data))
+            }
+            Observation::Ping(p) => format!("ping \"{}\"", preview(p)),
+            Observation::Pong(p) => format!("pong \"{}\"", preview(p)),
+            Observation::Close(c) => match c {
+                ClosePayload::Empty => "close frame without code".into(),
+                ClosePayload::OneByte(b) => format!("close frame with 1-byte payload 0x{b:02x}"),
+                ClosePayload::Code { code, reason } => {
+                    format!("close frame {code} \"{}\"", preview(reason))
+                }
+            },
+            Observation::TcpClosed => "tcp closed by the server".into(),
+            Observation::Reset => "connection reset".into(),
+            Observation::Marker(m) => format!("marker {m}"),
+        }
+    }
+}
+
+/// How the opening handshake went.
+#[derive(Clone, Debug, Default)]
+pub struct HandshakeOutcome {
+    /// The parsed response, if one arrived.
+    pub response: Option<ResponseHead>,
+    /// Why no usable response arrived (timeout, closed, malformed).
+    pub error: Option<String>,
+    /// §4.1 problems with the response, empty for a valid 101.
+    pub violations: Vec<Violation>,
+    /// What a valid 101 established.
+    pub negotiated: Option<Negotiated>,
+}
+
+impl HandshakeOutcome {
+    /// Whether the connection is open.
+    pub fn opened(&self) -> bool {
+        self.negotiated.is_some()
+    }
+}
+
+/// Why the connection could not even be attempted.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// TCP connect failed.
+    #[error("cannot connect to {addr}: {source}")]
+    Tcp {
+        /// Address tried.
+        addr: SocketAddr,
+        /// OS error.
+        source: std::io::Error,
+    },
+    /// TCP connect timed out.
+    #[error("connecting to {addr} timed out")]
+    Timeout {
+        /// Address tried.
+        addr: SocketAddr,
+    },
+}
+
+/// Everything [`Connection::open`] needs.
+#[derive(Debug)]
+pub struct OpenParams<'a> {
+    /// Connection name for the trace.
+    pub name: &'a str,
+    /// Target address.
+    pub addr: SocketAddr,
+    /// The request bytes.
+    pub request: &'a [u8],
+    /// TCP write sizes for the request.
+    pub writes: &'a [usize],
+    /// Pause between writes.
+    pub write_delay: Option<Duration>,
+    /// What the request offered, to validate the response.
+    pub offer: &'a Offer,
+    /// Largest message accepted from the server.
+    pub max_message: u64,
+    /// Bound of connect + handshake.
+    pub deadline: Instant,
+}
+
+/// A connection to the server under test.
+#[derive(Debug)]
+pub struct Connection {
+    stream: Option<TcpStream>,
+    decoder: FrameDecoder,
+    rules: RuleEngine,
+    browser: Browser,
+    rng: Rng,
+    /// What the server did, in order.
+    pub observations: Vec<Observation>,
+    /// Frames received, in order (payloads cut at 64 KiB).
+    pub frames: Vec<Frame>,
+    /// Protocol violations by the server.
+    pub violations: Vec<Violation>,
+    trace: ConnectionTrace,
+    elided: u64,
+    traced_events: usize,
+    message: Option<(Opcode, Vec<u8>)>,
+    pending: Vec<u8>,
+    early: Vec<u8>,
+    failed: bool,
+    tcp_end: Option<TcpEnd>,
+    first_closer: Option<Closer>,
+    local_code: Option<u16>,
+    dropped_by_client: bool,
+    read_buf: Vec<u8>,
+}
+
+impl Connection {
+    /// Opens TCP to `addr`, sends `request` (cut into `writes`), reads the response and judges
+    /// it against `offer`. A refused or invalid handshake still yields a connection (CLOSED)
+    /// so steps can assert on its state and events.
+    pub async fn open(p: OpenParams<'_>) -> Result<(Connection, HandshakeOutcome), ConnectError> {
+        let OpenParams {
+            name,
+            addr,
+            request,
+            writes,
+            write_delay,
+            offer,
+            max_message,
+            deadline,
+        } = p;
+        let stream = match timeout_at(deadline, TcpStream::connect(addr)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(source)) => return Err(ConnectError::Tcp { addr, source }),
+            Err(_) => return Err(ConnectError::Timeout { addr }),
+        };
+        let _ = stream.set_nodelay(true);
+        let mut conn = Connection {
+            stream: Some(stream),
+            decoder: FrameDecoder::new(DecoderConfig {
+                max_payload: max_message,
+            }),
+            rules: RuleEngine::new(
+                Role::Server,
+                RuleConfig {
+                    allowed_rsv: 0,
+                    max_message,
+                },
+            ),
+            browser: Browser::new(),
+            rng: Rng::new(),
+            observations: Vec::new(),
+            frames: Vec::new(),
+            violations: Vec::new(),
+            trace: ConnectionTrace {
+                name: name.to_string(),
+                events: vec![TraceEvent::TcpOpen],
+            },
+            elided: 0,
+            traced_events: 0,
+            message: None,
+            pending: Vec::new(),
+            early: Vec::new(),
+            failed: false,
+            tcp_end: None,
+            first_closer: None,
+            local_code: None,
+            dropped_by_client: false,
+            read_buf: vec![0u8; 64 * 1024],
+        };
+        conn.trace_request(request);
+        let outcome = conn.handshake(request, writes, write_delay, offer, deadline).await;
+        if let Some(negotiated) = &outcome.negotiated {
+            if negotiated.extensions.iter().any(|e| {
+                e.split(';')
+                    .next()
+                    .is_some_and(|n| n.trim().eq_ignore_ascii_case("permessage-deflate"))
+            }) {
+                // RSV1 marks compressed messages once permessage-deflate is negotiated.
+                conn.rules = RuleEngine::new(
+                    Role::Server,
+                    RuleConfig {
+                        allowed_rsv: 0b100,
+                        max_message,
+                    },
+                );
+            }
+            conn.browser.opened();
+        } else {
+            conn.browser.fail();
+            conn.drop_tcp();
+        }
+        conn.sync_trace();
+        // Frames that arrived in the same read as the response.
+        let leftover = std::mem::take(&mut conn.early);
+        if conn.browser.state() == crate::trace::ReadyState::Open && !leftover.is_empty() {
+            conn.process(&leftover);
+        }
+        Ok((conn, outcome))
+    }
+
+    async fn handshake(
+        &mut self,
+        request: &[u8],
+        writes: &[usize],
+        write_delay: Option<Duration>,
+        offer: &Offer,
+        deadline: Instant,
+    ) -> HandshakeOutcome {
+        let mut outcome = HandshakeOutcome::default();
+        if let Err(e) = self.write_chunks(request, writes, write_delay, deadline).await {
+            outcome.error = Some(e);
+            return outcome;
+        }
+        let Some(stream) = self.stream.as_mut() else {
+            outcome.error = Some("connection closed".into());
+            return outcome;
+        };
+        let mut buf = Vec::new();
+        let head = loop {
+            match handshake::parse_response(&buf, MAX_HEAD) {
+                Ok(Parse::Complete(head)) => break head,
+                Ok(Parse::Partial) => {}
+                Err(e) => {
+                    outcome.error = Some(format!("{e}"));
+                    self.trace.events.push(TraceEvent::Note(format!(
+                        "unparsable response \"{}\"",
+                        preview(&buf)
+                    )));
+                    return outcome;
+                }
+            }
+            match timeout_at(deadline, stream.read(&mut self.read_buf)).await {
+                Err(_) => {
+                    outcome.error = Some("no handshake response before the timeout".into());
+                    return outcome;
+                }
+                Ok(Ok(0)) => {
+                    self.tcp_end = Some(TcpEnd::ClosedByServer);
+                    self.trace.events.push(TraceEvent::TcpEnd(TcpEnd::ClosedByServer));
+                    outcome.error = Some(if buf.is_empty() {
+                        "the server closed the connection without a response".into()
+                    } else {
+                        format!(
+                            "the server closed the connection inside the response \"{}\"",
+                            preview(&buf)
+                        )
+                    });
+                    return outcome;
+                }
+                Ok(Ok(n)) => buf.extend_from_slice(&self.read_buf[..n]),
+                Ok(Err(e)) => {
+                    self.tcp_end = Some(TcpEnd::Reset);
+                    self.trace.events.push(TraceEvent::TcpEnd(TcpEnd::Reset));
+                    outcome.error = Some(format!("reading the response failed: {e}"));
+                    return outcome;
+                }
+            }
+        };
+        self.early = buf[head.head_len..].to_vec();
+        self.trace_response(&head);
+        match handshake::validate_response(&head, offer) {
+            Ok(negotiated) => outcome.negotiated = Some(negotiated),
+            Err(violations) => outcome.violations = violations,
+        }
+        outcome.response = Some(head);
+        outcome
+    }
+
+    fn push_trace(&mut self, event: TraceEvent) {
+        if self.trace.events.len() >= MAX_TRACE_EVENTS
+            && matches!(event, TraceEvent::Frame { .. } | TraceEvent::Event(_))
+        {
+            self.elided += 1;
+            return;
+        }
+        self.trace.events.push(event);
+    }
+
+    fn trace_request(&mut self, request: &[u8]) {
+        match handshake::parse_request(request, MAX_HEAD) {
+            Ok(Parse::Complete(head)) => {
+                let headers = head
+                    .headers
+                    .iter()
+                    .map(|(n, v)| {
+                        let value = if n.eq_ignore_ascii_case("sec-websocket-key") {
+                            "[key]".to_string()
+                        } else {
+                            String::from_utf8_lossy(v).into_owned()
+                        };
+                        (n.clone(), value)
+                    })
+                    .collect();
+                let version = if head.version == 0 { "1.0" } else { "1.1" };
+                self.trace.events.push(TraceEvent::Request {
+                    line: format!("{} {} HTTP/{version}", head.method, head.path),
+                    headers,
+                });
+            }
+            _ => self.trace.events.push(TraceEvent::RawSent {
+                len: request.len(),
+                preview: preview(request),
+            }),
+        }
+    }
+
+    fn trace_response(&mut self, head: &ResponseHead) {
+        let headers = head
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                let value = if n.eq_ignore_ascii_case("sec-websocket-accept") {
+                    "[accept]".to_string()
+                } else if n.eq_ignore_ascii_case("date") {
+                    "[date]".to_string()
+                } else {
+                    String::from_utf8_lossy(v).into_owned()
+                };
+                (n.clone(), value)
+            })
+            .collect();
+        let version = if head.version == 0 { "1.0" } else { "1.1" };
+        self.trace.events.push(TraceEvent::Response {
+            line: format!("HTTP/{version} {} {}", head.status, head.reason),
+            headers,
+        });
+    }
+
+    /// Brings readyState changes and browser events into the trace.
+    fn sync_trace(&mut self) {
+        for state in self.browser.take_changes() {
+            self.trace.events.push(TraceEvent::State(state));
+        }
+        let events = self.browser.events()[self.traced_events..].to_vec();
+        self.traced_events = self.browser.events().len();
+        for e in events {
+            self.push_trace(TraceEvent::Event(e));
+        }
+    }
+
+    /// The browser state machine.
+    pub fn browser(&self) -> &Browser {
+        &self.browser
+    }
+
+    /// The connection's trace, with a note for elided frames.
+    pub fn trace(&self) -> ConnectionTrace {
+        let mut t = self.trace.clone();
+        if self.elided > 0 {
+            t.events
+                .push(TraceEvent::Note(format!("{} more frames not traced", self.elided)));
+        }
+        t
+    }
+
+    /// Whether the TCP connection has ended.
+    pub fn is_closed(&self) -> bool {
+        self.tcp_end.is_some()
+    }
+
+    /// A fresh mask key.
+    pub fn mask_key(&mut self) -> [u8; 4] {
+        self.rng.mask_key()
+    }
+
+    /// Records a marker if the connection is still OPEN (Autobahn's timeout markers).
+    pub async fn mark(&mut self, name: &str) {
+        // Take in whatever has already arrived, so the marker lands after it.
+        self.pump(Instant::now() + Duration::from_millis(1)).await;
+        if self.browser.state() == crate::trace::ReadyState::Open {
+            self.observations.push(Observation::Marker(name.to_string()));
+            self.trace.events.push(TraceEvent::Marker(name.to_string()));
+        }
+    }
+
+    /// Sends frames as one byte stream cut into `writes` sizes (empty: one write per frame
+    /// when `per_frame`, else everything at once), recording each frame in the trace.
+    pub async fn send_frames(
+        &mut self,
+        specs: &[FrameSpec],
+        chop: &WriteShape,
+        delay: Option<Duration>,
+        deadline: Instant,
+    ) {
+        let mut bytes = Vec::new();
+        let mut bounds = Vec::new();
+        for spec in specs {
+            spec.encode_into(&mut bytes);
+            bounds.push(bytes.len());
+            let header = spec.header();
+            if header.opcode == Opcode::Close {
+                self.note_close_sent(&spec.payload);
+            }
+            self.push_trace(TraceEvent::Frame {
+                dir: Direction::ClientToServer,
+                header,
+                preview: preview(&spec.payload),
+            });
+        }
+        self.sync_trace();
+        let sizes = chop.sizes(&bounds, bytes.len());
+        if let Err(e) = self.write_chunks(&bytes, &sizes, delay, deadline).await {
+            self.trace.events.push(TraceEvent::Note(e));
+        }
+    }
+
+    /// Sends raw bytes verbatim.
+    pub async fn send_raw(
+        &mut self,
+        bytes: &[u8],
+        chop: &WriteShape,
+        delay: Option<Duration>,
+        deadline: Instant,
+    ) {
+        self.trace.events.push(TraceEvent::RawSent {
+            len: bytes.len(),
+            preview: preview(bytes),
+        });
+        let sizes = chop.sizes(&[bytes.len()], bytes.len());
+        if let Err(e) = self.write_chunks(bytes, &sizes, delay, deadline).await {
+            self.trace.events.push(TraceEvent::Note(e));
+        }
+    }
+
+    fn note_close_sent(&mut self, payload: &[u8]) {
+        if self.first_closer.is_none() {
+            self.first_closer = Some(Closer::Client);
+        }
+        if self.local_code.is_none() {
+            self.local_code = ClosePayload::parse(payload).code();
+        }
+        self.browser.close_frame_sent();
+    }
+
+    /// The browser API's `close(code, reason)`.
+    pub async fn close_call(&mut self, code: Option<u16>, reason: &str, deadline: Instant) {
+        match self.browser.close_called() {
+            CloseAction::SendClose => {
+                let payload = match code {
+                    Some(c) => ClosePayload::Code {
+                        code: c,
+                        reason: reason.as_bytes().to_vec(),
+                    },
+                    None => ClosePayload::Empty,
+                };
+                let key = self.mask_key();
+                let spec = FrameSpec::new(Opcode::Close, payload.to_bytes()).masked(key);
+                self.send_frames(&[spec], &WriteShape::Whole, None, deadline).await;
+            }
+            CloseAction::Abort => {
+                self.drop_tcp();
+                self.sync_trace();
+            }
+            CloseAction::Nothing => {}
+        }
+    }
+
+    /// Writes `bytes` in writes of `sizes` (the rest in one write), reading and processing
+    /// whatever the server sends meanwhile so neither side can block the other.
+    async fn write_chunks(
+        &mut self,
+        bytes: &[u8],
+        sizes: &[usize],
+        delay: Option<Duration>,
+        deadline: Instant,
+    ) -> Result<(), String> {
+        let Some(mut stream) = self.stream.take() else {
+            return Err("not sent: the connection is closed".into());
+        };
+        let mut buf = std::mem::take(&mut self.read_buf);
+        let mut result = Ok(());
+        let mut offset = 0;
+        let mut size_iter = sizes.iter();
+        let mut reading = self.tcp_end.is_none() && self.browser.state() != crate::trace::ReadyState::Connecting;
+        'chunks: while offset < bytes.len() {
+            let size = size_iter.next().copied().unwrap_or(bytes.len() - offset);
+            let end = (offset + size.max(1)).min(bytes.len());
+            let mut written = offset;
+            while written < end {
+                let (mut rd, mut wr) = stream.split();
+                let step = tokio::select! {
+                    biased;
+                    r = wr.write(&bytes[written..end]) => Step::Wrote(r),
+                    r = rd.read(&mut buf), if reading => Step::Read(r),
+                    _ = tokio::time::sleep_until(deadline) => Step::Timeout,
+                };
+                match step {
+                    Step::Wrote(Ok(0)) | Step::Wrote(Err(_)) => {
+                        result = Err(format!(
+                            "write failed after {written} of {} bytes: the connection is closed",
+                            bytes.len()
+                        ));
+                        break 'chunks;
+                    }
+                    Step::Wrote(Ok(n)) => written += n,
+                    Step::Read(Ok(0)) => {
+                        reading = false;
+                        self.on_eof();
+                    }
+                    Step::Read(Ok(n)) => self.process(&buf[..n]),
+                    Step::Read(Err(_)) => {
+                        reading = false;
+                        self.on_reset();
+                    }
+                    Step::Timeout => {
+                        result = Err(format!(
+                            "write timed out after {written} of {} bytes",
+                            bytes.len()
+                        ));
+                        break 'chunks;
+                    }
+                }
+            }
+            offset = end;
+            if let Some(d) = delay
+                && offset < bytes.len()
+            {
+                let _ = stream.flush().await;
+                tokio::time::sleep(d).await;
+            }
+        }
+        let _ = stream.flush().await;
+        self.read_buf = buf;
+        if self.tcp_end.is_none() {
+            self.stream = Some(stream);
+        }
+        self.flush_pending(deadline).await;
+        result
+    }
+
+    /// Writes queued control frames (pongs, close answers).
+    async fn flush_pending(&mut self, deadline: Instant) {
+        if self.pending.is_empty() || self.browser.state() == crate::trace::ReadyState::Connecting {
+            return;
+        }
+        let bytes = std::mem::take(&mut self.pending);
+        if let Some(stream) = self.stream.as_mut() {
+            let _ = timeout_at(deadline, stream.write_all(&bytes)).await;
+        }
+    }
+
+    /// Reads once (or until `deadline`) and processes what arrived. Returns false on timeout
+    /// or when the connection is already closed.
+    pub async fn pump(&mut self, deadline: Instant) -> bool {
+        if self.tcp_end.is_some() {
+            return false;
+        }
+        let Some(stream) = self.stream.as_mut() else {
+            return false;
+        };
+        let result = timeout_at(deadline, stream.read(&mut self.read_buf)).await;
+        match result {
+            Err(_) => return false,
+            Ok(Ok(0)) => self.on_eof(),
+            Ok(Ok(n)) => {
+                let data = self.read_buf[..n].to_vec();
+                self.process(&data);
+            }
+            Ok(Err(_)) => self.on_reset(),
+        }
+        self.flush_pending(deadline).await;
+        true
+    }
+
+    fn on_eof(&mut self) {
+        if self.first_closer.is_none() {
+            self.first_closer = Some(Closer::Server);
+        }
+        self.finish_message_on_end();
+        self.end(TcpEnd::ClosedByServer);
+        self.observations.push(Observation::TcpClosed);
+    }
+
+    fn on_reset(&mut self) {
+        if self.first_closer.is_none() {
+            self.first_closer = Some(Closer::Server);
+        }
+        self.end(TcpEnd::Reset);
+        self.observations.push(Observation::Reset);
+    }
+
+    fn finish_message_on_end(&mut self) {
+        if let Some((op, data)) = self.message.take() {
+            self.trace.events.push(TraceEvent::Note(format!(
+                "connection ended inside a fragmented {op} message ({} bytes)",
+                data.len()
+            )));
+        }
+    }
+
+    fn end(&mut self, how: TcpEnd) {
+        if self.tcp_end.is_some() {
+            return;
+        }
+        self.tcp_end = Some(how);
+        self.stream = None;
+        self.trace.events.push(TraceEvent::TcpEnd(how));
+        self.browser.tcp_closed();
+        self.sync_trace();
+    }
+
+    /// The client closes TCP itself.
+    pub fn drop_tcp(&mut self) {
+        if self.tcp_end.is_none() {
+            if self.first_closer.is_none() {
+                self.first_closer = Some(Closer::Client);
+            }
+            if self.browser.state() != crate::trace::ReadyState::Connecting {
+                self.dropped_by_client = true;
+            }
+            self.end(TcpEnd::ClosedByClient);
+        }
+    }
+
+    /// Decodes and handles received bytes.
+    fn process(&mut self, bytes: &[u8]) {
+        if self.failed {
+            return;
+        }
+        self.decoder.push(bytes);
+        loop {
+            match self.decoder.next() {
+                Decoded::NeedMore(_) => break,
+                Decoded::Oversized { header, .. } => {
+                    let found = self.rules.observe_oversized(&header);
+                    self.record_frame(&header, &[]);
+                    self.fail_with(found);
+                    break;
+                }
+                Decoded::Frame(f) => {
+                    let found = self.rules.observe(&f.frame.header, &f.frame.payload);
+                    self.record_frame(&f.frame.header, &f.frame.payload);
+                    if !found.is_empty() {
+                        self.fail_with(found);
+                        break;
+                    }
+                    self.handle(f.frame);
+                }
+            }
+            if self.failed {
+                break;
+            }
+        }
+        self.sync_trace();
+    }
+
+    fn record_frame(&mut self, header: &FrameHeader, payload: &[u8]) {
+        self.push_trace(TraceEvent::Frame {
+            dir: Direction::ServerToClient,
+            header: *header,
+            preview: preview(payload),
+        });
+        let keep = payload.len().min(FRAME_PAYLOAD_KEEP);
+        self.frames.push(Frame {
+            header: *header,
+            payload: payload[..keep].to_vec(),
+        });
+    }
+
+    /// The server broke the protocol: record it, and fail the connection as a browser does
+    /// (RFC 6455 §7.1.7): send a close frame with 1002 (1007 for bad UTF-8) and stop reading
+    /// frames; the server is then expected to close TCP.
+    fn fail_with(&mut self, found: Vec<Violation>) {
+        let code = if found.iter().any(|v| v.kind == ViolationKind::InvalidUtf8Text) {
+            1007
+        } else if found.iter().any(|v| v.kind == ViolationKind::PayloadTooLarge) {
+            1009
+        } else {
+            1002
+        };
+        for v in &found {
+            self.trace.events.push(TraceEvent::Violation(v.clone()));
+        }
+        self.violations.extend(found);
+        self.failed = true;
+        self.browser.fail();
+        if !self.browser.close_sent() {
+            self.queue_close(Some(code), &[]);
+        }
+    }
+
+    fn queue_close(&mut self, code: Option<u16>, reason: &[u8]) {
+        let payload = match code {
+            Some(code) => ClosePayload::Code {
+                code,
+                reason: reason.to_vec(),
+            },
+            None => ClosePayload::Empty,
+        }
+        .to_bytes();
+        let key = self.mask_key();
+        let spec = FrameSpec::new(Opcode::Close, payload.clone()).masked(key);
+        self.note_close_sent(&payload);
+        self.push_trace(TraceEvent::Frame {
+            dir: Direction::ClientToServer,
+            header: spec.header(),
+            preview: preview(&payload),
+        });
+        spec.encode_into(&mut self.pending);
+    }
+
+    fn handle(&mut self, frame: Frame) {
+        let Frame { header, payload } = frame;
+        match header.opcode {
+            Opcode::Text | Opcode::Binary | Opcode::Continuation => {
+                let (op, mut data) = match (header.opcode, self.message.take()) {
+                    (Opcode::Continuation, Some(open)) => open,
+                    (op, _) => (op, Vec::new()),
+                };
+                if data.is_empty() {
+                    data = payload;
+                } else {
+                    data.extend_from_slice(&payload);
+                }
+                if header.fin {
+                    if self.browser.message(op, &data) {
+                        self.observations.push(Observation::Message { opcode: op, data });
+                    } else {
+                        self.trace.events.push(TraceEvent::Note(format!(
+                            "{op} message ignored: readyState is {}",
+                            self.browser.state().name()
+                        )));
+                    }
+                } else {
+                    self.message = Some((op, data));
+                }
+            }
+            Opcode::Ping => {
+                // A browser answers every ping while open or closing, before its own close.
+                if !self.browser.close_sent() {
+                    let key = self.mask_key();
+                    let spec = FrameSpec::new(Opcode::Pong, payload.clone()).masked(key);
+                    self.push_trace(TraceEvent::Frame {
+                        dir: Direction::ClientToServer,
+                        header: spec.header(),
+                        preview: preview(&payload),
+                    });
+                    spec.encode_into(&mut self.pending);
+                }
+                self.observations.push(Observation::Ping(payload));
+            }
+            Opcode::Pong => self.observations.push(Observation::Pong(payload)),
+            Opcode::Close => {
+                let parsed = ClosePayload::parse(&payload);
+                if self.first_closer.is_none() {
+                    self.first_closer = Some(Closer::Server);
+                }
+                let reason = String::from_utf8_lossy(parsed.reason()).into_owned();
+                if self.browser.close_frame_received(parsed.code(), reason) {
+                    // Echo the code, as RFC 6455 §5.5.1 suggests.
+                    let code = parsed.code();
+                    self.queue_close(code, &[]);
+                }
+                self.observations.push(Observation::Close(parsed));
+            }
+            Opcode::ReservedData(_) | Opcode::ReservedControl(_) => {}
+        }
+    }
+
+    /// Ends the connection the way a browser page calling `close()` at the end would: start
+    /// the closing handshake if it is still open, then wait for the server to close TCP;
+    /// drop TCP at `deadline` if it does not.
+    pub async fn finish(&mut self, deadline: Instant) {
+        if self.tcp_end.is_none() && self.browser.state() == crate::trace::ReadyState::Open {
+            self.close_call(Some(1000), "", deadline).await;
+        }
+        while self.tcp_end.is_none() {
+            if !self.pump(deadline).await {
+                break;
+            }
+        }
+        self.drop_tcp();
+    }
+
+    /// Facts about how the connection ended, for the closing-behaviour judgement.
+    pub fn close_facts(&self) -> CloseFacts {
+        let remote_code = match self.browser.close_received() {
+            Some((code, _)) => *code,
+            None => None,
+        };
+        CloseFacts {
+            initiator: self.first_closer,
+            clean: self.browser.close_sent()
+                && self.browser.close_received().is_some()
+                && self.tcp_end == Some(TcpEnd::ClosedByServer)
+                && !self.failed,
+            close_received: self.browser.close_received().is_some(),
+            remote_code,
+            local_code: self.local_code,
+            dropped_by_client: self.dropped_by_client,
+            failed_by_client: self.failed,
+        }
+    }
+}
+
+enum Step {
+    Wrote(std::io::Result<usize>),
+    Read(std::io::Result<usize>),
+    Timeout,
+}
+
+/// How the bytes of a send are cut into TCP writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WriteShape {
+    /// One write.
+    Whole,
+    /// One write per frame.
+    PerFrame,
+    /// Writes of at most N bytes.
+    Size(usize),
+    /// Writes of these sizes, then the rest.
+    Sizes(Vec<usize>),
+}
+
+impl WriteShape {
+    /// Write sizes for a buffer of `total` bytes whose frames end at `bounds`.
+    pub fn sizes(&self, bounds: &[usize], total: usize) -> Vec<usize> {
+        match self {
+            WriteShape::Whole => vec![total],
+            WriteShape::PerFrame => {
+                let mut prev = 0;
+                bounds
+                    .iter()
+                    .map(|&b| {
+                        let s = b - prev;
+                        prev = b;
+                        s
+                    })
+                    .collect()
+            }
+            WriteShape::Size(n) => {
+                let n = (*n).max(1);
+                let count = total.div_ceil(n);
+                (0..count).map(|i| n.min(total - i * n)).collect()
+            }
+            WriteShape::Sizes(v) => v.clone(),
+        }
+    }
+}
+
+/// How a connection ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CloseFacts {
+    /// Who sent the first close frame or ended TCP first.
+    pub initiator: Option<Closer>,
+    /// Both close frames exchanged, then the server closed TCP.
+    pub clean: bool,
+    /// Whether the server sent a close frame.
+    pub close_received: bool,
+    /// Code in the server's close frame.
+    pub remote_code: Option<u16>,
+    /// Code in the client's close frame.
+    pub local_code: Option<u16>,
+    /// The client had to close TCP itself.
+    pub dropped_by_client: bool,
+    /// The client failed the connection because the server broke the protocol.
+    pub failed_by_client: bool,
+}

@@ -1,0 +1,833 @@
+//! Executing one case: steps in order on real connections, expectations judged, the closing
+//! behaviour judged separately, and a verdict.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::conn::{Connection, HandshakeOutcome, OpenParams, WriteShape};
+use super::matcher::{self, Context, Cursor, Eval};
+use super::result::{CaseResult, CloseBehavior, CloseVerdict, Closer, Failure, Perf, Verdict};
+use super::rng::Rng;
+use crate::suite::model::{
+    AltVerdict, Case, Chop, CloseCall, ClosingRule, Connect, Expect, FrameDef, Initiator, Location,
+    MaskSpec, Matcher, Send, SendWhat, StatusPattern, Step, StepKind,
+};
+use crate::wire::handshake::{ClientRequest, Offer};
+use crate::wire::{ClosePayload, FrameSpec, Level, Opcode};
+
+/// Where and how cases connect.
+#[derive(Clone, Debug)]
+pub struct CaseContext {
+    /// Resolved address of the target.
+    pub addr: SocketAddr,
+    /// `Host` header value (host and port as in the URL).
+    pub host: String,
+    /// Path (and query) of the target URL.
+    pub path: String,
+    /// Multiplier for every timeout and deadline.
+    pub timeout_scale: f64,
+    /// Largest message accepted from the server.
+    pub max_message: u64,
+    /// Extra headers for every handshake (e.g. Authorization).
+    pub headers: Vec<(String, String)>,
+}
+
+struct NamedConn {
+    name: String,
+    conn: Connection,
+    cursor: Cursor,
+}
+
+/// Why execution stopped early.
+enum Stop {
+    Failed(Failure),
+    Unimplemented(Failure),
+    Error(Failure),
+}
+
+struct Exec<'a> {
+    case: &'a Case,
+    cx: &'a CaseContext,
+    conns: Vec<NamedConn>,
+    deadline: Instant,
+    worst: AltVerdict,
+    rng: Rng,
+    last_send: Option<Instant>,
+    rtts: Vec<Duration>,
+    bytes: u64,
+}
+
+/// Runs one case to a verdict. Never panics on target behaviour and never outlives the
+/// case deadline by more than the closing bound.
+pub async fn run_case(case: &Case, cx: &CaseContext) -> CaseResult {
+    let started = Instant::now();
+    let mut result = CaseResult {
+        id: case.id.clone(),
+        suite: case.suite.clone(),
+        title: case.title.clone(),
+        spec: case.spec.clone(),
+        level: case.level,
+        autobahn: case.autobahn.clone(),
+        location: case.location.clone(),
+        verdict: Verdict::Pass,
+        duration: Duration::ZERO,
+        failure: None,
+        violations: Vec::new(),
+        close: None,
+        perf: None,
+        traces: Vec::new(),
+    };
+    if let Some(reason) = &case.skip {
+        result.verdict = Verdict::Skip;
+        result.failure = Some(Failure {
+            summary: reason.clone(),
+            location: case.location.clone(),
+            expected: vec![],
+            observed: String::new(),
+        });
+        return result;
+    }
+    let mut exec = Exec {
+        case,
+        cx,
+        conns: Vec::new(),
+        deadline: started + scale(case.deadline, cx.timeout_scale),
+        worst: AltVerdict::Ok,
+        rng: Rng::new(),
+        last_send: None,
+        rtts: Vec::new(),
+        bytes: 0,
+    };
+    let stop = exec.run_steps(&case.steps).await.err();
+    let stop = match stop {
+        None => exec.check_leftovers(),
+        some => some,
+    };
+    // Close every connection the way a page would, bounded by the step timeout.
+    let bound = exec.timeout(None);
+    let close_bound = (Instant::now() + bound).min(exec.deadline + bound);
+    for c in &mut exec.conns {
+        c.conn.finish(close_bound).await;
+    }
+    let close = exec.judge_close();
+    for c in &exec.conns {
+        result.violations.extend(c.conn.violations.iter().cloned());
+        result.traces.push(c.conn.trace());
+    }
+    let level_verdict = |level: Level| match level {
+        Level::Must => Verdict::Fail,
+        Level::Should => Verdict::NonStrict,
+        Level::Info => Verdict::Informational,
+    };
+    result.verdict = match &stop {
+        Some(Stop::Error(_)) => Verdict::Error,
+        Some(Stop::Unimplemented(_)) => Verdict::Unimplemented,
+        Some(Stop::Failed(_)) => level_verdict(case.level),
+        None if !result.violations.is_empty() => level_verdict(case.level),
+        None if close.as_ref().is_some_and(|c| c.verdict.is_failure()) => level_verdict(case.level),
+        None if case.level == Level::Info => Verdict::Informational,
+        None => match exec.worst {
+            AltVerdict::Ok => Verdict::Pass,
+            AltVerdict::NonStrict => Verdict::NonStrict,
+            AltVerdict::Informational => Verdict::Informational,
+        },
+    };
+    result.failure = match stop {
+        Some(Stop::Error(f) | Stop::Unimplemented(f) | Stop::Failed(f)) => Some(f),
+        None if !result.violations.is_empty() => Some(Failure {
+            summary: "the server broke the protocol".into(),
+            location: case.location.clone(),
+            expected: vec!["frames that follow RFC 6455".into()],
+            observed: result
+                .violations
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+        }),
+        None => match &close {
+            Some(c) if c.verdict.is_failure() => Some(Failure {
+                summary: format!("closing behaviour {}", c.verdict.autobahn()),
+                location: case.location.clone(),
+                expected: vec![describe_closing(&case.closing)],
+                observed: c.detail.clone(),
+            }),
+            _ if result.verdict == Verdict::NonStrict => Some(Failure {
+                summary: "the server took a NON-STRICT alternative".into(),
+                location: case.location.clone(),
+                expected: vec![],
+                observed: String::new(),
+            }),
+            _ => None,
+        },
+    };
+    result.close = close;
+    if !exec.rtts.is_empty() {
+        let mut rtts = exec.rtts.clone();
+        rtts.sort();
+        let pick = |q: f64| rtts[((rtts.len() - 1) as f64 * q).round() as usize];
+        result.perf = Some(Perf {
+            bytes: exec.bytes,
+            round_trips: rtts.len() as u64,
+            median_rtt: Some(pick(0.5)),
+            p99_rtt: Some(pick(0.99)),
+        });
+    }
+    result.duration = started.elapsed();
+    result
+}
+
+fn scale(d: Duration, s: f64) -> Duration {
+    d.mul_f64(s.max(0.01))
+}
+
+fn describe_closing(rule: &ClosingRule) -> String {
+    let who = match rule.initiator {
+        Initiator::Any => "either side closes first",
+        Initiator::Client => "wsprobe closes first",
+        Initiator::Server => "the server closes first",
+    };
+    let mut s = who.to_string();
+    if rule.clean {
+        s.push_str(", clean close (both close frames, server closes tcp)");
+    }
+    if !rule.codes.is_empty() {
+        let codes: Vec<String> = rule.codes.iter().map(|c| c.to_string()).collect();
+        s.push_str(&format!(", server close code {}", codes.join(" or ")));
+    }
+    s
+}
+
+impl Exec<'_> {
+    fn timeout(&self, step: Option<Duration>) -> Duration {
+        scale(step.unwrap_or(self.case.timeout), self.cx.timeout_scale)
+    }
+
+    fn conn_index(&self, name: &str) -> Option<usize> {
+        self.conns.iter().position(|c| c.name == name)
+    }
+
+    fn step_deadline(&self, step: Option<Duration>) -> Instant {
+        (Instant::now() + self.timeout(step)).min(self.deadline)
+    }
+
+    fn missing_conn(&self, step: &Step) -> Stop {
+        Stop::Error(Failure {
+            summary: format!("no open connection named `{}`", step.conn),
+            location: step.location.clone(),
+            expected: vec![],
+            observed: "the case acts on a connection before connecting it".into(),
+        })
+    }
+
+    async fn run_steps(&mut self, steps: &[Step]) -> Result<(), Stop> {
+        for step in steps {
+            if Instant::now() >= self.deadline {
+                return Err(Stop::Failed(Failure {
+                    summary: "case deadline reached".into(),
+                    location: step.location.clone(),
+                    expected: vec![format!(
+                        "the case to finish within {}",
+                        crate::suite::format_duration(scale(
+                            self.case.deadline,
+                            self.cx.timeout_scale
+                        ))
+                    )],
+                    observed: "the deadline passed before this step".into(),
+                }));
+            }
+            match &step.kind {
+                StepKind::Connect(c) => self.connect(step, c).await?,
+                StepKind::Send(s) => self.send(step, s).await?,
+                StepKind::Expect(e) => self.expect(step, e).await?,
+                StepKind::Close(call) => self.close(step, call).await?,
+                StepKind::Wait(d) => {
+                    let until = (Instant::now() + *d).min(self.deadline);
+                    if let Some(i) = self.conn_index(&step.conn) {
+                        let conn = &mut self.conns[i].conn;
+                        while Instant::now() < until {
+                            if !conn.pump(until).await {
+                                tokio::time::sleep_until(until).await;
+                            }
+                        }
+                    } else {
+                        tokio::time::sleep_until(until).await;
+                    }
+                }
+                StepKind::Mark(name) => {
+                    let i = self
+                        .conn_index(&step.conn)
+                        .ok_or_else(|| self.missing_conn(step))?;
+                    self.conns[i].conn.mark(name).await;
+                }
+                StepKind::Repeat { times, steps } => {
+                    for _ in 0..*times {
+                        Box::pin(self.run_steps(steps)).await?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn connect(&mut self, step: &Step, c: &Connect) -> Result<(), Stop> {
+        let key = c.key.clone().unwrap_or_else(|| self.rng.handshake_key());
+        let path = c.path.clone().unwrap_or_else(|| self.cx.path.clone());
+        let host = c.host.clone().unwrap_or_else(|| self.cx.host.clone());
+        let request = match &c.raw {
+            Some(raw) => raw
+                .replace("{host}", &host)
+                .replace("{path}", &path)
+                .replace("{key}", &key)
+                .into_bytes(),
+            None => {
+                let mut req = ClientRequest::new(&host, &path, &key);
+                if let Some(m) = &c.method {
+                    req.method = m.clone();
+                }
+                if let Some(v) = &c.http_version {
+                    req.http_version = v.clone();
+                }
+                if let Some(v) = &c.version {
+                    req.version = Some(v.clone());
+                }
+                req.origin = c.origin.clone();
+                req.protocols = c.protocols.clone();
+                req.extensions = c.extensions.clone();
+                for omit in &c.omit {
+                    match omit.as_str() {
+                        "host" => req.host = None,
+                        "upgrade" => req.upgrade = None,
+                        "connection" => req.connection = None,
+                        "key" => req.key = None,
+                        "version" => req.version = None,
+                        _ => {}
+                    }
+                }
+                req.headers = self.cx.headers.clone();
+                req.headers.extend(c.headers.iter().cloned());
+                if let Some(body) = &c.body {
+                    req.body = body.to_bytes();
+                }
+                req.to_bytes()
+            }
+        };
+        let offer = Offer {
+            key: key.clone(),
+            protocols: c.protocols.clone(),
+            extensions: c
+                .extensions
+                .iter()
+                .filter_map(|e| e.split(';').next().map(|n| n.trim().to_string()))
+                .collect(),
+        };
+        let shape = chop_shape(c.chop.as_ref());
+        let writes = shape.sizes(&[request.len()], request.len());
+        let deadline = self.step_deadline(c.timeout);
+        let name = if step.conn.is_empty() {
+            "main".to_string()
+        } else {
+            step.conn.clone()
+        };
+        let opened = Connection::open(OpenParams {
+            name: &name,
+            addr: self.cx.addr,
+            request: &request,
+            writes: &writes,
+            write_delay: None,
+            offer: &offer,
+            max_message: self.cx.max_message,
+            deadline,
+        })
+        .await;
+        let (conn, outcome) = match opened {
+            Ok(x) => x,
+            Err(e) => {
+                return Err(Stop::Error(Failure {
+                    summary: "cannot reach the target".into(),
+                    location: step.location.clone(),
+                    expected: vec!["a tcp connection to the target".into()],
+                    observed: e.to_string(),
+                }));
+            }
+        };
+        if let Some(i) = self.conn_index(&name) {
+            self.conns.remove(i);
+        }
+        self.conns.push(NamedConn {
+            name,
+            conn,
+            cursor: Cursor::default(),
+        });
+        judge_handshake(c, &outcome, &step.location)
+    }
+
+    fn frame_specs(&mut self, s: &Send) -> Vec<FrameSpec> {
+        let mut key = || self.rng.mask_key();
+        let message = |op: Opcode, data: Vec<u8>, key: &mut dyn FnMut() -> [u8; 4]| {
+            match s.fragment_size {
+                Some(size) if size > 0 && data.len() > size => {
+                    let chunks: Vec<&[u8]> = data.chunks(size).collect();
+                    let n = chunks.len();
+                    chunks
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, c)| {
+                            let opcode = if i == 0 { op } else { Opcode::Continuation };
+                            FrameSpec::new(opcode, c.to_vec())
+                                .fin(i + 1 == n)
+                                .masked(key())
+                        })
+                        .collect()
+                }
+                _ => vec![FrameSpec::new(op, data).masked(key())],
+            }
+        };
+        match &s.what {
+            SendWhat::Text(p) => message(Opcode::Text, p.to_bytes(), &mut key),
+            SendWhat::Binary(p) => message(Opcode::Binary, p.to_bytes(), &mut key),
+            SendWhat::Ping(p) => vec![FrameSpec::new(Opcode::Ping, p.to_bytes()).masked(key())],
+            SendWhat::Pong(p) => vec![FrameSpec::new(Opcode::Pong, p.to_bytes()).masked(key())],
+            SendWhat::Close(cs) => {
+                let payload = match (&cs.payload, cs.code) {
+                    (Some(p), _) => p.to_bytes(),
+                    (None, Some(code)) => ClosePayload::Code {
+                        code,
+                        reason: cs.reason.to_bytes(),
+                    }
+                    .to_bytes(),
+                    (None, None) => Vec::new(),
+                };
+                vec![FrameSpec::new(Opcode::Close, payload).masked(key())]
+            }
+            SendWhat::Frames(defs) => defs.iter().map(|d| frame_spec(d, &mut key)).collect(),
+            SendWhat::Raw(_) => Vec::new(),
+        }
+    }
+
+    async fn send(&mut self, step: &Step, s: &Send) -> Result<(), Stop> {
+        let i = self
+            .conn_index(&step.conn)
+            .ok_or_else(|| self.missing_conn(step))?;
+        let shape = chop_shape(s.chop.as_ref());
+        let deadline = self.deadline;
+        if let SendWhat::Raw(p) = &s.what {
+            let bytes = p.to_bytes();
+            self.conns[i]
+                .conn
+                .send_raw(&bytes, &shape, s.delay, deadline)
+                .await;
+            return Ok(());
+        }
+        let specs = self.frame_specs(s);
+        self.bytes += specs
+            .iter()
+            .filter(|f| !f.opcode.is_control())
+            .map(|f| f.payload.len() as u64)
+            .sum::<u64>();
+        self.conns[i]
+            .conn
+            .send_frames(&specs, &shape, s.delay, deadline)
+            .await;
+        self.last_send = Some(Instant::now());
+        Ok(())
+    }
+
+    async fn close(&mut self, step: &Step, call: &CloseCall) -> Result<(), Stop> {
+        let i = self
+            .conn_index(&step.conn)
+            .ok_or_else(|| self.missing_conn(step))?;
+        let deadline = self.step_deadline(None);
+        self.conns[i]
+            .conn
+            .close_call(call.code, &call.reason, deadline)
+            .await;
+        Ok(())
+    }
+
+    async fn expect(&mut self, step: &Step, e: &Expect) -> Result<(), Stop> {
+        let i = self
+            .conn_index(&step.conn)
+            .ok_or_else(|| self.missing_conn(step))?;
+        let started = Instant::now();
+        let deadline = self.step_deadline(e.timeout);
+        let ignore = self.case.ignore.clone();
+        loop {
+            let now = Instant::now();
+            let cx = Context {
+                ignore: &ignore,
+                started,
+                now,
+            };
+            let nc = &self.conns[i];
+            let mut pending = false;
+            let mut blocked = false;
+            let mut mismatches = Vec::new();
+            let mut matched = None;
+            for alt in &e.alternatives {
+                match matcher::eval_sequence(&alt.sequence, &nc.conn, nc.cursor, &cx) {
+                    Eval::Matched(cur) => {
+                        if matched.is_none() {
+                            matched = Some((alt.verdict, cur, blocked));
+                        }
+                    }
+                    Eval::Pending(why) => {
+                        pending = true;
+                        // An alternative listed earlier is preferred: while it may still
+                        // match, a later one that already matched must wait.
+                        if matched.is_none() {
+                            blocked = true;
+                        }
+                        mismatches.push(why);
+                    }
+                    Eval::Mismatch(why) => mismatches.push(why),
+                }
+            }
+            if let Some((verdict, cur, blocked)) = matched
+                && (!blocked || now >= deadline)
+            {
+                let expects_message = e
+                    .alternatives
+                    .iter()
+                    .flat_map(|a| &a.sequence)
+                    .any(|m| matches!(m, Matcher::Message(_)));
+                if expects_message && let Some(sent) = self.last_send {
+                    self.rtts.push(now - sent);
+                }
+                self.worst = self.worst.max(verdict);
+                self.conns[i].cursor = cur;
+                return Ok(());
+            }
+            if !pending || now >= deadline {
+                return Err(Stop::Failed(self.expect_failure(step, e, i, &mismatches, pending)));
+            }
+            let conn = &mut self.conns[i].conn;
+            if !conn.pump(deadline.min(now + Duration::from_millis(50))).await
+                && conn.is_closed()
+            {
+                // Nothing more can arrive; let `nothing` and `state` matchers settle.
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    }
+
+    fn expect_failure(
+        &self,
+        step: &Step,
+        e: &Expect,
+        i: usize,
+        seen: &[String],
+        timed_out: bool,
+    ) -> Failure {
+        let expected = e
+            .alternatives
+            .iter()
+            .map(|a| {
+                let tag = match a.verdict {
+                    AltVerdict::Ok => "",
+                    AltVerdict::NonStrict => " (NON-STRICT)",
+                    AltVerdict::Informational => " (INFORMATIONAL)",
+                };
+                format!("{}{tag}", matcher::describe_sequence(&a.sequence))
+            })
+            .collect();
+        let conn = &self.conns[i].conn;
+        let mut observed = seen
+            .iter()
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .collect::<Vec<_>>();
+        observed.dedup();
+        let mut observed = observed.join("; ");
+        if timed_out {
+            observed = format!(
+                "nothing matching within {}{}",
+                crate::suite::format_duration(self.timeout(e.timeout)),
+                if observed.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({observed})")
+                }
+            );
+        }
+        if !conn.violations.is_empty() {
+            let v: Vec<String> = conn.violations.iter().map(|v| v.to_string()).collect();
+            observed.push_str(&format!("; wsprobe failed the connection: {}", v.join("; ")));
+        }
+        let first = e
+            .alternatives
+            .first()
+            .map(|a| matcher::describe_sequence(&a.sequence))
+            .unwrap_or_default();
+        Failure {
+            summary: format!("expected {first}"),
+            location: step.location.clone(),
+            expected,
+            observed,
+        }
+    }
+
+    /// Autobahn compares what the server sent exactly: a data message or control frame nobody
+    /// expected is a failure even when every expectation was met.
+    fn check_leftovers(&self) -> Option<Stop> {
+        use super::conn::Observation;
+        for nc in &self.conns {
+            let rest = &nc.conn.observations[nc.cursor.obs.min(nc.conn.observations.len())..];
+            let unexpected = rest.iter().find(|o| match o {
+                Observation::Message { .. } => true,
+                Observation::Ping(_) => !self.case.ignore.contains(&crate::suite::model::Ignore::Ping),
+                Observation::Pong(_) => !self.case.ignore.contains(&crate::suite::model::Ignore::Pong),
+                _ => false,
+            });
+            if let Some(o) = unexpected {
+                return Some(Stop::Failed(Failure {
+                    summary: "the server sent something no step expected".into(),
+                    location: self.case.location.clone(),
+                    expected: vec!["nothing beyond the expected observations".into()],
+                    observed: o.describe(),
+                }));
+            }
+        }
+        None
+    }
+
+    fn judge_close(&self) -> Option<CloseBehavior> {
+        let main = self.conns.first()?;
+        let facts = main.conn.close_facts();
+        if main.conn.browser().events().first() != Some(&crate::trace::BrowserEvent::Open) {
+            return None;
+        }
+        let rule = &self.case.closing;
+        let who = |c: Option<Closer>| match c {
+            Some(Closer::Client) => "wsprobe",
+            Some(Closer::Server) => "the server",
+            None => "nobody",
+        };
+        let detail = format!(
+            "{} closed first; {}; server close code {}{}",
+            who(facts.initiator),
+            if facts.clean { "clean" } else { "not clean" },
+            facts
+                .remote_code
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "none".into()),
+            if facts.dropped_by_client {
+                "; wsprobe had to close tcp"
+            } else {
+                ""
+            }
+        );
+        let wrong_initiator = match (rule.initiator, facts.initiator) {
+            (Initiator::Any, _) => false,
+            (Initiator::Client, Some(Closer::Client)) => false,
+            (Initiator::Server, Some(Closer::Server)) => false,
+            _ => true,
+        };
+        let verdict = if rule.informational {
+            CloseVerdict::Informational
+        } else if wrong_initiator {
+            CloseVerdict::WrongInitiator
+        } else if rule.clean && !facts.clean {
+            CloseVerdict::Unclean
+        } else if let Some(code) = facts.remote_code
+            && !rule.codes.is_empty()
+            && !rule.codes.contains(&code)
+        {
+            CloseVerdict::WrongCode
+        } else if facts.dropped_by_client && facts.close_received {
+            CloseVerdict::FailedByClient
+        } else {
+            CloseVerdict::Ok
+        };
+        Some(CloseBehavior {
+            verdict,
+            initiator: facts.initiator,
+            clean: facts.clean,
+            remote_code: facts.remote_code,
+            local_code: facts.local_code,
+            dropped_by_client: facts.dropped_by_client,
+            detail,
+        })
+    }
+}
+
+fn frame_spec(d: &FrameDef, key: &mut dyn FnMut() -> [u8; 4]) -> FrameSpec {
+    FrameSpec {
+        fin: d.fin,
+        rsv: d.rsv,
+        opcode: d.opcode,
+        mask: match d.mask {
+            MaskSpec::Auto => Some(key()),
+            MaskSpec::None => None,
+            MaskSpec::Key(k) => Some(k),
+        },
+        length: d.length,
+        payload: d.payload.to_bytes(),
+    }
+}
+
+fn chop_shape(chop: Option<&Chop>) -> WriteShape {
+    match chop {
+        None => WriteShape::Whole,
+        Some(Chop::PerFrame) => WriteShape::PerFrame,
+        Some(Chop::Size(n)) => WriteShape::Size(*n),
+        Some(Chop::Sizes(v)) => WriteShape::Sizes(v.clone()),
+    }
+}
+
+/// Judges the handshake response against the connect step's expectations.
+fn judge_handshake(c: &Connect, outcome: &HandshakeOutcome, at: &Location) -> Result<(), Stop> {
+    let fail = |summary: String, expected: Vec<String>, observed: String| {
+        Err(Stop::Failed(Failure {
+            summary,
+            location: at.clone(),
+            expected,
+            observed,
+        }))
+    };
+    let ex = &c.expect;
+    let observed_status = || match (&outcome.response, &outcome.error) {
+        (Some(r), _) => format!("HTTP {} {}", r.status, r.reason),
+        (None, Some(e)) => e.clone(),
+        (None, None) => "no response".into(),
+    };
+    let wants_101 = ex.status.is_empty() || ex.status.iter().any(|p| p.matches(101));
+    if ex.status.is_empty() {
+        if !outcome.opened() {
+            let mut observed = observed_status();
+            if !outcome.violations.is_empty() {
+                let v: Vec<String> = outcome.violations.iter().map(|v| v.to_string()).collect();
+                observed = format!("{observed}: {}", v.join("; "));
+            }
+            return fail(
+                "the opening handshake failed".into(),
+                vec!["a valid 101 Switching Protocols response (RFC 6455 §4.1)".into()],
+                observed,
+            );
+        }
+    } else {
+        let status = outcome.response.as_ref().map(|r| r.status);
+        let ok = status.is_some_and(|s| ex.status.iter().any(|p| p.matches(s)));
+        let expected: Vec<String> = ex
+            .status
+            .iter()
+            .map(|p: &StatusPattern| format!("HTTP {p}"))
+            .collect();
+        if !ok {
+            return fail(
+                format!("expected HTTP {}", expected.join(" or ").replace("HTTP ", "")),
+                expected,
+                observed_status(),
+            );
+        }
+        if status == Some(101) && wants_101 && !outcome.opened() {
+            let v: Vec<String> = outcome.violations.iter().map(|v| v.to_string()).collect();
+            return fail(
+                "the 101 response is not a valid WebSocket handshake".into(),
+                vec!["a valid 101 Switching Protocols response (RFC 6455 §4.1)".into()],
+                v.join("; "),
+            );
+        }
+    }
+    let Some(resp) = &outcome.response else {
+        return Ok(());
+    };
+    for (name, want) in &ex.headers {
+        let values = resp.header_values(name);
+        let text: Vec<String> = values
+            .iter()
+            .map(|v| String::from_utf8_lossy(v).trim().to_string())
+            .collect();
+        let ok = match want {
+            None => !values.is_empty(),
+            Some(w) => text.iter().any(|t| t.eq_ignore_ascii_case(w.trim())),
+        };
+        if !ok {
+            return fail(
+                format!("response header {name} does not match"),
+                vec![match want {
+                    Some(w) => format!("{name}: {w}"),
+                    None => format!("a {name} header"),
+                }],
+                if text.is_empty() {
+                    format!("no {name} header")
+                } else {
+                    format!("{name}: {}", text.join(", "))
+                },
+            );
+        }
+    }
+    for name in &ex.absent {
+        let values = resp.header_values(name);
+        if !values.is_empty() {
+            return fail(
+                format!("response has a {name} header"),
+                vec![format!("no {name} header")],
+                format!(
+                    "{name}: {}",
+                    values
+                        .iter()
+                        .map(|v| String::from_utf8_lossy(v).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+    }
+    let negotiated = outcome.negotiated.clone().unwrap_or_default();
+    if let Some(want) = &ex.protocol
+        && &negotiated.protocol != want
+    {
+        return fail(
+            "wrong subprotocol selected".into(),
+            vec![match want {
+                Some(p) => format!("Sec-WebSocket-Protocol: {p}"),
+                None => "no Sec-WebSocket-Protocol header (none selected)".into(),
+            }],
+            match &negotiated.protocol {
+                Some(p) => format!("Sec-WebSocket-Protocol: {p}"),
+                None => "no subprotocol selected".into(),
+            },
+        );
+    }
+    let accepted: Vec<String> = negotiated
+        .extensions
+        .iter()
+        .filter_map(|e| e.split(';').next().map(|n| n.trim().to_ascii_lowercase()))
+        .collect();
+    if let Some(name) = &ex.requires_extension
+        && !accepted.iter().any(|a| a.eq_ignore_ascii_case(name))
+    {
+        return Err(Stop::Unimplemented(Failure {
+            summary: format!("the server does not implement {name}"),
+            location: at.clone(),
+            expected: vec![format!("Sec-WebSocket-Extensions accepting {name}")],
+            observed: if accepted.is_empty() {
+                "no extension accepted".into()
+            } else {
+                format!("accepted: {}", accepted.join(", "))
+            },
+        }));
+    }
+    if let Some(want) = &ex.extensions {
+        let want: Vec<String> = want.iter().map(|w| w.to_ascii_lowercase()).collect();
+        if want != accepted {
+            return fail(
+                "unexpected extensions accepted".into(),
+                vec![if want.is_empty() {
+                    "no extension accepted".into()
+                } else {
+                    format!("extensions {}", want.join(", "))
+                }],
+                if accepted.is_empty() {
+                    "no extension accepted".into()
+                } else {
+                    format!("extensions {}", accepted.join(", "))
+                },
+            );
+        }
+    }
+    Ok(())
+}
