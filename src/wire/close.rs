@@ -183,7 +183,7 @@ impl ClosePayload {
         }
     }
 
-    /// Encodes back to payload bytes (Empty → [], OneByte(b) → [b], Code → code BE + reason).
+    /// Encodes back to payload bytes (Empty → `[]`, OneByte(b) → `[b]`, Code → code BE + reason).
     pub fn to_bytes(&self) -> Vec<u8> {
         match self {
             ClosePayload::Empty => Vec::new(),
