@@ -23,13 +23,11 @@ pub mod rules;
 pub mod utf8;
 mod violation;
 
-
-
+pub use close::{CloseClass, ClosePayload};
 pub use decode::{Decoded, DecodedFrame, DecoderConfig, FrameDecoder};
 pub use encode::{FrameSpec, LengthSpec};
 pub use frame::{Frame, FrameHeader, LengthEncoding, Opcode};
-
-
+pub use utf8::{Utf8Status, Utf8Validator};
 pub use violation::{Level, Violation, ViolationKind};
 
 /// Which end of a WebSocket connection an endpoint is (RFC 6455 §1.2).
