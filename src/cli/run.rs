@@ -94,9 +94,7 @@ pub fn use_color(arg: ColorArg, is_terminal: bool) -> bool {
     match arg {
         ColorArg::Always => true,
         ColorArg::Never => false,
-        ColorArg::Auto => {
-            is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
+        ColorArg::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     }
 }
 
@@ -128,9 +126,9 @@ struct ReportTarget {
 }
 
 fn parse_report(text: &str) -> Result<ReportTarget, String> {
-    let (kind, path) = text
-        .split_once('=')
-        .ok_or_else(|| format!("--report '{text}' must be KIND=PATH (junit, tap, json, autobahn)"))?;
+    let (kind, path) = text.split_once('=').ok_or_else(|| {
+        format!("--report '{text}' must be KIND=PATH (junit, tap, json, autobahn)")
+    })?;
     let kind = match kind {
         "junit" => report::ReportKind::Junit,
         "tap" => report::ReportKind::Tap,
@@ -180,9 +178,8 @@ fn check_writable(r: &ReportTarget) -> Result<(), String> {
             parent.display()
         ));
     }
-    let meta = std::fs::metadata(&parent).map_err(|e| {
-        format!("cannot write report {}: {e}", r.path.display())
-    })?;
+    let meta = std::fs::metadata(&parent)
+        .map_err(|e| format!("cannot write report {}: {e}", r.path.display()))?;
     if meta.permissions().readonly() {
         return Err(format!(
             "cannot write report {}: directory {} is read-only",
@@ -247,7 +244,11 @@ pub fn list(args: ListArgs) -> u8 {
         Format::Json => report::list_json(&cases),
     };
     print!("{out}");
-    if cases.is_empty() { exit::NO_CASES } else { exit::OK }
+    if cases.is_empty() {
+        exit::NO_CASES
+    } else {
+        exit::OK
+    }
 }
 
 /// `wsprobe run`.
@@ -270,7 +271,8 @@ pub fn run(args: RunArgs) -> u8 {
         Ok(p) => p,
         Err(e) => return usage(e),
     };
-    if !(args.timeout_scale.is_finite() && args.timeout_scale > 0.0 && args.timeout_scale <= 100.0) {
+    if !(args.timeout_scale.is_finite() && args.timeout_scale > 0.0 && args.timeout_scale <= 100.0)
+    {
         return usage(format!(
             "--timeout-scale {} must be a number above 0 and at most 100",
             args.timeout_scale
@@ -294,7 +296,10 @@ pub fn run(args: RunArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let all: Vec<_> = suites.iter().flat_map(|s| s.cases.iter().cloned()).collect();
+    let all: Vec<_> = suites
+        .iter()
+        .flat_map(|s| s.cases.iter().cloned())
+        .collect();
     let selection = Selection {
         cases: args.cases.clone(),
         tags: args.tags.clone(),

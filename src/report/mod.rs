@@ -56,7 +56,10 @@ pub fn list_text(cases: &[Case]) -> String {
 
 /// `wsprobe list --format json` output.
 pub fn list_json(cases: &[Case]) -> String {
-    cases.iter().map(|c| format!("{{\"id\":\"{}\"}}\n", c.id)).collect()
+    cases
+        .iter()
+        .map(|c| format!("{{\"id\":\"{}\"}}\n", c.id))
+        .collect()
 }
 
 /// A progress line on stderr (drawn only when `enabled`).
@@ -89,7 +92,13 @@ pub mod json {
         report
             .results
             .iter()
-            .map(|r| format!("{{\"id\":\"{}\",\"verdict\":\"{}\"}}\n", r.id, r.verdict.name()))
+            .map(|r| {
+                format!(
+                    "{{\"id\":\"{}\",\"verdict\":\"{}\"}}\n",
+                    r.id,
+                    r.verdict.name()
+                )
+            })
             .collect()
     }
 }

@@ -59,7 +59,11 @@ impl Observation {
     pub fn describe(&self) -> String {
         match self {
             Observation::Message { opcode, data } => {
-                format!("{opcode} message of {} bytes \"{}\"", data.len(), preview(data))
+                format!(
+                    "{opcode} message of {} bytes \"{}\"",
+                    data.len(),
+                    preview(data)
+                )
             }
             Observation::Ping(p) => format!("ping \"{}\"", preview(p)),
             Observation::Pong(p) => format!("pong \"{}\"", preview(p)),
@@ -220,7 +224,9 @@ impl Connection {
             read_buf: vec![0u8; 64 * 1024],
         };
         conn.trace_request(request);
-        let outcome = conn.handshake(request, writes, write_delay, offer, deadline).await;
+        let outcome = conn
+            .handshake(request, writes, write_delay, offer, deadline)
+            .await;
         if let Some(negotiated) = &outcome.negotiated {
             if negotiated.extensions.iter().any(|e| {
                 e.split(';')
@@ -259,7 +265,10 @@ impl Connection {
         deadline: Instant,
     ) -> HandshakeOutcome {
         let mut outcome = HandshakeOutcome::default();
-        if let Err(e) = self.write_chunks(request, writes, write_delay, deadline).await {
+        if let Err(e) = self
+            .write_chunks(request, writes, write_delay, deadline)
+            .await
+        {
             outcome.error = Some(e);
             return outcome;
         }
@@ -288,7 +297,9 @@ impl Connection {
                 }
                 Ok(Ok(0)) => {
                     self.tcp_end = Some(TcpEnd::ClosedByServer);
-                    self.trace.events.push(TraceEvent::TcpEnd(TcpEnd::ClosedByServer));
+                    self.trace
+                        .events
+                        .push(TraceEvent::TcpEnd(TcpEnd::ClosedByServer));
                     outcome.error = Some(if buf.is_empty() {
                         "the server closed the connection without a response".into()
                     } else {
@@ -399,8 +410,10 @@ impl Connection {
     pub fn trace(&self) -> ConnectionTrace {
         let mut t = self.trace.clone();
         if self.elided > 0 {
-            t.events
-                .push(TraceEvent::Note(format!("{} more frames not traced", self.elided)));
+            t.events.push(TraceEvent::Note(format!(
+                "{} more frames not traced",
+                self.elided
+            )));
         }
         t
     }
@@ -420,7 +433,8 @@ impl Connection {
         // Take in whatever has already arrived, so the marker lands after it.
         self.pump(Instant::now() + Duration::from_millis(1)).await;
         if self.browser.state() == crate::trace::ReadyState::Open {
-            self.observations.push(Observation::Marker(name.to_string()));
+            self.observations
+                .push(Observation::Marker(name.to_string()));
             self.trace.events.push(TraceEvent::Marker(name.to_string()));
         }
     }
@@ -497,7 +511,8 @@ impl Connection {
                 };
                 let key = self.mask_key();
                 let spec = FrameSpec::new(Opcode::Close, payload.to_bytes()).masked(key);
-                self.send_frames(&[spec], &WriteShape::Whole, None, deadline).await;
+                self.send_frames(&[spec], &WriteShape::Whole, None, deadline)
+                    .await;
             }
             CloseAction::Abort => {
                 self.drop_tcp();
@@ -523,7 +538,8 @@ impl Connection {
         let mut result = Ok(());
         let mut offset = 0;
         let mut size_iter = sizes.iter();
-        let mut reading = self.tcp_end.is_none() && self.browser.state() != crate::trace::ReadyState::Connecting;
+        let mut reading =
+            self.tcp_end.is_none() && self.browser.state() != crate::trace::ReadyState::Connecting;
         'chunks: while offset < bytes.len() {
             let size = size_iter.next().copied().unwrap_or(bytes.len() - offset);
             let end = (offset + size.max(1)).min(bytes.len());
@@ -671,7 +687,7 @@ impl Connection {
         }
         self.decoder.push(bytes);
         loop {
-            match self.decoder.next() {
+            match self.decoder.next_frame() {
                 Decoded::NeedMore(_) => break,
                 Decoded::Oversized { header, .. } => {
                     let found = self.rules.observe_oversized(&header);
@@ -713,9 +729,15 @@ impl Connection {
     /// (RFC 6455 §7.1.7): send a close frame with 1002 (1007 for bad UTF-8) and stop reading
     /// frames; the server is then expected to close TCP.
     fn fail_with(&mut self, found: Vec<Violation>) {
-        let code = if found.iter().any(|v| v.kind == ViolationKind::InvalidUtf8Text) {
+        let code = if found
+            .iter()
+            .any(|v| v.kind == ViolationKind::InvalidUtf8Text)
+        {
             1007
-        } else if found.iter().any(|v| v.kind == ViolationKind::PayloadTooLarge) {
+        } else if found
+            .iter()
+            .any(|v| v.kind == ViolationKind::PayloadTooLarge)
+        {
             1009
         } else {
             1002
@@ -766,7 +788,8 @@ impl Connection {
                 }
                 if header.fin {
                     if self.browser.message(op, &data) {
-                        self.observations.push(Observation::Message { opcode: op, data });
+                        self.observations
+                            .push(Observation::Message { opcode: op, data });
                     } else {
                         self.trace.events.push(TraceEvent::Note(format!(
                             "{op} message ignored: readyState is {}",

@@ -127,7 +127,6 @@ pub async fn run_case(case: &Case, cx: &CaseContext) -> CaseResult {
         Some(Stop::Failed(_)) => level_verdict(case.level),
         None if !result.violations.is_empty() => level_verdict(case.level),
         None if close.as_ref().is_some_and(|c| c.verdict.is_failure()) => level_verdict(case.level),
-        None if case.level == Level::Info => Verdict::Informational,
         None => match exec.worst {
             AltVerdict::Ok => Verdict::Pass,
             AltVerdict::NonStrict => Verdict::NonStrict,
@@ -366,8 +365,8 @@ impl Exec<'_> {
 
     fn frame_specs(&mut self, s: &Send) -> Vec<FrameSpec> {
         let mut key = || self.rng.mask_key();
-        let message = |op: Opcode, data: Vec<u8>, key: &mut dyn FnMut() -> [u8; 4]| {
-            match s.fragment_size {
+        let message =
+            |op: Opcode, data: Vec<u8>, key: &mut dyn FnMut() -> [u8; 4]| match s.fragment_size {
                 Some(size) if size > 0 && data.len() > size => {
                     let chunks: Vec<&[u8]> = data.chunks(size).collect();
                     let n = chunks.len();
@@ -383,8 +382,7 @@ impl Exec<'_> {
                         .collect()
                 }
                 _ => vec![FrameSpec::new(op, data).masked(key())],
-            }
-        };
+            };
         match &s.what {
             SendWhat::Text(p) => message(Opcode::Text, p.to_bytes(), &mut key),
             SendWhat::Binary(p) => message(Opcode::Binary, p.to_bytes(), &mut key),
@@ -501,10 +499,18 @@ impl Exec<'_> {
                 return Ok(());
             }
             if !pending || now >= deadline {
-                return Err(Stop::Failed(self.expect_failure(step, e, i, &mismatches, pending)));
+                return Err(Stop::Failed(self.expect_failure(
+                    step,
+                    e,
+                    i,
+                    &mismatches,
+                    pending,
+                )));
             }
             let conn = &mut self.conns[i].conn;
-            if !conn.pump(deadline.min(now + Duration::from_millis(50))).await
+            if !conn
+                .pump(deadline.min(now + Duration::from_millis(50)))
+                .await
                 && conn.is_closed()
             {
                 // Nothing more can arrive; let `nothing` and `state` matchers settle.
@@ -554,7 +560,10 @@ impl Exec<'_> {
         }
         if !conn.violations.is_empty() {
             let v: Vec<String> = conn.violations.iter().map(|v| v.to_string()).collect();
-            observed.push_str(&format!("; wsprobe failed the connection: {}", v.join("; ")));
+            observed.push_str(&format!(
+                "; wsprobe failed the connection: {}",
+                v.join("; ")
+            ));
         }
         let first = e
             .alternatives
@@ -577,8 +586,14 @@ impl Exec<'_> {
             let rest = &nc.conn.observations[nc.cursor.obs.min(nc.conn.observations.len())..];
             let unexpected = rest.iter().find(|o| match o {
                 Observation::Message { .. } => true,
-                Observation::Ping(_) => !self.case.ignore.contains(&crate::suite::model::Ignore::Ping),
-                Observation::Pong(_) => !self.case.ignore.contains(&crate::suite::model::Ignore::Pong),
+                Observation::Ping(_) => !self
+                    .case
+                    .ignore
+                    .contains(&crate::suite::model::Ignore::Ping),
+                Observation::Pong(_) => !self
+                    .case
+                    .ignore
+                    .contains(&crate::suite::model::Ignore::Pong),
                 _ => false,
             });
             if let Some(o) = unexpected {
@@ -619,12 +634,12 @@ impl Exec<'_> {
                 ""
             }
         );
-        let wrong_initiator = match (rule.initiator, facts.initiator) {
-            (Initiator::Any, _) => false,
-            (Initiator::Client, Some(Closer::Client)) => false,
-            (Initiator::Server, Some(Closer::Server)) => false,
-            _ => true,
-        };
+        let wrong_initiator = !matches!(
+            (rule.initiator, facts.initiator),
+            (Initiator::Any, _)
+                | (Initiator::Client, Some(Closer::Client))
+                | (Initiator::Server, Some(Closer::Server))
+        );
         let verdict = if rule.informational {
             CloseVerdict::Informational
         } else if wrong_initiator {
@@ -717,7 +732,10 @@ fn judge_handshake(c: &Connect, outcome: &HandshakeOutcome, at: &Location) -> Re
             .collect();
         if !ok {
             return fail(
-                format!("expected HTTP {}", expected.join(" or ").replace("HTTP ", "")),
+                format!(
+                    "expected HTTP {}",
+                    expected.join(" or ").replace("HTTP ", "")
+                ),
                 expected,
                 observed_status(),
             );

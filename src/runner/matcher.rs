@@ -91,19 +91,16 @@ fn next_obs<'c>(
 }
 
 fn eval_one(m: &Matcher, conn: &Connection, cur: Cursor, cx: &Context) -> Eval {
-    let consumed = |at: usize| {
-        Eval::Matched(Cursor {
-            obs: at + 1,
-            ..cur
-        })
-    };
+    let consumed = |at: usize| Eval::Matched(Cursor { obs: at + 1, ..cur });
     match m {
         Matcher::Message(mm) => match next_obs(conn, cur, cx.ignore, "waiting for a message") {
             Err(e) => e,
-            Ok((at, Observation::Message { opcode, data })) => match message_mismatch(mm, *opcode, data) {
-                None => consumed(at),
-                Some(why) => Eval::Mismatch(why),
-            },
+            Ok((at, Observation::Message { opcode, data })) => {
+                match message_mismatch(mm, *opcode, data) {
+                    None => consumed(at),
+                    Some(why) => Eval::Mismatch(why),
+                }
+            }
             Ok((_, other)) => Eval::Mismatch(other.describe()),
         },
         Matcher::Ping(p) | Matcher::Pong(p) => {
@@ -125,7 +122,12 @@ fn eval_one(m: &Matcher, conn: &Connection, cur: Cursor, cx: &Context) -> Eval {
             }
         }
         Matcher::Close(cm) => eval_close(cm, conn, cur, cx),
-        Matcher::Fail { codes } => match next_obs(conn, cur, cx.ignore, "waiting for the server to fail the connection") {
+        Matcher::Fail { codes } => match next_obs(
+            conn,
+            cur,
+            cx.ignore,
+            "waiting for the server to fail the connection",
+        ) {
             Err(e) => e,
             Ok((at, o @ Observation::Close(payload))) => match payload {
                 ClosePayload::Code { code, .. } if !codes.is_empty() && !codes.contains(code) => {
@@ -238,7 +240,7 @@ fn eval_close(cm: &CloseMatch, conn: &Connection, cur: Cursor, cx: &Context) -> 
         return Eval::Mismatch(o.describe());
     };
     let code_ok = match payload {
-        ClosePayload::Empty => cm.no_code || (cm.codes.is_empty() && !cm.no_code),
+        ClosePayload::Empty => cm.no_code || cm.codes.is_empty(),
         ClosePayload::OneByte(_) => false,
         ClosePayload::Code { code, .. } => {
             if cm.codes.is_empty() {
@@ -255,20 +257,14 @@ fn eval_close(cm: &CloseMatch, conn: &Connection, cur: Cursor, cx: &Context) -> 
     if !code_ok || !reason_ok {
         return Eval::Mismatch(o.describe());
     }
-    let after = Cursor {
-        obs: at + 1,
-        ..cur
-    };
+    let after = Cursor { obs: at + 1, ..cur };
     match cm.clean {
         None => Eval::Matched(after),
         Some(want_clean) => match conn.observations.get(at + 1) {
             Some(Observation::TcpClosed) | Some(Observation::Reset) => {
                 let clean = conn.close_facts().clean;
                 if clean == want_clean {
-                    Eval::Matched(Cursor {
-                        obs: at + 2,
-                        ..cur
-                    })
+                    Eval::Matched(Cursor { obs: at + 2, ..cur })
                 } else if clean {
                     Eval::Mismatch("a clean close".into())
                 } else {
@@ -308,10 +304,7 @@ fn eval_events(list: &[EventMatch], conn: &Connection, cur: Cursor) -> Eval {
             ));
         };
         if !event_matches(want, got) {
-            return Eval::Mismatch(format!(
-                "events {}",
-                describe_events(&events[cur.events..])
-            ));
+            return Eval::Mismatch(format!("events {}", describe_events(&events[cur.events..])));
         }
     }
     Eval::Matched(Cursor {
@@ -504,4 +497,3 @@ pub fn describe(m: &Matcher) -> String {
 pub fn describe_sequence(seq: &[Matcher]) -> String {
     seq.iter().map(describe).collect::<Vec<_>>().join(", then ")
 }
-

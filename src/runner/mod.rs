@@ -93,11 +93,15 @@ impl Target {
             return Err(bad("user information in the url is not supported"));
         }
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let end = v6.find(']').ok_or_else(|| bad("unclosed '[' in the host"))?;
+            let end = v6
+                .find(']')
+                .ok_or_else(|| bad("unclosed '[' in the host"))?;
             let host = &v6[..end];
             let after = &v6[end + 1..];
             let port = match after.strip_prefix(':') {
-                Some(p) => p.parse::<u16>().map_err(|_| bad("the port is not a number 0-65535"))?,
+                Some(p) => p
+                    .parse::<u16>()
+                    .map_err(|_| bad("the port is not a number 0-65535"))?,
                 None if after.is_empty() => 80,
                 None => return Err(bad("unexpected text after the host")),
             };
@@ -213,7 +217,11 @@ impl Progress for NoProgress {
 }
 
 /// Runs `cases` and returns their results in the same order.
-pub async fn run(cases: Vec<Case>, config: &RunConfig, progress: &mut dyn Progress) -> Vec<CaseResult> {
+pub async fn run(
+    cases: Vec<Case>,
+    config: &RunConfig,
+    progress: &mut dyn Progress,
+) -> Vec<CaseResult> {
     let total = cases.len();
     let cases: Vec<Arc<Case>> = cases.into_iter().map(Arc::new).collect();
     let context = Arc::new(config.context.clone());
@@ -294,14 +302,30 @@ mod tests {
     #[test]
     fn parses_targets() {
         let t = Target::parse("ws://127.0.0.1:9001/chat?x=1").expect("valid url");
-        assert_eq!((t.host.as_str(), t.port, t.path.as_str()), ("127.0.0.1", 9001, "/chat?x=1"));
+        assert_eq!(
+            (t.host.as_str(), t.port, t.path.as_str()),
+            ("127.0.0.1", 9001, "/chat?x=1")
+        );
         assert_eq!(t.host_header(), "127.0.0.1:9001");
         let t = Target::parse("ws://localhost").expect("valid url");
-        assert_eq!((t.port, t.path.as_str(), t.host_header().as_str()), (80, "/", "localhost"));
+        assert_eq!(
+            (t.port, t.path.as_str(), t.host_header().as_str()),
+            (80, "/", "localhost")
+        );
         let t = Target::parse("ws://[::1]:8080?q").expect("valid url");
-        assert_eq!((t.host.as_str(), t.port, t.path.as_str()), ("::1", 8080, "/?q"));
+        assert_eq!(
+            (t.host.as_str(), t.port, t.path.as_str()),
+            ("::1", 8080, "/?q")
+        );
         assert_eq!(t.host_header(), "[::1]:8080");
-        for bad in ["http://x", "wss://x", "ws://", "ws://h:99999", "ws://[::1", "ws://u@h"] {
+        for bad in [
+            "http://x",
+            "wss://x",
+            "ws://",
+            "ws://h:99999",
+            "ws://[::1",
+            "ws://u@h",
+        ] {
             assert!(Target::parse(bad).is_err(), "{bad}");
         }
     }

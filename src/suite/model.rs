@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use crate::trace::ReadyState;
-use crate::wire::{Level, LengthSpec, Opcode};
+use crate::wire::{LengthSpec, Level, Opcode};
 
 /// A position in a suite file (1-based line and column).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -38,7 +38,7 @@ pub struct DecodedFrame {
     pub header_len: usize,
 }
 
-/// What [`FrameDecoder::next`] found.
+/// What [`FrameDecoder::next_frame`] found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decoded {
     /// A complete frame.
@@ -113,7 +113,7 @@ impl FrameDecoder {
     }
 
     /// Decodes the next frame from the buffered bytes, if there is a whole one.
-    pub fn next(&mut self) -> Decoded {
+    pub fn next_frame(&mut self) -> Decoded {
         if self.skip > 0 {
             return Decoded::NeedMore(self.skip);
         }
@@ -162,7 +162,7 @@ mod tests {
         let mut d = FrameDecoder::default();
         d.push(bytes);
         let mut out = Vec::new();
-        while let Decoded::Frame(f) = d.next() {
+        while let Decoded::Frame(f) = d.next_frame() {
             out.push(f.frame);
         }
         out
@@ -308,7 +308,7 @@ mod tests {
         let big = FrameSpec::new(Opcode::Binary, vec![1u8; 100]).encode();
         let small = FrameSpec::new(Opcode::Text, "ok").encode();
         d.push(&big[..20]);
-        match d.next() {
+        match d.next_frame() {
             Decoded::Oversized { header, offset } => {
                 assert_eq!(header.payload_len, 100);
                 assert_eq!(offset, 0);
@@ -318,7 +318,7 @@ mod tests {
         assert_eq!(d.skipping(), 82);
         d.push(&big[20..]);
         d.push(&small);
-        let Decoded::Frame(f) = d.next() else {
+        let Decoded::Frame(f) = d.next_frame() else {
             panic!("frame after skipped payload")
         };
         assert_eq!(f.offset, big.len() as u64);
@@ -328,8 +328,10 @@ mod tests {
     #[test]
     fn absurd_length_never_allocates() {
         let mut d = FrameDecoder::default();
-        d.push(&[0x82, 0x7f, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2]);
-        let Decoded::Oversized { header, .. } = d.next() else {
+        d.push(&[
+            0x82, 0x7f, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2,
+        ]);
+        let Decoded::Oversized { header, .. } = d.next_frame() else {
             panic!("oversized expected")
         };
         assert_eq!(header.payload_len, i64::MAX as u64);
@@ -341,7 +343,9 @@ mod tests {
     fn every_byte_boundary_split() {
         let mut stream = Vec::new();
         let specs = [
-            FrameSpec::new(Opcode::Text, "fragment").fin(false).masked([1, 2, 3, 4]),
+            FrameSpec::new(Opcode::Text, "fragment")
+                .fin(false)
+                .masked([1, 2, 3, 4]),
             FrameSpec::new(Opcode::Ping, "p").masked([5, 6, 7, 8]),
             FrameSpec::new(Opcode::Continuation, vec![b'x'; 130]).masked([0, 0, 0, 1]),
             FrameSpec {
@@ -360,7 +364,7 @@ mod tests {
             let mut got = Vec::new();
             for part in [&stream[..cut], &stream[cut..]] {
                 d.push(part);
-                while let Decoded::Frame(f) = d.next() {
+                while let Decoded::Frame(f) = d.next_frame() {
                     got.push(f.frame);
                 }
             }
@@ -371,7 +375,7 @@ mod tests {
         let mut got = Vec::new();
         for b in &stream {
             d.push(std::slice::from_ref(b));
-            while let Decoded::Frame(f) = d.next() {
+            while let Decoded::Frame(f) = d.next_frame() {
                 got.push(f.frame);
             }
         }
@@ -420,7 +424,7 @@ mod tests {
                 let mut got = Vec::new();
                 for part in stream.chunks(chunk) {
                     d.push(part);
-                    while let Decoded::Frame(f) = d.next() {
+                    while let Decoded::Frame(f) = d.next_frame() {
                         got.push(f.frame);
                     }
                 }

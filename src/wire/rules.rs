@@ -6,11 +6,11 @@
 //! (fragmentation), §5.5 (control frames), §5.5.1 (close payload), §7.4 (close codes), §8.1
 //! (UTF-8).
 
+use super::Role;
 use super::close::{CloseClass, ClosePayload};
 use super::frame::{FrameHeader, Opcode};
 use super::utf8::{Utf8Status, Utf8Validator};
 use super::violation::{Violation, ViolationKind};
-use super::Role;
 
 /// What the rules may take as given about a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -199,10 +199,7 @@ impl RuleEngine {
             self.size_reported = true;
             found.push(Violation::new(
                 ViolationKind::PayloadTooLarge,
-                format!(
-                    "message exceeds the {}-byte limit",
-                    self.config.max_message
-                ),
+                format!("message exceeds the {}-byte limit", self.config.max_message),
             ));
         }
         if message_op == Opcode::Text && !self.utf8_reported {
@@ -269,7 +266,7 @@ mod tests {
             d.push(&s.encode());
         }
         let mut out = Vec::new();
-        while let Decoded::Frame(f) = d.next() {
+        while let Decoded::Frame(f) = d.next_frame() {
             out.push(f.frame);
         }
         out
@@ -311,12 +308,18 @@ mod tests {
 
     #[test]
     fn rfc6455_5_3_unmasked_client_frame() {
-        assert_eq!(judge(Role::Client, &[server(Opcode::Text, "x")]), vec![UnmaskedClientFrame]);
+        assert_eq!(
+            judge(Role::Client, &[server(Opcode::Text, "x")]),
+            vec![UnmaskedClientFrame]
+        );
     }
 
     #[test]
     fn rfc6455_5_1_masked_server_frame() {
-        assert_eq!(judge(Role::Server, &[client(Opcode::Text, "x")]), vec![MaskedServerFrame]);
+        assert_eq!(
+            judge(Role::Server, &[client(Opcode::Text, "x")]),
+            vec![MaskedServerFrame]
+        );
     }
 
     #[test]
@@ -326,7 +329,11 @@ mod tests {
                 rsv,
                 ..server(Opcode::Text, "x")
             };
-            assert_eq!(judge(Role::Server, &[f]), vec![ReservedBitsSet], "rsv {rsv}");
+            assert_eq!(
+                judge(Role::Server, &[f]),
+                vec![ReservedBitsSet],
+                "rsv {rsv}"
+            );
         }
         // RSV1 is fine once an extension (permessage-deflate) gave it a meaning.
         let mut rules = RuleEngine::new(
@@ -347,7 +354,11 @@ mod tests {
     fn rfc6455_5_2_reserved_opcodes() {
         for op in (3..8).chain(11..16) {
             let f = server(Opcode::from_u4(op), "");
-            assert_eq!(judge(Role::Server, &[f]), vec![ReservedOpcode], "opcode {op}");
+            assert_eq!(
+                judge(Role::Server, &[f]),
+                vec![ReservedOpcode],
+                "opcode {op}"
+            );
         }
     }
 
@@ -365,10 +376,14 @@ mod tests {
         let mut rules = RuleEngine::new(Role::Server, RuleConfig::default());
         let mut d = FrameDecoder::default();
         d.push(&[0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 1]);
-        let Decoded::Oversized { header, .. } = d.next() else {
+        let Decoded::Oversized { header, .. } = d.next_frame() else {
             panic!("oversized expected")
         };
-        let kinds: Vec<_> = rules.observe_oversized(&header).iter().map(|v| v.kind).collect();
+        let kinds: Vec<_> = rules
+            .observe_oversized(&header)
+            .iter()
+            .map(|v| v.kind)
+            .collect();
         assert_eq!(kinds, vec![LengthMsbSet, PayloadTooLarge]);
     }
 
@@ -378,7 +393,10 @@ mod tests {
             judge(Role::Server, &[server(Opcode::Ping, vec![0; 126])]),
             vec![ControlFrameTooLong]
         );
-        assert_eq!(judge(Role::Server, &[server(Opcode::Ping, vec![0; 125])]), vec![]);
+        assert_eq!(
+            judge(Role::Server, &[server(Opcode::Ping, vec![0; 125])]),
+            vec![]
+        );
     }
 
     #[test]
@@ -428,7 +446,10 @@ mod tests {
             vec![InvalidUtf8Text]
         );
         // Binary messages are not UTF-8 checked.
-        assert_eq!(judge(Role::Server, &[server(Opcode::Binary, vec![0xff])]), vec![]);
+        assert_eq!(
+            judge(Role::Server, &[server(Opcode::Binary, vec![0xff])]),
+            vec![]
+        );
     }
 
     #[test]
@@ -439,9 +460,15 @@ mod tests {
         );
         for code in [0u16, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535] {
             let f = server(Opcode::Close, code.to_be_bytes().to_vec());
-            assert_eq!(judge(Role::Server, &[f]), vec![InvalidCloseCode], "code {code}");
+            assert_eq!(
+                judge(Role::Server, &[f]),
+                vec![InvalidCloseCode],
+                "code {code}"
+            );
         }
-        for code in [1000u16, 1001, 1003, 1007, 1011, 1012, 3000, 3999, 4000, 4999] {
+        for code in [
+            1000u16, 1001, 1003, 1007, 1011, 1012, 3000, 3999, 4000, 4999,
+        ] {
             let f = server(Opcode::Close, code.to_be_bytes().to_vec());
             assert_eq!(judge(Role::Server, &[f]), vec![], "code {code}");
         }
