@@ -4,8 +4,9 @@
 //! A text message arrives in fragments that may split a code point anywhere, and an endpoint
 //! that fails fast must notice the first impossible byte as soon as it arrives, not when the
 //! message ends. [`Utf8Validator`] carries only the state of one unfinished code point (at most
-//! three bytes seen) between [`Utf8Validator::feed`] calls and reports the exact offset where the message stopped being a
-//! prefix of any valid UTF-8 string, which is what Autobahn's fail-fast cases (6.x) judge.
+//! three bytes seen) between [`Utf8Validator::feed`] calls and reports the exact offset where
+//! the message stopped being a prefix of any valid UTF-8 string, which is what Autobahn's
+//! fail-fast cases (6.x) judge.
 //!
 //! **Offset rule.** [`Utf8Status::Invalid`] carries the index, from the start of the message, of
 //! the first byte at which no continuation could make the prefix valid UTF-8 (RFC 3629 §4). So
@@ -506,8 +507,9 @@ mod tests {
             fn validate_agrees_with_std_on_random_bytes(
                 bytes in proptest::collection::vec(any::<u8>(), 0..64),
             ) {
-                prop_assert_eq!(validate(&bytes) == Utf8Status::Valid, std::str::from_utf8(&bytes).is_ok());
-                prop_assert_eq!(validate(&bytes), reference(&bytes));
+                let got = validate(&bytes);
+                prop_assert_eq!(got == Utf8Status::Valid, std::str::from_utf8(&bytes).is_ok());
+                prop_assert_eq!(got, reference(&bytes));
             }
 
             #[test]
@@ -515,7 +517,8 @@ mod tests {
                 bytes in utf8ish(),
                 cuts in proptest::collection::vec(any::<proptest::sample::Index>(), 0..6),
             ) {
-                let mut points: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len() + 1)).collect();
+                let mut points: Vec<usize> =
+                    cuts.iter().map(|i| i.index(bytes.len() + 1)).collect();
                 points.sort_unstable();
                 let mut v = Utf8Validator::new();
                 let mut start = 0;
