@@ -34,7 +34,7 @@ use tokio::time::timeout;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
-use tokio_tungstenite::tungstenite::handshake::server::NoCallback;
+use tokio_tungstenite::tungstenite::handshake::server::{Callback, ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
@@ -72,7 +72,7 @@ pub(super) async fn serve(
             HANDSHAKE_TIMEOUT,
             tokio_tungstenite::accept_hdr_async_with_config(
                 &mut tcp,
-                NoCallback,
+                Validate,
                 Some(settings.websocket),
             ),
         ) => handshake,
@@ -235,6 +235,66 @@ fn close_message(code: CloseCode, reason: &'static str) -> Message {
         code,
         reason: reason.into(),
     }))
+}
+
+/// Every subprotocol the reference servers speak, in order of preference.
+pub const SUBPROTOCOLS: &[&str] = &["chat", "superchat"];
+
+/// The handshake callback: tungstenite's own checks run first; this adds the §4.2.1 checks it
+/// leaves out (a key that decodes to 16 bytes, a single key and version, a Host header) using
+/// `wire`'s request validator, and selects a subprotocol from those offered.
+struct Validate;
+
+impl Callback for Validate {
+    fn on_request(self, request: &Request, mut response: Response) -> Result<Response, ErrorResponse> {
+        let head = request_head(request);
+        match crate::wire::handshake::validate_request(&head) {
+            Ok(valid) => {
+                if let Some(p) = valid
+                    .protocols
+                    .iter()
+                    .find(|p| SUBPROTOCOLS.contains(&p.as_str()))
+                    && let Ok(value) = p.parse()
+                {
+                    response.headers_mut().insert("Sec-WebSocket-Protocol", value);
+                }
+                Ok(response)
+            }
+            Err(rejection) => {
+                let mut error = ErrorResponse::new(Some(format!("{}\n", rejection.reason)));
+                *error.status_mut() = tokio_tungstenite::tungstenite::http::StatusCode::from_u16(
+                    rejection.status,
+                )
+                .unwrap_or(tokio_tungstenite::tungstenite::http::StatusCode::BAD_REQUEST);
+                if rejection.status == 426 {
+                    error
+                        .headers_mut()
+                        .insert("Sec-WebSocket-Version", "13".parse().expect("static header value"));
+                }
+                Err(error)
+            }
+        }
+    }
+}
+
+/// The request as `wire` sees it.
+fn request_head(request: &Request) -> crate::wire::handshake::RequestHead {
+    use tokio_tungstenite::tungstenite::http::Version;
+    crate::wire::handshake::RequestHead {
+        method: request.method().as_str().to_string(),
+        path: request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into()),
+        version: if request.version() == Version::HTTP_10 { 0 } else { 1 },
+        headers: request
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))
+            .collect(),
+        head_len: 0,
+    }
 }
 
 /// Closes TCP server-first: shut down our half, then discard input until the client closes
