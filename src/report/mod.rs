@@ -17,6 +17,8 @@ pub mod tap;
 pub mod terminal;
 mod text;
 
+#[cfg(test)]
+mod tests;
 
 use std::io::Write as _;
 use std::path::Path;
