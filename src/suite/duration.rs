@@ -45,7 +45,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
 /// Renders a duration the way [`parse_duration`] reads it (`500ms`, `2s`, `1.5s`).
 pub fn format_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms >= 1000 && ms % 1000 == 0 {
+    if ms >= 1000 && ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else if ms >= 1000 {
         format!("{}s", d.as_secs_f64())
@@ -69,7 +69,11 @@ mod tests {
             ("0.25s", 250),
         ];
         for (text, ms) in ok {
-            assert_eq!(parse_duration(text), Ok(Duration::from_millis(ms)), "{text}");
+            assert_eq!(
+                parse_duration(text),
+                Ok(Duration::from_millis(ms)),
+                "{text}"
+            );
         }
     }
 
@@ -77,11 +81,20 @@ mod tests {
     fn rejects_bad_input() {
         assert!(matches!(parse_duration("10"), Err(DurationError::Unit(_))));
         assert!(matches!(parse_duration("1h"), Err(DurationError::Unit(_))));
-        assert!(matches!(parse_duration("-1s"), Err(DurationError::Number(_))));
+        assert!(matches!(
+            parse_duration("-1s"),
+            Err(DurationError::Number(_))
+        ));
         assert!(matches!(parse_duration("s"), Err(DurationError::Number(_))));
-        assert!(matches!(parse_duration("1..2s"), Err(DurationError::Number(_))));
+        assert!(matches!(
+            parse_duration("1..2s"),
+            Err(DurationError::Number(_))
+        ));
         assert!(matches!(parse_duration("2h"), Err(DurationError::Unit(_))));
-        assert!(matches!(parse_duration("61m"), Err(DurationError::TooLong(_))));
+        assert!(matches!(
+            parse_duration("61m"),
+            Err(DurationError::TooLong(_))
+        ));
     }
 
     #[test]

@@ -113,6 +113,8 @@ impl FrameDecoder {
     }
 
     /// Decodes the next frame from the buffered bytes, if there is a whole one.
+    // Not an `Iterator`: "need more bytes" is a normal answer, not the end of a sequence.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Decoded {
         if self.skip > 0 {
             return Decoded::NeedMore(self.skip);
@@ -328,7 +330,9 @@ mod tests {
     #[test]
     fn absurd_length_never_allocates() {
         let mut d = FrameDecoder::default();
-        d.push(&[0x82, 0x7f, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2]);
+        d.push(&[
+            0x82, 0x7f, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2,
+        ]);
         let Decoded::Oversized { header, .. } = d.next() else {
             panic!("oversized expected")
         };
@@ -341,7 +345,9 @@ mod tests {
     fn every_byte_boundary_split() {
         let mut stream = Vec::new();
         let specs = [
-            FrameSpec::new(Opcode::Text, "fragment").fin(false).masked([1, 2, 3, 4]),
+            FrameSpec::new(Opcode::Text, "fragment")
+                .fin(false)
+                .masked([1, 2, 3, 4]),
             FrameSpec::new(Opcode::Ping, "p").masked([5, 6, 7, 8]),
             FrameSpec::new(Opcode::Continuation, vec![b'x'; 130]).masked([0, 0, 0, 1]),
             FrameSpec {
