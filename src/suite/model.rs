@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::wire::{Level, LengthSpec, Opcode};
+use crate::wire::{LengthSpec, Level, Opcode};
 
 /// A position in a suite file (1-based line and column).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
