@@ -16,7 +16,7 @@ use super::convert::{SuiteContext, convert_case, convert_defaults, has_typo_of, 
 use super::diagnostic::Diagnostic;
 use super::expand::expand;
 use super::model::Suite;
-use super::position::{Anchor, PositionIndex, Span, YamlPath};
+use super::position::{Anchor, PositionIndex, Span, YamlPath, excessive_nesting};
 use super::raw::RawSuite;
 use super::validate::check_id;
 
@@ -116,6 +116,16 @@ fn load_one(source: &Source) -> Loaded {
         case_ids: Vec::new(),
         diagnostics: Vec::new(),
     };
+    if let Some(span) = excessive_nesting(&source.text) {
+        let index = PositionIndex::default();
+        let cx = Context::new(file.clone(), &source.text, &index);
+        out.diagnostics.push(cx.diagnostic_at(
+            Some(span),
+            "yaml nesting is too deep for a suite file",
+            None,
+        ));
+        return out;
+    }
     let root: Value = match serde_yaml::from_str(&source.text) {
         Ok(v) => v,
         Err(err) => {
@@ -292,7 +302,19 @@ fn strip_marks(message: &str) -> String {
 /// Diagnostics for a document serde_yaml could not read.
 fn yaml_error(file: &Arc<PathBuf>, text: &str, err: &serde_yaml::Error) -> Vec<Diagnostic> {
     let message = err.to_string();
-    let index = PositionIndex::build(text);
+    // The index places errors serde_yaml reports without a position; the others skip it.
+    let needs_index = [
+        "duplicate entry",
+        "repetition limit",
+        "more than one document",
+    ]
+    .iter()
+    .any(|m| message.contains(m));
+    let index = if needs_index {
+        PositionIndex::build(text)
+    } else {
+        PositionIndex::default()
+    };
     let cx = Context::new(file.clone(), text, &index);
     if message.contains("duplicate entry") && !index.duplicates.is_empty() {
         return index

@@ -324,6 +324,82 @@ impl PositionIndex {
     }
 }
 
+/// Flow collections (`[`, `{`) nested deeper than this are refused before parsing.
+const MAX_FLOW_DEPTH: usize = 256;
+/// Block content starting further right than this (indentation plus `- ` indicators) is
+/// refused before parsing.
+const MAX_BLOCK_INDENT: usize = 1024;
+
+/// Where `text` nests absurdly deep, found by a linear scan before any parser runs: both YAML
+/// parsers take time quadratic in the nesting depth, so a small hostile file could stall
+/// loading for minutes before serde_yaml's recursion limit (128) rejects it. The scan skips
+/// quoted strings and comments; its limits are far above anything a suite needs.
+pub(crate) fn excessive_nesting(text: &str) -> Option<Span> {
+    let mut depth = 0usize;
+    for (line_index, line) in text.split('\n').enumerate() {
+        let line_no = line_index as u32 + 1;
+        // Block nesting: indentation and compact `- ` / `? ` / `: ` indicators.
+        let mut indent = 0usize;
+        let mut chars = line.chars().peekable();
+        while let Some(&c) = chars.peek() {
+            if c == ' ' {
+                indent += 1;
+                chars.next();
+            } else if matches!(c, '-' | '?' | ':') {
+                let mut ahead = chars.clone();
+                ahead.next();
+                if matches!(ahead.peek(), Some(' ') | Some('\t')) {
+                    indent += 1;
+                    chars.next();
+                } else {
+                    break;
+                }
+            } else {
+                break;
+            }
+        }
+        if indent > MAX_BLOCK_INDENT {
+            return Some(Span {
+                line: line_no,
+                column: 1,
+                len: 1,
+            });
+        }
+        // Flow nesting, across lines.
+        let mut quote: Option<char> = None;
+        let mut previous = ' ';
+        for (column, c) in line.chars().enumerate() {
+            match quote {
+                Some('"') if c == '\\' && previous != '\\' => {}
+                Some(q) if c == q && !(q == '"' && previous == '\\') => quote = None,
+                Some(_) => {}
+                None => match c {
+                    '#' if previous.is_whitespace() || column == 0 => break,
+                    '"' | '\'' if !previous.is_alphanumeric() => quote = Some(c),
+                    '[' | '{' => {
+                        depth += 1;
+                        if depth > MAX_FLOW_DEPTH {
+                            return Some(Span {
+                                line: line_no,
+                                column: column as u32 + 1,
+                                len: 1,
+                            });
+                        }
+                    }
+                    ']' | '}' => depth = depth.saturating_sub(1),
+                    _ => {}
+                },
+            }
+            previous = if previous == '\\' && c == '\\' {
+                ' '
+            } else {
+                c
+            };
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -430,6 +506,26 @@ cases:
         let _ = PositionIndex::build(&deep);
         let _ = PositionIndex::build("a: [1, 2\nb: }\n");
         let _ = PositionIndex::build("? [a, b]\n: c\nd: e\n");
+    }
+
+    #[test]
+    fn refuses_absurd_nesting_cheaply() {
+        assert_eq!(excessive_nesting("a: [1, [2, {b: 3}]]\n- - x\n"), None);
+        assert_eq!(
+            excessive_nesting(&"[\"[[[[\", '[[[[', # [[[[\n".repeat(200)),
+            None
+        );
+        let deep = format!("cases:\n  {}", "[".repeat(300));
+        assert_eq!(
+            excessive_nesting(&deep),
+            Some(Span {
+                line: 2,
+                column: 259,
+                len: 1
+            })
+        );
+        let block = "- ".repeat(2000) + "x";
+        assert_eq!(excessive_nesting(&block).map(|s| s.line), Some(1));
     }
 
     #[test]
