@@ -478,6 +478,19 @@ pub struct CloseMatch {
     pub clean: Option<bool>,
 }
 
+impl CloseMatch {
+    /// Whether a close frame with `code` (`None`: no code) is acceptable: no `code` key in the
+    /// suite accepts anything; `code: ~` requires no code; a list accepts its codes, and no
+    /// code too when it contains `~`.
+    pub fn accepts(&self, code: Option<u16>) -> bool {
+        match code {
+            None => self.no_code || self.codes.is_empty(),
+            Some(c) => self.codes.contains(&c) || (self.codes.is_empty() && !self.no_code),
+        }
+    }
+}
+
+
 /// One expected browser-API event.
 #[derive(Clone, Debug, PartialEq)]
 pub enum EventMatch {

@@ -1,0 +1,849 @@
+//! Raw case → model: reads a case (already template-expanded) key by key, checks every value
+//! and reports each problem at its position. Steps are read one by one so one bad step does
+//! not hide the next; expectations are in `expect`.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use serde_yaml::Value;
+
+use super::context::{Context, backticked};
+use super::diagnostic::did_you_mean;
+use super::expand::key_text;
+use super::expect::convert_expect;
+use super::model::{
+    Case, CloseCall, CloseSpec, ClosingRule, Connect, HandshakeExpect, Ignore, Send, SendWhat,
+    Step, StepKind,
+};
+use super::payload::{convert_frame, send_payload};
+use super::position::{Anchor, YamlPath};
+use super::raw::{
+    RawCase, RawCloseCall, RawCloseSpec, RawClosing, RawConnect, RawHandshakeExpect, RawPayload,
+    RawRepeat, RawSend, Scalar,
+};
+use super::validate::{
+    check_id, parse_chop, parse_close_code, parse_duration_value, parse_ignore, parse_initiator,
+    parse_level, parse_status,
+};
+use crate::wire::Level;
+
+/// The step actions; a step has exactly one.
+pub(crate) const STEP_KEYS: [&str; 7] = [
+    "connect", "send", "expect", "close", "wait", "mark", "repeat",
+];
+
+/// Case defaults after `defaults:` was read.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Defaults {
+    pub timeout: Option<Duration>,
+    pub deadline: Option<Duration>,
+    pub level: Option<Level>,
+    pub ignore: Option<Vec<Ignore>>,
+    pub closing: Option<ClosingRule>,
+}
+
+/// What a case inherits from its suite.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SuiteContext {
+    pub id: String,
+    pub tags: Vec<String>,
+    pub defaults: Defaults,
+}
+
+/// The keys of a case (and `params`, removed by template expansion).
+pub(crate) const CASE_KEYS: [&str; 14] = [
+    "id",
+    "title",
+    "spec",
+    "level",
+    "autobahn",
+    "description",
+    "tags",
+    "timeout",
+    "deadline",
+    "ignore",
+    "closing",
+    "skip",
+    "steps",
+    "params",
+];
+
+/// Whether `map` has an unknown key that is most likely a misspelling of `key` (then "no
+/// `key`" would only repeat the "unknown key, did you mean" diagnostic).
+pub(crate) fn has_typo_of(map: &serde_yaml::Mapping, key: &str, known: &[&str]) -> bool {
+    map.keys().filter_map(Value::as_str).any(|k| {
+        !known.contains(&k) && super::diagnostic::closest(k, known.iter().copied()) == Some(key)
+    })
+}
+
+/// Default bound of each expect step.
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Default bound of a whole case.
+pub(crate) const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
+
+pub(crate) fn value_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Sequence(_) => "list",
+        Value::Mapping(_) => "mapping",
+        Value::Tagged(_) => "tagged value",
+    }
+}
+
+fn duration(cx: &mut Context<'_>, path: &YamlPath, value: &Option<Scalar>) -> Option<Duration> {
+    value
+        .as_ref()
+        .and_then(|v| cx.check(path, parse_duration_value(v)))
+}
+
+fn ignore_list(
+    cx: &mut Context<'_>,
+    path: &YamlPath,
+    list: &Option<Vec<Scalar>>,
+) -> Option<Vec<Ignore>> {
+    let list = list.as_ref()?;
+    Some(
+        list.iter()
+            .enumerate()
+            .filter_map(|(i, v)| cx.check(&path.index(i), parse_ignore(v)))
+            .collect(),
+    )
+}
+
+fn close_codes(cx: &mut Context<'_>, path: &YamlPath, codes: &[i64]) -> Vec<u16> {
+    codes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| cx.check(&path.index(i), parse_close_code(*c)))
+        .collect()
+}
+
+fn closing(cx: &mut Context<'_>, path: &YamlPath, raw: &RawClosing) -> ClosingRule {
+    ClosingRule {
+        initiator: raw
+            .initiator
+            .as_ref()
+            .and_then(|v| cx.check(&path.key("initiator"), parse_initiator(v)))
+            .unwrap_or_default(),
+        clean: raw.clean.unwrap_or(false),
+        codes: close_codes(
+            cx,
+            &path.key("codes"),
+            raw.codes.as_deref().unwrap_or_default(),
+        ),
+        informational: raw.informational.unwrap_or(false),
+    }
+}
+
+/// Reads `defaults:`.
+pub(crate) fn convert_defaults(cx: &mut Context<'_>, path: &YamlPath, value: &Value) -> Defaults {
+    let Some(raw) = cx.deserialize::<super::raw::RawDefaults>(path, value.clone()) else {
+        return Defaults::default();
+    };
+    Defaults {
+        timeout: duration(cx, &path.key("timeout"), &raw.timeout),
+        deadline: duration(cx, &path.key("deadline"), &raw.deadline),
+        level: raw
+            .level
+            .as_ref()
+            .and_then(|l| cx.check(&path.key("level"), parse_level(&l.text))),
+        ignore: ignore_list(cx, &path.key("ignore"), &raw.ignore),
+        closing: raw
+            .closing
+            .as_ref()
+            .map(|c| closing(cx, &path.key("closing"), c)),
+    }
+}
+
+/// Reads one (expanded) case. `None` when it has errors (reported in `cx`).
+pub(crate) fn convert_case(
+    cx: &mut Context<'_>,
+    path: &YamlPath,
+    value: Value,
+    suite: &SuiteContext,
+) -> Option<Case> {
+    let errors = cx.error_count();
+    let Value::Mapping(map) = &value else {
+        cx.error(
+            path,
+            Anchor::Value,
+            format!(
+                "a case is a mapping with `id`, `title`, `spec` and `steps`, not a {}",
+                value_kind(&value)
+            ),
+        );
+        return None;
+    };
+    let id_text = map.get("id").and_then(Value::as_str).map(str::to_string);
+    for key in ["id", "title", "spec", "steps"] {
+        if map.get(key).is_none_or(Value::is_null) && !has_typo_of(map, key, &CASE_KEYS) {
+            let who = match &id_text {
+                Some(id) => format!("case `{id}`"),
+                None => "case".to_string(),
+            };
+            cx.error_help(
+                path,
+                Anchor::Value,
+                format!("{who} has no `{key}`"),
+                Some("every case needs `id`, `title`, `spec` and `steps`".into()),
+            );
+        }
+    }
+    let steps_value = map.get("steps").cloned();
+    let raw = cx.deserialize::<RawCase>(path, value.clone());
+    let steps = match steps_value {
+        Some(v) if !v.is_null() => convert_steps(cx, &path.key("steps"), &v, &mut BTreeSet::new()),
+        _ => Vec::new(),
+    };
+    let raw = raw?;
+
+    if let Some(id) = &raw.id {
+        cx.check(&path.key("id"), check_id("case", id));
+    }
+    let defaults = &suite.defaults;
+    let level = match &raw.level {
+        Some(l) => cx.check(&path.key("level"), parse_level(&l.text)),
+        None => defaults.level,
+    };
+    let timeout = duration(cx, &path.key("timeout"), &raw.timeout).or(defaults.timeout);
+    let deadline = duration(cx, &path.key("deadline"), &raw.deadline).or(defaults.deadline);
+    let ignore =
+        ignore_list(cx, &path.key("ignore"), &raw.ignore).or_else(|| defaults.ignore.clone());
+    let closing = match &raw.closing {
+        Some(c) => closing(cx, &path.key("closing"), c),
+        None => defaults.closing.clone().unwrap_or_default(),
+    };
+    if cx.error_count() > errors {
+        return None;
+    }
+    let mut tags = suite.tags.clone();
+    tags.extend(raw.tags.unwrap_or_default());
+    Some(Case {
+        id: raw.id?,
+        suite: suite.id.clone(),
+        title: raw.title?,
+        description: raw.description,
+        spec: raw.spec?,
+        level: level.unwrap_or(Level::Must),
+        autobahn: raw.autobahn,
+        tags,
+        timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
+        deadline: deadline.unwrap_or(DEFAULT_DEADLINE),
+        ignore: ignore.unwrap_or_default(),
+        closing,
+        skip: raw.skip,
+        steps,
+        location: cx.location(path),
+    })
+}
+
+/// Reads a step list (a case's or a `repeat`'s). `opened` tracks connections opened so far.
+fn convert_steps(
+    cx: &mut Context<'_>,
+    path: &YamlPath,
+    value: &Value,
+    opened: &mut BTreeSet<String>,
+) -> Vec<Step> {
+    match value {
+        Value::Sequence(items) if items.is_empty() => {
+            cx.error(
+                path,
+                Anchor::Key,
+                "`steps` is empty; a case needs at least one step",
+            );
+            Vec::new()
+        }
+        Value::Sequence(items) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| convert_step(cx, &path.index(i), item, opened))
+            .collect(),
+        other => {
+            cx.error(
+                path,
+                Anchor::Value,
+                format!("`steps` is a list of steps, not a {}", value_kind(other)),
+            );
+            Vec::new()
+        }
+    }
+}
+
+fn convert_step(
+    cx: &mut Context<'_>,
+    path: &YamlPath,
+    value: &Value,
+    opened: &mut BTreeSet<String>,
+) -> Option<Step> {
+    let mut allowed: Vec<&str> = STEP_KEYS.to_vec();
+    allowed.push("conn");
+    // `- connect` and `- close` are steps with every argument defaulted.
+    let (action, body, conn_value) = match value {
+        Value::String(s) if s == "connect" || s == "close" => (s.clone(), Value::Null, None),
+        Value::String(s) => {
+            if STEP_KEYS.contains(&s.as_str()) {
+                cx.error(
+                    path,
+                    Anchor::Value,
+                    format!("step `{s}` needs a value, e.g. `- {s}: ...`"),
+                );
+            } else {
+                cx.error_help(
+                    path,
+                    Anchor::Value,
+                    format!("unknown step `{s}`"),
+                    did_you_mean(s, STEP_KEYS),
+                );
+            }
+            return None;
+        }
+        Value::Mapping(map) => {
+            let mut actions = Vec::new();
+            let mut unknown = false;
+            let mut conn_value = None;
+            for (k, v) in map {
+                let key = key_text(k);
+                if key == "conn" {
+                    conn_value = Some(v.clone());
+                } else if STEP_KEYS.contains(&key.as_str()) {
+                    actions.push((key, v.clone()));
+                } else {
+                    unknown = true;
+                    cx.unknown_key(&path.key(&key), &key, &allowed);
+                }
+            }
+            match actions.len() {
+                0 if unknown => return None,
+                0 => {
+                    cx.error(
+                        path,
+                        Anchor::Value,
+                        format!(
+                            "step has no action; expected one of {}",
+                            backticked(&STEP_KEYS)
+                        ),
+                    );
+                    return None;
+                }
+                1 => {}
+                _ => {
+                    cx.error_help(
+                        &path.key(&actions[1].0),
+                        Anchor::Key,
+                        format!(
+                            "step has two actions, `{}` and `{}`",
+                            actions[0].0, actions[1].0
+                        ),
+                        Some("write them as two steps".into()),
+                    );
+                    return None;
+                }
+            }
+            if unknown {
+                return None;
+            }
+            let (action, body) = actions.swap_remove(0);
+            (action, body, conn_value)
+        }
+        other => {
+            cx.error(
+                path,
+                Anchor::Value,
+                format!(
+                    "a step is a mapping with one action such as `send: ...`, not a {}",
+                    value_kind(other)
+                ),
+            );
+            return None;
+        }
+    };
+    let conn = match conn_value {
+        None => None,
+        Some(Value::String(s)) if !s.is_empty() => Some(s),
+        Some(_) => {
+            cx.error(
+                &path.key("conn"),
+                Anchor::Value,
+                "`conn` is a connection name",
+            );
+            return None;
+        }
+    };
+    let action_path = path.key(&action);
+    let kind = match action.as_str() {
+        "connect" => {
+            let (connect, name) = convert_connect(cx, &action_path, &body)?;
+            let name = match (name, &conn) {
+                (Some(name), Some(conn)) if name != *conn => {
+                    cx.error(
+                        &path.key("conn"),
+                        Anchor::Value,
+                        format!("`conn: {conn}` and `as: {name}` name different connections"),
+                    );
+                    return None;
+                }
+                (Some(name), _) => name,
+                (None, conn) => conn.clone().unwrap_or_else(|| "main".into()),
+            };
+            opened.insert(name.clone());
+            return Some(Step {
+                kind: StepKind::Connect(Box::new(connect)),
+                conn: name,
+                location: cx.location(path),
+            });
+        }
+        "send" => StepKind::Send(Box::new(convert_send(cx, &action_path, &body)?)),
+        "expect" => StepKind::Expect(Box::new(convert_expect(cx, &action_path, &body)?)),
+        "close" => StepKind::Close(convert_close_call(cx, &action_path, &body)?),
+        "wait" => {
+            let v: Scalar = cx.deserialize(&action_path, body)?;
+            StepKind::Wait(cx.check(&action_path, parse_duration_value(&v))?)
+        }
+        "mark" => {
+            let v: Scalar = cx.deserialize(&action_path, body)?;
+            StepKind::Mark(v.text)
+        }
+        _ => {
+            let raw: RawRepeat = cx.deserialize(&action_path, body.clone())?;
+            let times = match raw.times {
+                Some(0) | None => {
+                    cx.error(
+                        &action_path,
+                        Anchor::Value,
+                        "`repeat` needs `times`, a number of at least 1",
+                    );
+                    None
+                }
+                t => t,
+            };
+            let steps = match body.get("steps") {
+                Some(v) => convert_steps(cx, &action_path.key("steps"), v, opened),
+                None => {
+                    cx.error(&action_path, Anchor::Value, "`repeat` needs `steps`");
+                    Vec::new()
+                }
+            };
+            StepKind::Repeat {
+                times: times?,
+                steps,
+            }
+        }
+    };
+    let conn = conn.unwrap_or_else(|| "main".into());
+    if action != "wait" && action != "repeat" && !opened.contains(&conn) {
+        if conn == "main" {
+            cx.error_help(
+                &path.key(&action),
+                Anchor::Key,
+                format!("`{action}` needs an open connection"),
+                Some("add `- connect` before it".into()),
+            );
+        } else {
+            cx.error_help(
+                &path.key("conn"),
+                Anchor::Value,
+                format!("connection `{conn}` is not opened by an earlier `connect`"),
+                did_you_mean(&conn, opened.iter().map(String::as_str)),
+            );
+        }
+        return None;
+    }
+    Some(Step {
+        kind,
+        conn,
+        location: cx.location(path),
+    })
+}
+
+fn strings(list: Option<Vec<String>>) -> Vec<String> {
+    list.unwrap_or_default()
+}
+
+/// Reads `connect:`; returns the handshake and its `as:` name.
+fn convert_connect(
+    cx: &mut Context<'_>,
+    path: &YamlPath,
+    value: &Value,
+) -> Option<(Connect, Option<String>)> {
+    if value.is_null() {
+        return Some((Connect::default(), None));
+    }
+    let raw: RawConnect = cx.deserialize(path, value.clone())?;
+    let errors = cx.error_count();
+    if raw.raw.is_some() {
+        let replaced = [
+            ("method", raw.method.is_some()),
+            ("http_version", raw.http_version.is_some()),
+            ("version", raw.version.is_some()),
+            ("origin", raw.origin.is_some()),
+            ("omit", raw.omit.is_some()),
+            ("headers", raw.headers.is_some()),
+            ("body", raw.body.is_some()),
+        ];
+        for (key, given) in replaced {
+            if given {
+                cx.error(
+                    &path.key(key),
+                    Anchor::Key,
+                    format!("`{key}` has no effect with `raw`, which is sent verbatim"),
+                );
+            }
+        }
+    }
+    const OMITTABLE: [&str; 5] = ["host", "upgrade", "connection", "key", "version"];
+    let mut omit = Vec::new();
+    for (i, name) in raw.omit.iter().flatten().enumerate() {
+        let lower = name.text.to_ascii_lowercase();
+        if OMITTABLE.contains(&lower.as_str()) {
+            omit.push(lower);
+        } else {
+            cx.error_help(
+                &path.key("omit").index(i),
+                Anchor::Value,
+                format!(
+                    "cannot omit `{}`; expected one of {}",
+                    name.text,
+                    backticked(&OMITTABLE)
+                ),
+                did_you_mean(&lower, OMITTABLE),
+            );
+        }
+    }
+    let headers = match &raw.headers {
+        Some(v) => header_list(cx, &path.key("headers"), v),
+        None => Vec::new(),
+    };
+    let body = raw
+        .body
+        .as_ref()
+        .and_then(|b| send_payload(cx, &path.key("body"), b));
+    let chop = raw
+        .chop
+        .as_ref()
+        .and_then(|c| cx.check(&path.key("chop"), parse_chop(c)));
+    let timeout = duration(cx, &path.key("timeout"), &raw.timeout);
+    let expect = match &raw.expect {
+        Some(e) => handshake_expect(cx, &path.key("expect"), e),
+        None => HandshakeExpect::default(),
+    };
+    if cx.error_count() > errors {
+        return None;
+    }
+    let connect = Connect {
+        path: raw.path,
+        method: raw.method,
+        http_version: raw.http_version,
+        host: raw.host,
+        key: raw.key,
+        version: raw.version.map(|v| v.text),
+        origin: raw.origin,
+        protocols: strings(raw.protocols),
+        extensions: strings(raw.extensions),
+        omit,
+        headers,
+        body,
+        raw: raw.raw,
+        expect,
+        timeout,
+        chop,
+    };
+    Some((connect, raw.name))
+}
+
+fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Extra request headers: `[[name, value], {name, value}, ...]` or `{name: value, ...}`.
+fn header_list(cx: &mut Context<'_>, path: &YamlPath, value: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    match value {
+        Value::Mapping(map) => {
+            for (k, v) in map {
+                let name = key_text(k);
+                match scalar_text(v) {
+                    Some(text) => out.push((name, text)),
+                    None => cx.error(
+                        &path.key(&name),
+                        Anchor::Value,
+                        format!("header `{name}` needs a text value"),
+                    ),
+                }
+            }
+        }
+        Value::Sequence(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let pair = match item {
+                    Value::Sequence(pair) if pair.len() == 2 => {
+                        scalar_text(&pair[0]).zip(scalar_text(&pair[1]))
+                    }
+                    Value::Mapping(m) if m.len() == 2 => m
+                        .get("name")
+                        .and_then(scalar_text)
+                        .zip(m.get("value").and_then(scalar_text)),
+                    _ => None,
+                };
+                match pair {
+                    Some(pair) => out.push(pair),
+                    None => cx.error(
+                        &path.index(i),
+                        Anchor::Value,
+                        "a header is `[name, value]` or `{ name: ..., value: ... }`",
+                    ),
+                }
+            }
+        }
+        other => cx.error(
+            path,
+            Anchor::Value,
+            format!(
+                "`headers` is a list or a mapping, not a {}",
+                value_kind(other)
+            ),
+        ),
+    }
+    out
+}
+
+fn handshake_expect(
+    cx: &mut Context<'_>,
+    path: &YamlPath,
+    raw: &RawHandshakeExpect,
+) -> HandshakeExpect {
+    let status_path = path.key("status");
+    let status = match &raw.status {
+        None => Vec::new(),
+        Some(Value::Sequence(items)) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| cx.check(&status_path.index(i), parse_status(v)))
+            .collect(),
+        Some(v) => cx
+            .check(&status_path, parse_status(v))
+            .into_iter()
+            .collect(),
+    };
+    let mut headers = Vec::new();
+    match &raw.headers {
+        None => {}
+        Some(Value::Mapping(map)) => {
+            for (k, v) in map {
+                let name = key_text(k);
+                match v {
+                    Value::Null => headers.push((name, None)),
+                    v => match scalar_text(v) {
+                        Some(text) => headers.push((name, Some(text))),
+                        None => cx.error(
+                            &path.key("headers").key(&name),
+                            Anchor::Value,
+                            format!("expected header `{name}` needs a text value or `~`"),
+                        ),
+                    },
+                }
+            }
+        }
+        Some(other) => cx.error(
+            &path.key("headers"),
+            Anchor::Value,
+            format!(
+                "expected `headers` is a mapping of name to value, not a {}",
+                value_kind(other)
+            ),
+        ),
+    }
+    HandshakeExpect {
+        status,
+        headers,
+        absent: raw.absent.clone().unwrap_or_default(),
+        protocol: raw.protocol.clone(),
+        extensions: raw.extensions.clone(),
+        requires_extension: raw.requires_extension.clone(),
+    }
+}
+
+/// Reads `send:`.
+fn convert_send(cx: &mut Context<'_>, path: &YamlPath, value: &Value) -> Option<Send> {
+    const FORMS: [&str; 8] = [
+        "text", "binary", "ping", "pong", "close", "frame", "frames", "raw",
+    ];
+    if value.is_null() {
+        cx.error(
+            path,
+            Anchor::Key,
+            format!("`send` needs one of {}", backticked(&FORMS)),
+        );
+        return None;
+    }
+    let raw: RawSend = cx.deserialize(path, value.clone())?;
+    let given: Vec<&str> = [
+        ("text", raw.text.is_some()),
+        ("binary", raw.binary.is_some()),
+        ("ping", raw.ping.is_some()),
+        ("pong", raw.pong.is_some()),
+        ("close", raw.close.is_some()),
+        ("frame", raw.frame.is_some()),
+        ("frames", raw.frames.is_some()),
+        ("raw", raw.raw.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, given)| given.then_some(k))
+    .collect();
+    let form = match given.as_slice() {
+        [] => {
+            cx.error(
+                path,
+                Anchor::Key,
+                format!("`send` needs one of {}", backticked(&FORMS)),
+            );
+            return None;
+        }
+        [one] => *one,
+        [first, second, ..] => {
+            cx.error_help(
+                &path.key(second),
+                Anchor::Key,
+                format!("`send` has both `{first}` and `{second}`"),
+                Some("one send writes one thing: use two steps".into()),
+            );
+            return None;
+        }
+    };
+    let errors = cx.error_count();
+    let form_path = path.key(form);
+    let RawSend {
+        text,
+        binary,
+        ping,
+        pong,
+        close,
+        frame,
+        frames,
+        raw: raw_bytes,
+        fragment_size,
+        chop,
+        delay,
+    } = raw;
+    let message = |payload: Option<RawPayload>, cx: &mut Context<'_>| {
+        send_payload(cx, &form_path, &payload.unwrap_or(RawPayload::Null))
+    };
+    let what = match form {
+        "text" => message(text, cx).map(SendWhat::Text),
+        "binary" => message(binary, cx).map(SendWhat::Binary),
+        "ping" => message(ping, cx).map(SendWhat::Ping),
+        "pong" => message(pong, cx).map(SendWhat::Pong),
+        "raw" => message(raw_bytes, cx).map(SendWhat::Raw),
+        "close" => {
+            close_spec(cx, &form_path, &close.flatten().unwrap_or_default()).map(SendWhat::Close)
+        }
+        "frame" => frame
+            .and_then(|f| convert_frame(cx, &form_path, &f))
+            .map(|f| SendWhat::Frames(vec![f])),
+        _ => {
+            let frames = frames.unwrap_or_default();
+            if frames.is_empty() {
+                cx.error(&form_path, Anchor::Key, "`frames` is empty");
+            }
+            let defs: Vec<_> = frames
+                .iter()
+                .enumerate()
+                .filter_map(|(i, f)| convert_frame(cx, &form_path.index(i), f))
+                .collect();
+            Some(SendWhat::Frames(defs))
+        }
+    };
+    let fragment_size = match fragment_size {
+        None => None,
+        Some(_) if !matches!(form, "text" | "binary") => {
+            cx.error(
+                &path.key("fragment_size"),
+                Anchor::Key,
+                format!("`fragment_size` splits text and binary messages, not `{form}`"),
+            );
+            None
+        }
+        Some(0) => {
+            cx.error(
+                &path.key("fragment_size"),
+                Anchor::Value,
+                "`fragment_size` must be at least 1",
+            );
+            None
+        }
+        Some(n) => usize::try_from(n).ok(),
+    };
+    let chop = chop
+        .as_ref()
+        .and_then(|c| cx.check(&path.key("chop"), parse_chop(c)));
+    let delay = duration(cx, &path.key("delay"), &delay);
+    if cx.error_count() > errors {
+        return None;
+    }
+    Some(Send {
+        what: what?,
+        fragment_size,
+        chop,
+        delay,
+    })
+}
+
+fn close_spec(cx: &mut Context<'_>, path: &YamlPath, raw: &RawCloseSpec) -> Option<CloseSpec> {
+    let errors = cx.error_count();
+    if raw.payload.is_some() && (raw.code.is_some() || raw.reason.is_some()) {
+        cx.error_help(
+            &path.key("payload"),
+            Anchor::Key,
+            "`payload` replaces `code` and `reason`",
+            Some("give either `payload` or `code`/`reason`".into()),
+        );
+    }
+    if raw.reason.is_some() && raw.code.is_none() {
+        cx.error_help(
+            &path.key("reason"),
+            Anchor::Key,
+            "a close reason needs a `code`",
+            Some("for a payload without a code use `payload`".into()),
+        );
+    }
+    let code = raw
+        .code
+        .and_then(|c| cx.check(&path.key("code"), parse_close_code(c)));
+    let reason = match &raw.reason {
+        Some(r) => send_payload(cx, &path.key("reason"), r),
+        None => Some(Default::default()),
+    };
+    let payload = match &raw.payload {
+        Some(p) => send_payload(cx, &path.key("payload"), p).map(Some),
+        None => Some(None),
+    };
+    if cx.error_count() > errors {
+        return None;
+    }
+    Some(CloseSpec {
+        code,
+        reason: reason?,
+        payload: payload?,
+    })
+}
+
+fn convert_close_call(cx: &mut Context<'_>, path: &YamlPath, value: &Value) -> Option<CloseCall> {
+    if value.is_null() {
+        return Some(CloseCall::default());
+    }
+    let raw: RawCloseCall = cx.deserialize(path, value.clone())?;
+    let code = match raw.code {
+        Some(c) => Some(cx.check(&path.key("code"), parse_close_code(c))?),
+        None => None,
+    };
+    Some(CloseCall {
+        code,
+        reason: raw.reason.unwrap_or_default(),
+    })
+}
