@@ -787,15 +787,16 @@ impl Connection {
                     data.extend_from_slice(&payload);
                 }
                 if header.fin {
-                    if self.browser.message(op, &data) {
-                        self.observations
-                            .push(Observation::Message { opcode: op, data });
-                    } else {
+                    // Observations are what was on the wire; whether a page sees it is the
+                    // browser state machine's business.
+                    if !self.browser.message(op, &data) {
                         self.trace.events.push(TraceEvent::Note(format!(
-                            "{op} message ignored: readyState is {}",
+                            "{op} message not delivered: readyState is {}",
                             self.browser.state().name()
                         )));
                     }
+                    self.observations
+                        .push(Observation::Message { opcode: op, data });
                 } else {
                     self.message = Some((op, data));
                 }

@@ -163,7 +163,7 @@ pub async fn run_case(case: &Case, cx: &CaseContext) -> CaseResult {
         },
     };
     result.close = close;
-    if !exec.rtts.is_empty() {
+    if !exec.rtts.is_empty() && case.tags.iter().any(|t| t == "performance") {
         let mut rtts = exec.rtts.clone();
         rtts.sort();
         let pick = |q: f64| rtts[((rtts.len() - 1) as f64 * q).round() as usize];
