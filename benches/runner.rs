@@ -15,8 +15,8 @@ use tokio_tungstenite::tungstenite::Message;
 use wsprobe::runner::{self, CaseContext, NoProgress, RunConfig};
 use wsprobe::serve::{ServeConfig, ServeMode, Server};
 use wsprobe::suite::model::{
-    Alternative, AltVerdict, Case, ClosingRule, Connect, Expect, Location, Matcher, MessageMatch,
-    Payload, Send, SendWhat, Step, StepKind,
+    AltVerdict, Alternative, Case, ClosingRule, Expect, Location, Matcher, MessageMatch, Payload,
+    Send, SendWhat, Step, StepKind,
 };
 use wsprobe::wire::{Level, Opcode};
 
@@ -85,10 +85,15 @@ async fn bare(url: &str, n: usize, jobs: usize) -> Duration {
     let sem = Arc::new(tokio::sync::Semaphore::new(jobs));
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..n {
-        let permit = Arc::clone(&sem).acquire_owned().await.expect("semaphore open");
+        let permit = Arc::clone(&sem)
+            .acquire_owned()
+            .await
+            .expect("semaphore open");
         let url = url.to_string();
         set.spawn(async move {
-            let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("connect");
+            let (mut ws, _) = tokio_tungstenite::connect_async(url)
+                .await
+                .expect("connect");
             ws.send(Message::text("hello")).await.expect("send");
             let echo = ws.next().await.expect("echo").expect("echo ok");
             assert_eq!(echo.into_text().expect("text"), "hello");
@@ -102,7 +107,10 @@ async fn bare(url: &str, n: usize, jobs: usize) -> Duration {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     let n: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(2000);
     let jobs: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(8);
     let rt = tokio::runtime::Builder::new_multi_thread()

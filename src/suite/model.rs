@@ -490,7 +490,6 @@ impl CloseMatch {
     }
 }
 
-
 /// One expected browser-API event.
 #[derive(Clone, Debug, PartialEq)]
 pub enum EventMatch {
