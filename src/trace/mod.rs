@@ -3,6 +3,8 @@
 //! A trace is what happened on one connection, live or captured: handshake, frames, ready-state
 //! changes, browser-API events, TCP close, violations. It may use `wire` and serde only.
 
+pub mod canonical;
+
 use crate::wire::{Direction, FrameHeader, Opcode, Violation};
 
 /// The browser WebSocket API's readyState.
