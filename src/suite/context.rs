@@ -118,6 +118,15 @@ impl<'a> Context<'a> {
 
     /// The span of `path`, through template origins.
     pub(crate) fn span(&self, path: &YamlPath, anchor: Anchor) -> Option<Span> {
+        // A key belongs to the mapping holding it: a value copied from a row keeps the
+        // template's key, so only the parent is resolved through the origins.
+        if let (Anchor::Key, Some((last, parent))) = (anchor, path.segs().split_last()) {
+            let parent = YamlPath::root().join(parent);
+            return self.index.lookup(
+                &self.source_path(&parent).join(std::slice::from_ref(last)),
+                anchor,
+            );
+        }
         self.index.lookup(&self.source_path(path), anchor)
     }
 

@@ -8,6 +8,7 @@
 //! problem becomes a [`Diagnostic`] pointing at the offending text; `docs/suite-format.md` is
 //! the reference of the format.
 
+mod connect;
 mod context;
 mod convert;
 mod diagnostic;
@@ -19,6 +20,7 @@ pub mod model;
 mod payload;
 mod position;
 mod raw;
+mod send;
 mod validate;
 
 use std::path::PathBuf;

@@ -256,7 +256,7 @@ impl PositionIndex {
                             } => (path, first_key_len),
                             Frame::Seq { path, .. } => (path, None),
                         };
-                        index.finish_collection(&path, &marked, first_key_len);
+                        index.finish_collection(&path, &marked, first_key_len, &lines);
                     }
                 }
                 _ => {}
@@ -288,19 +288,38 @@ impl PositionIndex {
 
     /// Fixes the length of a collection's span once its end is known: a one-line flow
     /// collection is underlined whole, a block mapping by its first key.
-    fn finish_collection(&mut self, path: &YamlPath, end: &MarkedSpan, first_key_len: Option<u32>) {
+    fn finish_collection(
+        &mut self,
+        path: &YamlPath,
+        end: &MarkedSpan,
+        first_key_len: Option<u32>,
+        lines: &[&str],
+    ) {
         let Some(entry) = self.entries.get_mut(path) else {
             return;
         };
         let start = entry.node;
         let end_line = end.end.line() as u32;
         let end_col = end.end.col() as u32 + 1;
-        entry.node.len = if end_line == start.line && end_col > start.column && start.len > 0 {
+        let mut len = if end_line == start.line && end_col > start.column && start.len > 0 {
             end_col - start.column
         } else {
             first_key_len.unwrap_or(1)
         };
-        entry.node.len = entry.node.len.max(1);
+        // The end mark of a flow collection may include the blank after its bracket.
+        let text = lines.get(start.line as usize - 1).copied().unwrap_or("");
+        let covered: Vec<char> = text
+            .chars()
+            .skip(start.column as usize - 1)
+            .take(len as usize)
+            .collect();
+        let blanks = covered
+            .iter()
+            .rev()
+            .take_while(|c| c.is_whitespace())
+            .count() as u32;
+        len -= blanks.min(len);
+        entry.node.len = len.max(1);
     }
 
     /// The position of the node at `path` (its key with [`Anchor::Key`]). A path that is not

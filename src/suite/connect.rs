@@ -1,0 +1,225 @@
+//! `connect:` steps → [`Connect`]: the opening-handshake request and what the response must
+//! look like.
+
+use serde_yaml::Value;
+
+use super::context::{Context, backticked};
+use super::convert::{duration, value_kind};
+use super::diagnostic::did_you_mean;
+use super::expand::key_text;
+use super::model::{Connect, HandshakeExpect};
+use super::payload::send_payload;
+use super::position::{Anchor, YamlPath};
+use super::raw::{RawConnect, RawHandshakeExpect};
+use super::validate::{parse_chop, parse_status};
+
+fn strings(list: Option<Vec<String>>) -> Vec<String> {
+    list.unwrap_or_default()
+}
+
+/// Reads `connect:`; returns the handshake and its `as:` name.
+pub(crate) fn convert_connect(
+    cx: &mut Context<'_>,
+    path: &YamlPath,
+    value: &Value,
+) -> Option<(Connect, Option<String>)> {
+    if value.is_null() {
+        return Some((Connect::default(), None));
+    }
+    let raw: RawConnect = cx.deserialize(path, value.clone())?;
+    let errors = cx.error_count();
+    if raw.raw.is_some() {
+        let replaced = [
+            ("method", raw.method.is_some()),
+            ("http_version", raw.http_version.is_some()),
+            ("version", raw.version.is_some()),
+            ("origin", raw.origin.is_some()),
+            ("omit", raw.omit.is_some()),
+            ("headers", raw.headers.is_some()),
+            ("body", raw.body.is_some()),
+        ];
+        for (key, given) in replaced {
+            if given {
+                cx.error(
+                    &path.key(key),
+                    Anchor::Key,
+                    format!("`{key}` has no effect with `raw`, which is sent verbatim"),
+                );
+            }
+        }
+    }
+    const OMITTABLE: [&str; 5] = ["host", "upgrade", "connection", "key", "version"];
+    let mut omit = Vec::new();
+    for (i, name) in raw.omit.iter().flatten().enumerate() {
+        let lower = name.text.to_ascii_lowercase();
+        if OMITTABLE.contains(&lower.as_str()) {
+            omit.push(lower);
+        } else {
+            cx.error_help(
+                &path.key("omit").index(i),
+                Anchor::Value,
+                format!(
+                    "cannot omit `{}`; expected one of {}",
+                    name.text,
+                    backticked(&OMITTABLE)
+                ),
+                did_you_mean(&lower, OMITTABLE),
+            );
+        }
+    }
+    let headers = match &raw.headers {
+        Some(v) => header_list(cx, &path.key("headers"), v),
+        None => Vec::new(),
+    };
+    let body = raw
+        .body
+        .as_ref()
+        .and_then(|b| send_payload(cx, &path.key("body"), b));
+    let chop = raw
+        .chop
+        .as_ref()
+        .and_then(|c| cx.check(&path.key("chop"), parse_chop(c)));
+    let timeout = duration(cx, &path.key("timeout"), &raw.timeout);
+    let expect = match &raw.expect {
+        Some(e) => handshake_expect(cx, &path.key("expect"), e),
+        None => HandshakeExpect::default(),
+    };
+    if cx.error_count() > errors {
+        return None;
+    }
+    let connect = Connect {
+        path: raw.path,
+        method: raw.method,
+        http_version: raw.http_version,
+        host: raw.host,
+        key: raw.key,
+        version: raw.version.map(|v| v.text),
+        origin: raw.origin,
+        protocols: strings(raw.protocols),
+        extensions: strings(raw.extensions),
+        omit,
+        headers,
+        body,
+        raw: raw.raw,
+        expect,
+        timeout,
+        chop,
+    };
+    Some((connect, raw.name))
+}
+
+fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Extra request headers: `[[name, value], {name, value}, ...]` or `{name: value, ...}`.
+fn header_list(cx: &mut Context<'_>, path: &YamlPath, value: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    match value {
+        Value::Mapping(map) => {
+            for (k, v) in map {
+                let name = key_text(k);
+                match scalar_text(v) {
+                    Some(text) => out.push((name, text)),
+                    None => cx.error(
+                        &path.key(&name),
+                        Anchor::Value,
+                        format!("header `{name}` needs a text value"),
+                    ),
+                }
+            }
+        }
+        Value::Sequence(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let pair = match item {
+                    Value::Sequence(pair) if pair.len() == 2 => {
+                        scalar_text(&pair[0]).zip(scalar_text(&pair[1]))
+                    }
+                    Value::Mapping(m) if m.len() == 2 => m
+                        .get("name")
+                        .and_then(scalar_text)
+                        .zip(m.get("value").and_then(scalar_text)),
+                    _ => None,
+                };
+                match pair {
+                    Some(pair) => out.push(pair),
+                    None => cx.error(
+                        &path.index(i),
+                        Anchor::Value,
+                        "a header is `[name, value]` or `{ name: ..., value: ... }`",
+                    ),
+                }
+            }
+        }
+        other => cx.error(
+            path,
+            Anchor::Value,
+            format!(
+                "`headers` is a list or a mapping, not a {}",
+                value_kind(other)
+            ),
+        ),
+    }
+    out
+}
+
+fn handshake_expect(
+    cx: &mut Context<'_>,
+    path: &YamlPath,
+    raw: &RawHandshakeExpect,
+) -> HandshakeExpect {
+    let status_path = path.key("status");
+    let status = match &raw.status {
+        None => Vec::new(),
+        Some(Value::Sequence(items)) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| cx.check(&status_path.index(i), parse_status(v)))
+            .collect(),
+        Some(v) => cx
+            .check(&status_path, parse_status(v))
+            .into_iter()
+            .collect(),
+    };
+    let mut headers = Vec::new();
+    match &raw.headers {
+        None => {}
+        Some(Value::Mapping(map)) => {
+            for (k, v) in map {
+                let name = key_text(k);
+                match v {
+                    Value::Null => headers.push((name, None)),
+                    v => match scalar_text(v) {
+                        Some(text) => headers.push((name, Some(text))),
+                        None => cx.error(
+                            &path.key("headers").key(&name),
+                            Anchor::Value,
+                            format!("expected header `{name}` needs a text value or `~`"),
+                        ),
+                    },
+                }
+            }
+        }
+        Some(other) => cx.error(
+            &path.key("headers"),
+            Anchor::Value,
+            format!(
+                "expected `headers` is a mapping of name to value, not a {}",
+                value_kind(other)
+            ),
+        ),
+    }
+    HandshakeExpect {
+        status,
+        headers,
+        absent: raw.absent.clone().unwrap_or_default(),
+        protocol: raw.protocol.clone(),
+        extensions: raw.extensions.clone(),
+        requires_extension: raw.requires_extension.clone(),
+    }
+}
