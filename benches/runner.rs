@@ -44,6 +44,7 @@ fn echo_case(i: usize) -> Case {
         deadline: Duration::from_secs(30),
         ignore: vec![],
         closing: ClosingRule::default(),
+        redact_headers: vec![],
         skip: None,
         steps: vec![
             step(StepKind::Connect(Box::default())),

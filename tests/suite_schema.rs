@@ -70,6 +70,7 @@ fn schema_keys_match_the_loader() {
             "deadline",
             "ignore",
             "closing",
+            "redact_headers",
             "skip",
             "steps",
             "params"
@@ -77,7 +78,14 @@ fn schema_keys_match_the_loader() {
     );
     assert_eq!(
         keys(&d["defaults"]),
-        set(&["timeout", "deadline", "level", "ignore", "closing"])
+        set(&[
+            "timeout",
+            "deadline",
+            "level",
+            "ignore",
+            "closing",
+            "redact_headers"
+        ])
     );
     assert_eq!(
         keys(object_of(&d["step"])),
@@ -138,6 +146,7 @@ fn schema_keys_match_the_loader() {
             "headers",
             "body",
             "raw",
+            "abort",
             "chop",
             "timeout",
             "expect"

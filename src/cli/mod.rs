@@ -4,6 +4,7 @@
 
 pub mod exit;
 mod run;
+mod snapshot;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -30,7 +31,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run conformance suites against a server (the embedded reference server by default).
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// List the cases of suites with id, Autobahn id, RFC section, level and title.
     List(run::ListArgs),
     /// Run a reference WebSocket server.
@@ -106,7 +107,7 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Serve(args) => serve(args),
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => run::run(*args),
         Command::List(args) => run::list(args),
         Command::Inspect(_) => not_built("inspect"),
         Command::Overhead(_) => not_built("overhead"),

@@ -7,11 +7,13 @@ use std::time::{Duration, Instant};
 use clap::ValueEnum;
 
 use super::exit;
+use super::snapshot;
 use crate::report::{self, RunReport};
 use crate::runner::select::{Selection, parse_partition, select};
 use crate::runner::{self, CaseContext, RunConfig, Target};
 use crate::serve::{ServeConfig, ServeMode, Server};
 use crate::suite::{self, Source};
+use crate::trace::canonical::Redaction;
 
 /// Output format on stdout.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -73,6 +75,22 @@ pub struct RunArgs {
     /// Also write a report: junit=FILE, tap=FILE, json=FILE, autobahn=DIR (repeatable).
     #[arg(long = "report", value_name = "KIND=PATH")]
     reports: Vec<String>,
+    /// Write one canonical trace file per case into DIR (`<case-id>.trace`).
+    #[arg(long, value_name = "DIR")]
+    traces: Option<PathBuf>,
+    /// Compare each case's trace with the snapshot stored in DIR; a difference, or a case
+    /// without a snapshot, fails the run (exit 1) with a unified diff.
+    #[arg(long, value_name = "DIR")]
+    snapshots: Option<PathBuf>,
+    /// With --snapshots: compare only (the default).
+    #[arg(long, requires = "snapshots", conflicts_with = "update")]
+    check: bool,
+    /// With --snapshots: write the new traces as the snapshots instead of comparing.
+    #[arg(long, requires = "snapshots")]
+    update: bool,
+    /// Redact the value of this response header in traces (repeatable; Date always is).
+    #[arg(long = "redact-header", value_name = "NAME")]
+    redact_headers: Vec<String>,
     /// Colored output (NO_COLOR in the environment also turns it off).
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     color: ColorArg,
@@ -296,10 +314,27 @@ pub fn run(args: RunArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    for dir in [&args.traces, &args.snapshots].into_iter().flatten() {
+        if dir.exists() && !dir.is_dir() {
+            return usage(format!("{} exists and is not a directory", dir.display()));
+        }
+        let parent = dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        if !dir.exists() && !parent.is_dir() {
+            return usage(format!(
+                "cannot create {}: {} does not exist",
+                dir.display(),
+                parent.display()
+            ));
+        }
+    }
     let all: Vec<_> = suites
         .iter()
         .flat_map(|s| s.cases.iter().cloned())
         .collect();
+    let known: std::collections::BTreeSet<String> = all.iter().map(|c| c.id.clone()).collect();
     let selection = Selection {
         cases: args.cases.clone(),
         tags: args.tags.clone(),
@@ -308,6 +343,14 @@ pub fn run(args: RunArgs) -> u8 {
     };
     let total_before = all.len();
     let cases = select(all, &selection);
+    let redactions: std::collections::HashMap<String, Vec<String>> = cases
+        .iter()
+        .map(|c| {
+            let mut names = c.redact_headers.clone();
+            names.extend(args.redact_headers.iter().cloned());
+            (c.id.clone(), names)
+        })
+        .collect();
     if cases.is_empty() {
         eprintln!("wsprobe: no case selected (of {total_before})");
         return exit::NO_CASES;
@@ -392,18 +435,86 @@ pub fn run(args: RunArgs) -> u8 {
             Format::Text => print!("{}", report::terminal::render(&run_report, color)),
             Format::Json => print!("{}", report::json::render(&run_report)),
         }
+        let redaction = |r: &runner::CaseResult| {
+            Redaction::default().with_headers(redactions.get(&r.id).into_iter().flatten())
+        };
+        if let Some(dir) = &args.traces {
+            let written = std::fs::create_dir_all(dir).and_then(|_| {
+                results.iter().try_for_each(|r| {
+                    snapshot::write_atomic(
+                        &snapshot::path_for(dir, &r.id),
+                        &snapshot::trace_file(r, &redaction(r)),
+                    )
+                })
+            });
+            if let Err(e) = written {
+                eprintln!("wsprobe: cannot write traces to {}: {e}", dir.display());
+                return exit::ENVIRONMENT;
+            }
+        }
+        let mut snapshot_failed = false;
+        if let Some(dir) = &args.snapshots {
+            match snapshot::run(dir, &results, &redaction, args.update, &known) {
+                Ok(outcome) => {
+                    print!("{}", render_snapshots(&outcome, dir, args.update));
+                    snapshot_failed = !args.update && outcome.failed();
+                }
+                Err(e) => {
+                    eprintln!("wsprobe: snapshots in {}: {e}", dir.display());
+                    return exit::ENVIRONMENT;
+                }
+            }
+        }
         for r in &reports {
             if let Err(e) = report::write(r.kind, &r.path, &run_report) {
                 eprintln!("wsprobe: cannot write report {}: {e}", r.path.display());
                 return exit::ENVIRONMENT;
             }
         }
-        if results.iter().any(|r| r.verdict.is_failure(args.strict)) {
+        if snapshot_failed || results.iter().any(|r| r.verdict.is_failure(args.strict)) {
             exit::FAILURE
         } else {
             exit::OK
         }
     })
+}
+
+/// The snapshot section of the output.
+fn render_snapshots(o: &snapshot::Outcome, dir: &std::path::Path, update: bool) -> String {
+    let mut out = String::new();
+    for (id, diff) in &o.mismatched {
+        out.push_str(&format!("\nsnapshot mismatch: {id}\n{diff}"));
+    }
+    for id in &o.pending {
+        out.push_str(&format!(
+            "snapshot pending: {id} has no stored trace in {}\n",
+            dir.display()
+        ));
+    }
+    for path in &o.stale {
+        out.push_str(&format!(
+            "snapshot stale: {} belongs to no loaded case (delete it if the case is gone)\n",
+            path.display()
+        ));
+    }
+    if update {
+        out.push_str(&format!(
+            "snapshots: {} written, {} unchanged in {}\n",
+            o.written.len(),
+            o.matched,
+            dir.display()
+        ));
+    } else {
+        out.push_str(&format!(
+            "snapshots: {} matched, {} mismatched, {} pending, {} stale in {}\n",
+            o.matched,
+            o.mismatched.len(),
+            o.pending.len(),
+            o.stale.len(),
+            dir.display()
+        ));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::runner::result::{
     CaseResult, CloseBehavior, CloseVerdict, Closer, Failure, Perf, Verdict,
 };
 use crate::suite::model::Location;
-use crate::trace::{BrowserEvent, ConnectionTrace, ReadyState, TcpEnd, TraceEvent, preview};
+use crate::trace::{BrowserEvent, ConnectionTrace, ReadyState, TcpEnd, TraceEvent, frame_preview};
 use crate::wire::{
     Direction, FrameHeader, LengthEncoding, Level, Opcode, Violation, ViolationKind,
 };
@@ -49,7 +49,7 @@ fn frame(dir: Direction, opcode: Opcode, payload: &[u8]) -> TraceEvent {
             payload_len: len,
             length_encoding: LengthEncoding::minimal_for(len),
         },
-        preview: preview(payload),
+        preview: frame_preview(opcode, payload),
     }
 }
 
@@ -418,6 +418,7 @@ fn report_list() {
         deadline: Duration::from_secs(10),
         ignore: vec![],
         closing: ClosingRule::default(),
+        redact_headers: vec![],
         skip: None,
         steps: vec![],
         location: loc("suites/ping.yaml", line, 5),

@@ -15,7 +15,7 @@ use tokio::time::{Instant, timeout_at};
 use super::browser::{Browser, CloseAction};
 use super::result::Closer;
 use super::rng::Rng;
-use crate::trace::{ConnectionTrace, TcpEnd, TraceEvent, preview};
+use crate::trace::{ConnectionTrace, TcpEnd, TraceEvent, frame_preview, preview};
 use crate::wire::handshake::{self, Negotiated, Offer, Parse, ResponseHead};
 use crate::wire::rules::{RuleConfig, RuleEngine};
 use crate::wire::{
@@ -139,6 +139,10 @@ pub struct OpenParams<'a> {
     pub max_message: u64,
     /// Bound of connect + handshake.
     pub deadline: Instant,
+    /// Call `close()` while CONNECTING, right after the request is written.
+    pub abort: bool,
+    /// Request headers whose values the trace must not show (e.g. `--header Authorization`).
+    pub secret_headers: &'a [String],
 }
 
 /// A connection to the server under test.
@@ -183,6 +187,8 @@ impl Connection {
             offer,
             max_message,
             deadline,
+            abort,
+            secret_headers,
         } = p;
         let stream = match timeout_at(deadline, TcpStream::connect(addr)).await {
             Ok(Ok(s)) => s,
@@ -223,7 +229,21 @@ impl Connection {
             dropped_by_client: false,
             read_buf: vec![0u8; 64 * 1024],
         };
-        conn.trace_request(request);
+        conn.trace_request(request, secret_headers);
+        if abort {
+            let mut outcome = HandshakeOutcome::default();
+            if let Err(e) = conn
+                .write_chunks(request, writes, write_delay, deadline)
+                .await
+            {
+                outcome.error = Some(e);
+            } else {
+                outcome.error = Some("close() called while CONNECTING".into());
+            }
+            conn.close_call(None, "", deadline).await;
+            conn.sync_trace();
+            return Ok((conn, outcome));
+        }
         let outcome = conn
             .handshake(request, writes, write_delay, offer, deadline)
             .await;
@@ -339,7 +359,7 @@ impl Connection {
         self.trace.events.push(event);
     }
 
-    fn trace_request(&mut self, request: &[u8]) {
+    fn trace_request(&mut self, request: &[u8], secret_headers: &[String]) {
         match handshake::parse_request(request, MAX_HEAD) {
             Ok(Parse::Complete(head)) => {
                 let headers = head
@@ -348,6 +368,8 @@ impl Connection {
                     .map(|(n, v)| {
                         let value = if n.eq_ignore_ascii_case("sec-websocket-key") {
                             "[key]".to_string()
+                        } else if secret_headers.iter().any(|s| s.eq_ignore_ascii_case(n)) {
+                            "[redacted]".to_string()
                         } else {
                             String::from_utf8_lossy(v).into_owned()
                         };
@@ -460,7 +482,7 @@ impl Connection {
             self.push_trace(TraceEvent::Frame {
                 dir: Direction::ClientToServer,
                 header,
-                preview: preview(&spec.payload),
+                preview: frame_preview(spec.opcode, &spec.payload),
             });
         }
         self.sync_trace();
@@ -716,7 +738,7 @@ impl Connection {
         self.push_trace(TraceEvent::Frame {
             dir: Direction::ServerToClient,
             header: *header,
-            preview: preview(payload),
+            preview: frame_preview(header.opcode, payload),
         });
         let keep = payload.len().min(FRAME_PAYLOAD_KEEP);
         self.frames.push(Frame {
@@ -768,7 +790,7 @@ impl Connection {
         self.push_trace(TraceEvent::Frame {
             dir: Direction::ClientToServer,
             header: spec.header(),
-            preview: preview(&payload),
+            preview: frame_preview(spec.opcode, &payload),
         });
         spec.encode_into(&mut self.pending);
     }

@@ -330,6 +330,7 @@ impl Exec<'_> {
         } else {
             step.conn.clone()
         };
+        let secret_headers: Vec<String> = self.cx.headers.iter().map(|(n, _)| n.clone()).collect();
         let opened = Connection::open(OpenParams {
             name: &name,
             addr: self.cx.addr,
@@ -339,6 +340,8 @@ impl Exec<'_> {
             offer: &offer,
             max_message: self.cx.max_message,
             deadline,
+            abort: c.abort,
+            secret_headers: &secret_headers,
         })
         .await;
         let (conn, outcome) = match opened {
@@ -360,6 +363,9 @@ impl Exec<'_> {
             conn,
             cursor: Cursor::default(),
         });
+        if c.abort {
+            return Ok(());
+        }
         judge_handshake(c, &outcome, &step.location)
     }
 

@@ -104,6 +104,7 @@ pub(crate) fn convert_connect(
         expect,
         timeout,
         chop,
+        abort: raw.abort.unwrap_or(false),
     };
     Some((connect, raw.name))
 }

@@ -34,6 +34,7 @@ pub(crate) struct Defaults {
     pub level: Option<Level>,
     pub ignore: Option<Vec<Ignore>>,
     pub closing: Option<ClosingRule>,
+    pub redact_headers: Option<Vec<String>>,
 }
 
 /// What a case inherits from its suite.
@@ -45,7 +46,7 @@ pub(crate) struct SuiteContext {
 }
 
 /// The keys of a case (and `params`, removed by template expansion).
-pub(crate) const CASE_KEYS: [&str; 14] = [
+pub(crate) const CASE_KEYS: [&str; 15] = [
     "id",
     "title",
     "spec",
@@ -57,6 +58,7 @@ pub(crate) const CASE_KEYS: [&str; 14] = [
     "deadline",
     "ignore",
     "closing",
+    "redact_headers",
     "skip",
     "steps",
     "params",
@@ -153,6 +155,7 @@ pub(crate) fn convert_defaults(cx: &mut Context<'_>, path: &YamlPath, value: &Va
             .closing
             .as_ref()
             .map(|c| closing(cx, &path.key("closing"), c)),
+        redact_headers: raw.redact_headers,
     }
 }
 
@@ -232,6 +235,11 @@ pub(crate) fn convert_case(
         deadline: deadline.unwrap_or(DEFAULT_DEADLINE),
         ignore: ignore.unwrap_or_default(),
         closing,
+        redact_headers: {
+            let mut names = defaults.redact_headers.clone().unwrap_or_default();
+            names.extend(raw.redact_headers.unwrap_or_default());
+            names
+        },
         skip: raw.skip,
         steps,
         location: cx.location(path),

@@ -70,6 +70,9 @@ pub struct Case {
     pub ignore: Vec<Ignore>,
     /// How the connection must end (judged separately, like Autobahn's `behaviorClose`).
     pub closing: ClosingRule,
+    /// Response header names whose values traces replace with `[redacted]` (values the server
+    /// legitimately varies, e.g. `Server`), in addition to `Date`.
+    pub redact_headers: Vec<String>,
     /// If set, the case is not run and reports SKIP with this reason.
     pub skip: Option<String>,
     /// The steps in order.
@@ -182,6 +185,8 @@ pub struct Connect {
     pub timeout: Option<Duration>,
     /// Write the request in TCP chunks of this size.
     pub chop: Option<Chop>,
+    /// Call the browser API's `close()` while CONNECTING, right after the request is written.
+    pub abort: bool,
 }
 
 /// What the handshake response must look like.

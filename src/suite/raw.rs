@@ -154,6 +154,7 @@ pub(crate) struct RawDefaults {
     pub level: Option<Scalar>,
     pub ignore: Option<Vec<Scalar>>,
     pub closing: Option<RawClosing>,
+    pub redact_headers: Option<Vec<String>>,
 }
 
 /// `closing:` in defaults or a case.
@@ -181,6 +182,7 @@ pub(crate) struct RawCase {
     pub deadline: Option<Scalar>,
     pub ignore: Option<Vec<Scalar>>,
     pub closing: Option<RawClosing>,
+    pub redact_headers: Option<Vec<String>>,
     pub skip: Option<String>,
     #[allow(dead_code)]
     pub steps: Option<IgnoredAny>,
@@ -209,6 +211,7 @@ pub(crate) struct RawConnect {
     pub raw: Option<String>,
     pub chop: Option<Value>,
     pub timeout: Option<Scalar>,
+    pub abort: Option<bool>,
     pub expect: Option<RawHandshakeExpect>,
 }
 

@@ -54,7 +54,9 @@ impl Redaction {
 /// Replaces the port of a `host:port` (or `scheme://host:port`) value with `[port]`.
 pub fn redact_port(value: &str) -> String {
     let (head, tail) = match value.rfind(':') {
-        Some(i) if !value[i + 1..].is_empty() && value[i + 1..].bytes().all(|b| b.is_ascii_digit()) => {
+        Some(i)
+            if !value[i + 1..].is_empty() && value[i + 1..].bytes().all(|b| b.is_ascii_digit()) =>
+        {
             (&value[..i], &value[i + 1..])
         }
         _ => return value.to_string(),
@@ -165,7 +167,9 @@ fn event_json(event: &TraceEvent, r: &Redaction) -> Value {
         TraceEvent::RawSent { len, preview } => {
             json!({"type": "raw", "dir": "c>s", "len": len, "preview": preview})
         }
-        TraceEvent::State(s) => json!({"type": "ready-state", "value": s.value(), "name": s.name()}),
+        TraceEvent::State(s) => {
+            json!({"type": "ready-state", "value": s.value(), "name": s.name()})
+        }
         TraceEvent::Event(e) => match e {
             BrowserEvent::Open => json!({"type": "event", "event": "open"}),
             BrowserEvent::Error => json!({"type": "event", "event": "error"}),
@@ -239,7 +243,9 @@ mod tests {
                 TraceEvent::State(ReadyState::Open),
                 TraceEvent::Frame {
                     dir: Direction::ClientToServer,
-                    header: FrameSpec::new(Opcode::Text, "hi").masked([1, 2, 3, 4]).header(),
+                    header: FrameSpec::new(Opcode::Text, "hi")
+                        .masked([1, 2, 3, 4])
+                        .header(),
                     preview: "hi".into(),
                 },
                 TraceEvent::Frame {

@@ -172,6 +172,23 @@ pub fn preview(data: &[u8]) -> String {
     out
 }
 
+/// Preview of a frame payload: close payloads as `code=1000 reason="bye"`, others escaped.
+pub fn frame_preview(opcode: Opcode, payload: &[u8]) -> String {
+    if opcode == Opcode::Close {
+        match payload {
+            [] => "no code".into(),
+            [b] => format!("malformed 1-byte payload 0x{b:02x}"),
+            [hi, lo, reason @ ..] => format!(
+                "code={} reason=\"{}\"",
+                u16::from_be_bytes([*hi, *lo]),
+                preview(reason)
+            ),
+        }
+    } else {
+        preview(payload)
+    }
+}
+
 /// One-line rendering of an event for failure reports and the text trace.
 pub fn render_event(event: &TraceEvent) -> String {
     match event {
@@ -182,14 +199,21 @@ pub fn render_event(event: &TraceEvent) -> String {
             dir,
             header,
             preview,
-        } => format!(
-            "{} {} {} len={} \"{}\"",
-            dir.arrow(),
-            header.opcode,
-            header.flags(),
-            header.payload_len,
-            preview
-        ),
+        } => {
+            // Close payloads are already rendered as `code=… reason="…"`.
+            let shown = if header.opcode == Opcode::Close {
+                preview.clone()
+            } else {
+                format!("\"{preview}\"")
+            };
+            format!(
+                "{} {} {} len={} {shown}",
+                dir.arrow(),
+                header.opcode,
+                header.flags(),
+                header.payload_len,
+            )
+        }
         TraceEvent::RawSent { len, preview } => format!("c>s raw {len} bytes \"{preview}\""),
         TraceEvent::State(s) => format!("readyState {} {}", s.value(), s.name()),
         TraceEvent::Event(e) => match e {
