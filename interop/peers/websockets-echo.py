@@ -1,0 +1,26 @@
+"""Python `websockets` echo server for wsprobe's interop run.
+
+Binds 127.0.0.1:0, writes the port to the file given as argv[1], echoes every message with its
+type. max_size is raised to 2**25 so the 16 MiB cases of Autobahn 9.x fit, as the websockets
+project does for its own Autobahn runs.
+"""
+import asyncio
+import sys
+
+from websockets.asyncio.server import serve
+
+
+async def echo(ws):
+    async for message in ws:
+        await ws.send(message)
+
+
+async def main():
+    async with serve(echo, "127.0.0.1", 0, max_size=2**25, compression=None) as server:
+        port = server.sockets[0].getsockname()[1]
+        with open(sys.argv[1], "w") as f:
+            f.write(str(port))
+        await asyncio.get_running_loop().create_future()
+
+
+asyncio.run(main())
