@@ -34,7 +34,9 @@ use tokio::time::timeout;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
-use tokio_tungstenite::tungstenite::handshake::server::{Callback, ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::handshake::server::{
+    Callback, ErrorResponse, Request, Response,
+};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
@@ -246,7 +248,11 @@ pub const SUBPROTOCOLS: &[&str] = &["chat", "superchat"];
 struct Validate;
 
 impl Callback for Validate {
-    fn on_request(self, request: &Request, mut response: Response) -> Result<Response, ErrorResponse> {
+    fn on_request(
+        self,
+        request: &Request,
+        mut response: Response,
+    ) -> Result<Response, ErrorResponse> {
         let head = request_head(request);
         match crate::wire::handshake::validate_request(&head) {
             Ok(valid) => {
@@ -256,20 +262,22 @@ impl Callback for Validate {
                     .find(|p| SUBPROTOCOLS.contains(&p.as_str()))
                     && let Ok(value) = p.parse()
                 {
-                    response.headers_mut().insert("Sec-WebSocket-Protocol", value);
+                    response
+                        .headers_mut()
+                        .insert("Sec-WebSocket-Protocol", value);
                 }
                 Ok(response)
             }
             Err(rejection) => {
                 let mut error = ErrorResponse::new(Some(format!("{}\n", rejection.reason)));
-                *error.status_mut() = tokio_tungstenite::tungstenite::http::StatusCode::from_u16(
-                    rejection.status,
-                )
-                .unwrap_or(tokio_tungstenite::tungstenite::http::StatusCode::BAD_REQUEST);
+                *error.status_mut() =
+                    tokio_tungstenite::tungstenite::http::StatusCode::from_u16(rejection.status)
+                        .unwrap_or(tokio_tungstenite::tungstenite::http::StatusCode::BAD_REQUEST);
                 if rejection.status == 426 {
-                    error
-                        .headers_mut()
-                        .insert("Sec-WebSocket-Version", "13".parse().expect("static header value"));
+                    error.headers_mut().insert(
+                        "Sec-WebSocket-Version",
+                        "13".parse().expect("static header value"),
+                    );
                 }
                 Err(error)
             }
@@ -287,7 +295,11 @@ fn request_head(request: &Request) -> crate::wire::handshake::RequestHead {
             .path_and_query()
             .map(|p| p.as_str().to_string())
             .unwrap_or_else(|| "/".into()),
-        version: if request.version() == Version::HTTP_10 { 0 } else { 1 },
+        version: if request.version() == Version::HTTP_10 {
+            0
+        } else {
+            1
+        },
         headers: request
             .headers()
             .iter()
