@@ -11,12 +11,13 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::serve::{ServeConfig, ServeMode, Server};
+use crate::serve::{Fault, ServeConfig, ServeMode, Server, faults};
 
 const EXAMPLES: &str = "\
 Examples:
   wsprobe serve --port 0                      # echo server, prints its ws:// URL first
   wsprobe serve --mode counter --port 8082    # sends \"1\"..\"10\", one every 500ms, then closes
+  wsprobe serve --fault no-pong --port 0      # an echo server that never answers pings
   wsprobe run                                 # built-in suites against the embedded server
   wsprobe run --target ws://127.0.0.1:8080/   # built-in suites against your server";
 
@@ -60,7 +61,9 @@ enum ModeArg {
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   wsprobe serve --port 0
-  wsprobe serve --mode counter --count 10 --interval 500ms --port 8082")]
+  wsprobe serve --mode counter --count 10 --interval 500ms --port 8082
+  wsprobe serve --list-faults
+  wsprobe serve --fault wrong-accept --port 0")]
 struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
@@ -71,15 +74,101 @@ struct ServeArgs {
     /// What the server does with a connection.
     #[arg(long, value_enum, default_value_t = ModeArg::Echo)]
     mode: ModeArg,
+    /// Serve the raw echo server with one deliberate defect instead (`none`: no defect), so
+    /// checks can be seen to fail. `--fault list` lists the names.
+    #[arg(long, value_name = "NAME", value_parser = parse_fault_arg, conflicts_with = "mode")]
+    fault: Option<FaultArg>,
+    /// Print the fault names with one-line descriptions and exit.
+    #[arg(long, conflicts_with_all = ["mode", "fault"])]
+    list_faults: bool,
     /// Counter mode: how many numbers to send.
     #[arg(long, default_value_t = 10)]
     count: u64,
     /// Counter mode: pause before each number (e.g. 500ms, 1s).
     #[arg(long, default_value = "500ms", value_parser = parse_duration_arg)]
     interval: Duration,
-    /// Largest message the echo server accepts, in bytes.
-    #[arg(long, default_value_t = 16 * 1024 * 1024)]
-    max_message_size: usize,
+    /// Largest message the server accepts, in bytes [default: 16 MiB, 64 MiB with --fault].
+    #[arg(long)]
+    max_message_size: Option<usize>,
+}
+
+/// Largest message the tungstenite servers accept unless told otherwise.
+const ECHO_MAX_MESSAGE: usize = 16 * 1024 * 1024;
+
+/// Largest message the raw fault servers accept unless told otherwise: the decoder's default,
+/// as for the embedded server of `wsprobe run`.
+const FAULT_MAX_MESSAGE: usize = 64 * 1024 * 1024;
+
+/// `--fault`: a fault, or `list` to print them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FaultArg {
+    List,
+    Serve(Fault),
+}
+
+fn parse_fault_arg(text: &str) -> Result<FaultArg, String> {
+    if text == "list" {
+        return Ok(FaultArg::List);
+    }
+    if let Some(fault) = Fault::from_name(text) {
+        return Ok(FaultArg::Serve(fault));
+    }
+    let hint = closest_fault(text)
+        .map(|name| format!(" (did you mean '{name}'?)"))
+        .unwrap_or_default();
+    let names: Vec<&str> = Fault::names().collect();
+    Err(format!(
+        "unknown fault '{text}'{hint}; valid names: {}, or 'list' for descriptions",
+        names.join(", ")
+    ))
+}
+
+/// The fault name nearest to `text` by edit distance, if it is near enough to be a typo.
+fn closest_fault(text: &str) -> Option<&'static str> {
+    Fault::names()
+        .map(|name| (edit_distance(text, name), name))
+        .filter(|(d, name)| *d <= 2.max(name.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, name)| name)
+}
+
+/// Levenshtein distance over bytes (names are ASCII).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b = b.as_bytes();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.bytes().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(above + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// The fault catalogue as `--list-faults` prints it: `none` first, then one line per fault
+/// with its description, the RFC section it breaks and how strongly the RFC words it.
+fn fault_list() -> String {
+    let width = Fault::names().map(str::len).max().unwrap_or(0);
+    let mut out = String::new();
+    let none = Fault::None.info();
+    out.push_str(&format!("{:width$}  {}\n", none.name, none.description));
+    for info in faults() {
+        let level = if info.tolerated() {
+            "tolerated".to_string()
+        } else {
+            info.level.to_string()
+        };
+        out.push_str(&format!(
+            "{:width$}  {} ({}, {level})\n",
+            info.name, info.description, info.section
+        ));
+    }
+    out
 }
 
 /// Parses durations written as `250ms`, `1s`, `1.5s`, `2m`.
@@ -130,22 +219,37 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, u8> {
 }
 
 fn serve(args: ServeArgs) -> u8 {
-    let mode = match args.mode {
-        ModeArg::Echo => ServeMode::Echo,
-        ModeArg::Counter => ServeMode::Counter {
-            count: args.count,
-            interval: args.interval,
+    let mode = match (args.fault, args.list_faults) {
+        (Some(FaultArg::List), _) | (_, true) => {
+            print!("{}", fault_list());
+            return exit::OK;
+        }
+        (Some(FaultArg::Serve(fault)), false) => ServeMode::Fault(fault),
+        (None, false) => match args.mode {
+            ModeArg::Echo => ServeMode::Echo,
+            ModeArg::Counter => ServeMode::Counter {
+                count: args.count,
+                interval: args.interval,
+            },
         },
+    };
+    let default_max = match mode {
+        ServeMode::Fault(_) => FAULT_MAX_MESSAGE,
+        ServeMode::Echo | ServeMode::Counter { .. } => ECHO_MAX_MESSAGE,
     };
     let config = ServeConfig {
         host: args.host,
         port: args.port,
         mode,
-        max_message_size: args.max_message_size,
+        max_message_size: args.max_message_size.unwrap_or(default_max),
     };
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
+    };
+    let announce = match &config.mode {
+        ServeMode::Fault(fault) => Some(fault.info()),
+        ServeMode::Echo | ServeMode::Counter { .. } => None,
     };
     rt.block_on(async move {
         let server = match Server::start(config).await {
@@ -155,34 +259,118 @@ fn serve(args: ServeArgs) -> u8 {
                 return exit::ENVIRONMENT;
             }
         };
+        let signals = ShutdownSignals::install();
         println!("{}", server.url());
         use std::io::Write;
         let _ = std::io::stdout().flush();
-        wait_for_signal().await;
+        if let Some(info) = announce {
+            eprintln!("wsprobe: fault '{}': {}", info.name, info.description);
+        }
+        signals.recv().await;
         server.shutdown().await;
         exit::OK
     })
 }
 
-/// Resolves on SIGINT or SIGTERM (Ctrl-C elsewhere).
-async fn wait_for_signal() {
+/// SIGINT and SIGTERM (Ctrl-C elsewhere), installed before the URL is printed: a signal sent as
+/// soon as the URL has been read must stop the server cleanly, not kill it with the default
+/// action.
+struct ShutdownSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl ShutdownSignals {
+    /// Installs the handlers; must run inside the runtime.
+    fn install() -> ShutdownSignals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            ShutdownSignals {
+                interrupt: signal(SignalKind::interrupt()).ok(),
+                terminate: signal(SignalKind::terminate()).ok(),
             }
         }
+        #[cfg(not(unix))]
+        {
+            ShutdownSignals {}
+        }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    /// Resolves when one of the signals arrives.
+    async fn recv(self) {
+        #[cfg(unix)]
+        {
+            async fn next(signal: Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(mut signal) => {
+                        signal.recv().await;
+                    }
+                    // Not installed: this signal never stops the server.
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                () = next(self.interrupt) => {}
+                () = next(self.terminate) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_argument_names_list_or_fails_with_every_name() {
+        assert_eq!(parse_fault_arg("list"), Ok(FaultArg::List));
+        assert_eq!(
+            parse_fault_arg("no-pong"),
+            Ok(FaultArg::Serve(Fault::NoPong))
+        );
+        assert_eq!(parse_fault_arg("none"), Ok(FaultArg::Serve(Fault::None)));
+        let err = parse_fault_arg("no-png").expect_err("unknown");
+        assert!(err.starts_with("unknown fault 'no-png' (did you mean 'no-pong'?)"));
+        for name in Fault::names() {
+            assert!(err.contains(name), "{name} missing from {err}");
+        }
+        let err = parse_fault_arg("zzzzzzzz").expect_err("unknown");
+        assert!(!err.contains("did you mean"), "{err}");
+    }
+
+    #[test]
+    fn edit_distance_counts_single_byte_edits() {
+        for (a, b, d) in [
+            ("", "", 0),
+            ("abc", "abc", 0),
+            ("abc", "abd", 1),
+            ("abc", "ab", 1),
+            ("ab", "abc", 1),
+            ("kitten", "sitting", 3),
+        ] {
+            assert_eq!(edit_distance(a, b), d, "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn fault_list_has_one_line_per_fault_after_none() {
+        let list = fault_list();
+        let lines: Vec<&str> = list.lines().collect();
+        assert_eq!(lines.len(), faults().len() + 1);
+        assert!(lines[0].starts_with("none  "), "{}", lines[0]);
+        for (line, info) in lines[1..].iter().zip(faults()) {
+            assert!(line.starts_with(info.name), "{line}");
+            assert!(line.contains(info.description), "{line}");
+            assert!(line.contains(info.section), "{line}");
+        }
+        assert!(list.contains("(RFC 6455 §7.1.7, tolerated)"), "{list}");
+        assert!(list.contains("(RFC 6455 §5.5.2, MUST)"), "{list}");
     }
 }

@@ -86,6 +86,8 @@ pub(super) async fn serve(
                 ServeMode::Counter { count, interval } => {
                     counter(&mut ws, *count, *interval, &mut stop).await
                 }
+                // Never reached: `serve_connection` hands fault modes to `raw.rs`.
+                ServeMode::Fault(_) => Ending::Done,
             };
             close_websocket(&mut ws, ending).await;
         }
@@ -311,7 +313,7 @@ fn request_head(request: &Request) -> crate::wire::handshake::RequestHead {
 
 /// Closes TCP server-first: shut down our half, then discard input until the client closes
 /// its half, within [`CLOSE_TIMEOUT`]. The socket is dropped either way.
-async fn close_tcp(mut tcp: TcpStream) {
+pub(super) async fn close_tcp(mut tcp: TcpStream) {
     let _ = timeout(CLOSE_TIMEOUT, async {
         if tcp.shutdown().await.is_err() {
             return;

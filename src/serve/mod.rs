@@ -1,15 +1,21 @@
-//! Reference servers: echo and counter on tokio-tungstenite (deliberately faulty servers on raw
-//! sockets and `wire` are to come). It may use `wire`, tokio, tokio-tungstenite, futures-util
-//! and thiserror, and it never prints: outcomes are values and errors for `cli` to show.
+//! Reference servers: echo and counter on tokio-tungstenite, and deliberately faulty echo
+//! servers on raw sockets and `wire` ([`Fault`]). It may use `wire`, tokio, tokio-tungstenite,
+//! futures-util, sha1, base64 and thiserror, and it never prints: outcomes are values and errors
+//! for `cli` to show.
 //!
 //! This file owns the server's life: binding, the accept loop and shutdown. What happens on one
-//! connection (opening handshake, the mode, the closing handshake) lives in `connection.rs`.
+//! connection (opening handshake, the mode, the closing handshake) lives in `connection.rs` for
+//! the tungstenite servers and in `raw.rs` for the raw ones; `fault.rs` is the fault catalogue.
 //! Every wait is bounded: see [`HANDSHAKE_TIMEOUT`], [`CLOSE_TIMEOUT`] and [`SHUTDOWN_GRACE`].
 //!
 //! RFC 6455 sections exercised here: §4.2 (server opening handshake), §5.5.2-3 (ping/pong),
 //! §7.1.7 (failing the connection), §7.4.1 (close codes 1000, 1001, 1002, 1007, 1009).
 
 mod connection;
+mod fault;
+mod raw;
+
+pub use fault::{Fault, FaultInfo, faults};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -47,6 +53,9 @@ pub enum ServeMode {
         /// Pause before each number.
         interval: Duration,
     },
+    /// The raw echo server of `raw.rs` with one deliberate defect, or none with
+    /// [`Fault::None`]. Built on `wire` alone, not tungstenite.
+    Fault(Fault),
 }
 
 /// Server settings.
@@ -81,6 +90,7 @@ pub enum ServeError {
 struct Settings {
     mode: ServeMode,
     websocket: WebSocketConfig,
+    max_message_size: usize,
 }
 
 /// A running server.
@@ -113,6 +123,7 @@ impl Server {
             websocket: WebSocketConfig::default()
                 .max_message_size(Some(config.max_message_size))
                 .max_frame_size(Some(config.max_message_size)),
+            max_message_size: config.max_message_size,
         });
         let (stop, stopped) = watch::channel(false);
         let accept_loop = tokio::spawn(accept_loop(listener, settings, stopped));
@@ -179,6 +190,18 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|stop| *stop).await;
 }
 
+/// Serves one connection with the server the mode calls for.
+async fn serve_connection(
+    tcp: tokio::net::TcpStream,
+    settings: Arc<Settings>,
+    stop: watch::Receiver<bool>,
+) {
+    match settings.mode {
+        ServeMode::Fault(fault) => raw::serve(tcp, fault, settings.max_message_size, stop).await,
+        ServeMode::Echo | ServeMode::Counter { .. } => connection::serve(tcp, settings, stop).await,
+    }
+}
+
 /// Accepts connections until shutdown, each in its own task, then closes them within
 /// [`SHUTDOWN_GRACE`] and aborts whatever is left.
 async fn accept_loop(
@@ -192,7 +215,7 @@ async fn accept_loop(
             () = stopped(&mut stop) => break,
             accepted = listener.accept() => match accepted {
                 Ok((tcp, _peer)) => {
-                    connections.spawn(connection::serve(tcp, Arc::clone(&settings), stop.clone()));
+                    connections.spawn(serve_connection(tcp, Arc::clone(&settings), stop.clone()));
                 }
                 // Errors here concern one pending connection or a passing lack of resources;
                 // the listener itself stays usable.

@@ -1,0 +1,274 @@
+//! The catalogue of deliberately defective servers: one [`Fault`] per single-point defect of the
+//! correct raw echo server in `raw.rs`, each with a kebab-case name, a one-line description, the
+//! RFC 6455 section it breaks and how strongly the RFC words that requirement.
+//!
+//! The faults exist so wsprobe's own checks can be shown to fail: start
+//! `Server::start(ServeConfig { mode: ServeMode::Fault(fault), .. })` (or
+//! `wsprobe serve --fault NAME`) and run a suite against it. [`Fault::None`] is the defect-free
+//! baseline the faults are measured against; it is not part of [`faults`].
+//!
+//! This file is pure data: what each defect *does* is implemented where the baseline would do
+//! the right thing, in `raw.rs`.
+
+use std::fmt;
+
+use crate::wire::Level;
+
+/// What a fault is: its name, what it does wrong and which requirement that breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FaultInfo {
+    /// The fault.
+    pub fault: Fault,
+    /// Kebab-case name, as given to `wsprobe serve --fault`.
+    pub name: &'static str,
+    /// What the server does wrong, in one line.
+    pub description: &'static str,
+    /// The RFC section whose requirement the defect breaks, e.g. `RFC 6455 §5.5.2`.
+    pub section: &'static str,
+    /// How strongly the RFC words that requirement. [`Level::Info`] marks a *tolerated*
+    /// behaviour: the RFC (or wsprobe's `fail` expectation, as Autobahn's) permits it, and it is
+    /// listed only to show which suite cases are stricter than the RFC.
+    pub level: Level,
+}
+
+impl FaultInfo {
+    /// Whether the RFC permits the behaviour (see [`FaultInfo::level`]).
+    pub fn tolerated(&self) -> bool {
+        self.level == Level::Info
+    }
+}
+
+/// Declares [`Fault`] and the table behind [`faults`] from one list, so that every variant has
+/// exactly one entry and the two cannot drift apart.
+macro_rules! fault_table {
+    ($($variant:ident = $name:literal, $level:ident, $section:literal, $description:literal;)*) => {
+        /// A deliberately defective behaviour of the raw echo server, or [`Fault::None`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Fault {
+            /// No defect: the correct raw echo server every fault is a variation of.
+            None,
+            $(
+                #[doc = $description]
+                #[doc = ""]
+                #[doc = concat!("Breaks ", $section, ".")]
+                $variant,
+            )*
+        }
+
+        static FAULTS: &[FaultInfo] = &[
+            $(FaultInfo {
+                fault: Fault::$variant,
+                name: $name,
+                description: $description,
+                section: $section,
+                level: Level::$level,
+            },)*
+        ];
+    };
+}
+
+fault_table! {
+    // Opening handshake: the response (§4.2.2).
+    WrongAccept = "wrong-accept", Must, "RFC 6455 §4.2.2",
+        "computes Sec-WebSocket-Accept from the key alone, without the GUID";
+    Status200 = "status-200", Must, "RFC 6455 §4.2.2",
+        "answers a valid upgrade request with 200 OK instead of 101 Switching Protocols";
+    NoUpgradeIn101 = "no-upgrade-in-101", Must, "RFC 6455 §4.2.2",
+        "leaves the Upgrade: websocket header out of the 101 response";
+    NoConnectionIn101 = "no-connection-in-101", Must, "RFC 6455 §4.2.2",
+        "leaves the Connection: Upgrade header out of the 101 response";
+    UnofferedSubprotocol = "unoffered-subprotocol", Must, "RFC 6455 §4.2.2",
+        "selects subprotocol x-unoffered whatever the client offered";
+    AcceptUnknownExtension = "accept-unknown-extension", Must, "RFC 6455 §9.1",
+        "accepts every offered extension although it implements none";
+    // Opening handshake: judging the request (§4.2.1) and refusing it (§4.4).
+    AcceptMissingKey = "accept-missing-key", Must, "RFC 6455 §4.2.1",
+        "accepts a request without Sec-WebSocket-Key";
+    AcceptBadKeyLength = "accept-bad-key-length", Must, "RFC 6455 §4.2.1",
+        "accepts a Sec-WebSocket-Key that does not decode to 16 bytes";
+    AcceptAnyVersion = "accept-any-version", Must, "RFC 6455 §4.2.1",
+        "accepts any Sec-WebSocket-Version, or none, instead of only 13";
+    AcceptMissingHost = "accept-missing-host", Must, "RFC 6455 §4.2.1",
+        "accepts a request without a Host header";
+    AcceptPost = "accept-post", Must, "RFC 6455 §4.2.1",
+        "accepts an upgrade request whose method is not GET";
+    AcceptHttp10 = "accept-http10", Must, "RFC 6455 §4.2.1",
+        "accepts an upgrade request made with HTTP/1.0";
+    AcceptMissingUpgrade = "accept-missing-upgrade", Must, "RFC 6455 §4.2.1",
+        "accepts a request without Upgrade: websocket";
+    AcceptMissingConnection = "accept-missing-connection", Must, "RFC 6455 §4.2.1",
+        "accepts a request whose Connection header lacks the Upgrade token";
+    CaseSensitiveUpgrade = "case-sensitive-upgrade", Must, "RFC 6455 §4.2.1",
+        "refuses an Upgrade value not spelled exactly 'websocket' (the token is case-insensitive)";
+    No426 = "no-426", Must, "RFC 6455 §4.4",
+        "refuses a bad or missing version with 400 and no Sec-WebSocket-Version instead of 426";
+    NoVersionIn426 = "no-version-in-426", Must, "RFC 6455 §4.4",
+        "answers 426 for a bad version without the Sec-WebSocket-Version header";
+    // Frames from the client (§5.1–§5.5).
+    AcceptUnmasked = "accept-unmasked", Must, "RFC 6455 §5.1",
+        "accepts unmasked client frames instead of failing the connection";
+    NoUnmask = "no-unmask", Must, "RFC 6455 §5.3",
+        "echoes client payloads without removing the mask";
+    IgnoreRsv = "ignore-rsv", Must, "RFC 6455 §5.2",
+        "accepts frames with RSV bits set although no extension was negotiated";
+    IgnoreReservedOpcode = "ignore-reserved-opcode", Must, "RFC 6455 §5.2",
+        "skips frames with a reserved opcode instead of failing the connection";
+    AcceptOversizedControl = "accept-oversized-control", Must, "RFC 6455 §5.5",
+        "accepts control frames over 125 bytes and answers a 126-byte ping with a 126-byte pong";
+    AcceptFragmentedControl = "accept-fragmented-control", Must, "RFC 6455 §5.5",
+        "accepts control frames with FIN clear";
+    AcceptOrphanContinuation = "accept-orphan-continuation", Must, "RFC 6455 §5.4",
+        "skips a continuation frame that continues no message instead of failing";
+    AcceptInterleavedData = "accept-interleaved-data", Must, "RFC 6455 §5.4",
+        "a new text or binary frame inside a fragmented message starts over instead of failing";
+    // Ping and pong (§5.5.2, §5.5.3).
+    NoPong = "no-pong", Must, "RFC 6455 §5.5.2",
+        "never answers a ping";
+    WrongPongPayload = "wrong-pong-payload", Must, "RFC 6455 §5.5.3",
+        "answers every ping with a pong carrying 'pong' instead of the ping's payload";
+    AnswerLastPingOnly = "answer-last-ping-only", Info, "RFC 6455 §5.5.3",
+        "of pings that arrive together, answers only the last (the RFC allows it; Autobahn 2.10 \
+         does not)";
+    // UTF-8 (§8.1) and the close codes for failures (§7.4.1).
+    NoUtf8Validation = "no-utf8-validation", Must, "RFC 6455 §8.1",
+        "echoes text messages that are not valid UTF-8";
+    Utf8PerFrame = "utf8-per-frame", Must, "RFC 6455 §8.1",
+        "validates each frame on its own, so a code point split across frames is refused";
+    // §8.1 says to fail, not when; failing fast is what Autobahn 6.4 expects (NON-STRICT).
+    Utf8AtEnd = "utf8-at-end", Should, "RFC 6455 §8.1",
+        "validates UTF-8 only once a message is complete, not as soon as an invalid byte arrives";
+    // §7.1.7 leaves the code to the endpoint; §7.4.1 defines which one means what.
+    Utf8Close1002 = "utf8-close-1002", Should, "RFC 6455 §7.4.1",
+        "fails invalid UTF-8 with close code 1002 instead of 1007";
+    WrongCloseCode = "wrong-close-code", Should, "RFC 6455 §7.4.1",
+        "fails protocol errors with close code 1000 instead of 1002";
+    // The closing handshake (§5.5.1, §7).
+    EchoInvalidCloseCode = "echo-invalid-close-code", Must, "RFC 6455 §7.4",
+        "echoes a close code that must not be sent (1005, 999, 1004, ...) instead of failing";
+    AcceptOneByteClose = "accept-one-byte-close", Must, "RFC 6455 §5.5.1",
+        "answers a one-byte close payload with a normal close instead of failing";
+    AcceptInvalidCloseReason = "accept-invalid-close-reason", Must, "RFC 6455 §5.5.1",
+        "answers a close whose reason is not UTF-8 with a normal close instead of failing";
+    Reply1005 = "reply-1005", Must, "RFC 6455 §7.4.1",
+        "answers a close without a code with a close frame carrying 1005";
+    CloseNotAnswered = "close-not-answered", Must, "RFC 6455 §5.5.1",
+        "never answers the client's close frame; closes TCP without one";
+    NoTcpClose = "no-tcp-close", Should, "RFC 6455 §7.1.1",
+        "answers the client's close but leaves TCP open for the client to close";
+    EchoAfterClose = "echo-after-close", Must, "RFC 6455 §5.5.1",
+        "keeps echoing data frames that arrive after the client's close frame";
+    OversizedCloseReason = "oversized-close-reason", Must, "RFC 6455 §5.5",
+        "fails the connection with a close frame whose reason makes it 132 bytes long";
+    DropOnError = "drop-on-error", Info, "RFC 6455 §7.1.7",
+        "on a protocol error closes TCP without a close frame (§7.1.7 SHOULD send one, but \
+         wsprobe's fail expectation and Autobahn accept a drop)";
+    // Frames from the server (§5.1, §5.2) and what they carry.
+    MaskedServerFrames = "masked-server-frames", Must, "RFC 6455 §5.1",
+        "masks every frame it sends";
+    RsvOnServerFrames = "rsv-on-server-frames", Must, "RFC 6455 §5.2",
+        "sets RSV1 on every frame it sends without a negotiated extension";
+    NonMinimalLength = "non-minimal-length", Must, "RFC 6455 §5.2",
+        "writes every payload length in the 64-bit form";
+    BinaryAsText = "binary-as-text", Must, "RFC 6455 §5.6",
+        "echoes binary messages as text messages";
+    TruncateLarge = "truncate-large", Must, "RFC 6455 §6.2",
+        "echoes only the first 64 KiB of longer messages";
+}
+
+/// Every deliberate defect, in catalogue order; [`Fault::None`] is not among them.
+pub fn faults() -> &'static [FaultInfo] {
+    FAULTS
+}
+
+/// The entry of the baseline, so that [`Fault::info`] has an answer for every value.
+static NONE_INFO: FaultInfo = FaultInfo {
+    fault: Fault::None,
+    name: "none",
+    description: "no defect: the correct raw echo server the faults are variations of",
+    section: "RFC 6455",
+    level: Level::Info,
+};
+
+impl Fault {
+    /// Looks a fault up by its kebab-case name (`none` included).
+    pub fn from_name(name: &str) -> Option<Fault> {
+        if name == NONE_INFO.name {
+            return Some(Fault::None);
+        }
+        FAULTS.iter().find(|i| i.name == name).map(|i| i.fault)
+    }
+
+    /// The catalogue entry of this fault.
+    pub fn info(self) -> &'static FaultInfo {
+        if self == Fault::None {
+            return &NONE_INFO;
+        }
+        FAULTS
+            .iter()
+            .find(|i| i.fault == self)
+            .expect("fault_table! gives every variant but None an entry in FAULTS")
+    }
+
+    /// The kebab-case name.
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+
+    /// Every valid name, `none` first, for usage errors.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        std::iter::once(NONE_INFO.name).chain(FAULTS.iter().map(|i| i.name))
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_kebab_case_and_round_trip() {
+        let mut seen = std::collections::HashSet::new();
+        for name in Fault::names() {
+            assert!(seen.insert(name), "duplicate name {name}");
+            assert!(
+                name.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{name} is not kebab-case"
+            );
+            assert!(!name.starts_with('-') && !name.ends_with('-') && !name.contains("--"));
+            let fault = Fault::from_name(name).expect("listed names parse");
+            assert_eq!(fault.name(), name);
+            assert_eq!(fault.to_string(), name);
+        }
+        assert_eq!(Fault::from_name("no-such-fault"), None);
+        assert_eq!(Fault::from_name("None"), None, "names are case-sensitive");
+    }
+
+    #[test]
+    fn every_fault_names_a_section_and_a_one_line_description() {
+        for info in faults() {
+            assert_ne!(info.fault, Fault::None);
+            assert!(info.section.starts_with("RFC 6455 §"), "{}", info.name);
+            assert!(!info.description.contains('\n'), "{}", info.name);
+            assert!(!info.description.ends_with('.'), "{}", info.name);
+            assert_eq!(info.fault.info(), info);
+        }
+    }
+
+    #[test]
+    fn at_least_thirty_faults_break_the_rfc() {
+        let breaking = faults().iter().filter(|i| !i.tolerated()).count();
+        assert!(breaking >= 30, "only {breaking}");
+        let tolerated: Vec<_> = faults()
+            .iter()
+            .filter(|i| i.tolerated())
+            .map(|i| i.name)
+            .collect();
+        assert_eq!(tolerated, ["answer-last-ping-only", "drop-on-error"]);
+    }
+}

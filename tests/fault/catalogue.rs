@@ -1,0 +1,405 @@
+//! Every fault against the baseline: one scenario per fault, run on both, each outcome checked
+//! against what that server must do.
+
+use wsprobe::serve::{Fault, Server, faults};
+use wsprobe::wire::handshake::ClientRequest;
+use wsprobe::wire::{FrameSpec, Opcode, ViolationKind};
+
+use super::{Client, Outcome, c, close, exchange, request, start_fault, text, within};
+
+/// What a server must do with a scenario's input.
+#[derive(Clone, Debug)]
+struct Expect {
+    status: u16,
+    seen: Vec<String>,
+    violations: Vec<ViolationKind>,
+    /// A response header that must have this value (`None`: must be absent).
+    header: Option<(&'static str, Option<&'static str>)>,
+}
+
+/// Upgraded, then these frames and this end.
+fn sees(seen: &[&str]) -> Expect {
+    Expect {
+        status: 101,
+        seen: seen.iter().map(|s| s.to_string()).collect(),
+        violations: Vec::new(),
+        header: None,
+    }
+}
+
+/// Refused with this status.
+fn refused(status: u16) -> Expect {
+    Expect {
+        status,
+        seen: Vec::new(),
+        violations: Vec::new(),
+        header: None,
+    }
+}
+
+impl Expect {
+    fn flags(mut self, violations: &[ViolationKind]) -> Expect {
+        self.violations = violations.to_vec();
+        self
+    }
+
+    fn header(mut self, name: &'static str, value: Option<&'static str>) -> Expect {
+        self.header = Some((name, value));
+        self
+    }
+
+    fn status(mut self, status: u16) -> Expect {
+        self.status = status;
+        self
+    }
+
+    /// What is wrong with `outcome`, if anything.
+    fn mismatch(&self, outcome: &Outcome) -> Option<String> {
+        let mut wrong = Vec::new();
+        if outcome.response.status != self.status {
+            wrong.push(format!(
+                "status {} (expected {})",
+                outcome.response.status, self.status
+            ));
+        }
+        if outcome.seen != self.seen {
+            wrong.push(format!("saw {:?} (expected {:?})", outcome.seen, self.seen));
+        }
+        if outcome.violations != self.violations {
+            wrong.push(format!(
+                "violations {:?} (expected {:?})",
+                outcome.violations, self.violations
+            ));
+        }
+        if let Some((name, value)) = self.header {
+            let got = outcome.response.header(name);
+            if got != value {
+                wrong.push(format!("header {name} is {got:?} (expected {value:?})"));
+            }
+        }
+        (!wrong.is_empty()).then(|| wrong.join("; "))
+    }
+}
+
+/// One input, and what the baseline and the fault each do with it.
+struct Scenario {
+    request: Box<dyn Fn(&Server) -> ClientRequest + Send + Sync>,
+    frames: Vec<FrameSpec>,
+    baseline: Expect,
+    fault: Expect,
+}
+
+/// A scenario with the default request.
+fn frames(frames: Vec<FrameSpec>, baseline: Expect, fault: Expect) -> Scenario {
+    Scenario {
+        request: Box::new(request),
+        frames,
+        baseline,
+        fault,
+    }
+}
+
+/// A scenario whose request is the default one changed by `change`; if upgraded, the client
+/// closes with 1000 at once.
+fn handshake(
+    change: impl Fn(&mut ClientRequest) + Send + Sync + 'static,
+    baseline: Expect,
+    fault: Expect,
+) -> Scenario {
+    Scenario {
+        request: Box::new(move |server| {
+            let mut r = request(server);
+            change(&mut r);
+            r
+        }),
+        frames: vec![close(1000)],
+        baseline,
+        fault,
+    }
+}
+
+/// The input that shows each fault. The match is exhaustive, so a new fault cannot be added
+/// without a scenario.
+fn scenario(fault: Fault) -> Scenario {
+    use ViolationKind as V;
+    let closed = || sees(&["close 1000", "eof"]);
+    let echo_x = || sees(&["text x", "close 1000", "eof"]);
+    let failed = |code: &str| sees(&[&format!("close {code}"), "eof"]);
+    let reserved = || c(Opcode::ReservedData(3), "r");
+    match fault {
+        Fault::None => panic!("the baseline is not a fault"),
+        Fault::WrongAccept => handshake(|_| {}, closed(), closed().flags(&[V::HandshakeAccept])),
+        Fault::Status200 => handshake(
+            |_| {},
+            closed(),
+            closed().status(200).flags(&[V::HandshakeStatus]),
+        ),
+        Fault::NoUpgradeIn101 => handshake(
+            |_| {},
+            closed(),
+            closed().flags(&[V::HandshakeUpgradeHeader]),
+        ),
+        Fault::NoConnectionIn101 => handshake(
+            |_| {},
+            closed(),
+            closed().flags(&[V::HandshakeConnectionHeader]),
+        ),
+        Fault::UnofferedSubprotocol => handshake(
+            |r| r.protocols = vec!["x-wsprobe-unknown".into(), "chat".into()],
+            closed().header("sec-websocket-protocol", Some("chat")),
+            closed().flags(&[V::HandshakeSubprotocol]),
+        ),
+        Fault::AcceptUnknownExtension => handshake(
+            |r| r.extensions = vec!["x-wsprobe-unknown".into()],
+            closed().header("sec-websocket-extensions", None),
+            closed().header("sec-websocket-extensions", Some("x-wsprobe-unknown")),
+        ),
+        // Without a key the client cannot check the accept value either.
+        Fault::AcceptMissingKey => handshake(
+            |r| r.key = None,
+            refused(400),
+            closed().flags(&[V::HandshakeAccept]),
+        ),
+        Fault::AcceptBadKeyLength => handshake(
+            |r| r.key = Some("AAAAAAAAAAA=".into()),
+            refused(400),
+            closed(),
+        ),
+        Fault::AcceptAnyVersion => {
+            handshake(|r| r.version = Some("8".into()), refused(426), closed())
+        }
+        Fault::AcceptMissingHost => handshake(|r| r.host = None, refused(400), closed()),
+        Fault::AcceptPost => handshake(|r| r.method = "POST".into(), refused(405), closed()),
+        Fault::AcceptHttp10 => handshake(
+            |r| r.http_version = "HTTP/1.0".into(),
+            refused(400),
+            closed(),
+        ),
+        Fault::AcceptMissingUpgrade => handshake(|r| r.upgrade = None, refused(400), closed()),
+        Fault::AcceptMissingConnection => {
+            handshake(|r| r.connection = None, refused(400), closed())
+        }
+        Fault::CaseSensitiveUpgrade => handshake(
+            |r| r.upgrade = Some("WebSocket".into()),
+            closed(),
+            refused(400),
+        ),
+        Fault::No426 => handshake(
+            |r| r.version = Some("8".into()),
+            refused(426).header("sec-websocket-version", Some("13")),
+            refused(400).header("sec-websocket-version", None),
+        ),
+        Fault::NoVersionIn426 => handshake(
+            |r| r.version = None,
+            refused(426).header("sec-websocket-version", Some("13")),
+            refused(426).header("sec-websocket-version", None),
+        ),
+        Fault::AcceptUnmasked => frames(
+            vec![FrameSpec::new(Opcode::Text, "x"), close(1000)],
+            failed("1002"),
+            echo_x(),
+        ),
+        Fault::NoUnmask => frames(
+            vec![c(Opcode::Binary, vec![1, 2, 3, 4, 5]), close(1000)],
+            sees(&["binary 0102030405", "close 1000", "eof"]),
+            sees(&["binary 1020304014", "close 1000", "eof"]),
+        ),
+        Fault::IgnoreRsv => frames(
+            vec![
+                FrameSpec {
+                    rsv: 0b100,
+                    ..text("x")
+                },
+                close(1000),
+            ],
+            failed("1002"),
+            echo_x(),
+        ),
+        Fault::IgnoreReservedOpcode => frames(
+            vec![reserved(), text("x"), close(1000)],
+            failed("1002"),
+            echo_x(),
+        ),
+        Fault::AcceptOversizedControl => frames(
+            vec![c(Opcode::Ping, vec![b'p'; 126]), close(1000)],
+            failed("1002"),
+            sees(&["pong (126 bytes)", "close 1000", "eof"]).flags(&[V::ControlFrameTooLong]),
+        ),
+        Fault::AcceptFragmentedControl => frames(
+            vec![c(Opcode::Ping, "p").fin(false), close(1000)],
+            failed("1002"),
+            sees(&["pong p", "close 1000", "eof"]),
+        ),
+        Fault::AcceptOrphanContinuation => frames(
+            vec![c(Opcode::Continuation, "y"), text("x"), close(1000)],
+            failed("1002"),
+            echo_x(),
+        ),
+        Fault::AcceptInterleavedData => frames(
+            vec![text("a").fin(false), text("x"), close(1000)],
+            failed("1002"),
+            echo_x(),
+        ),
+        Fault::NoPong => frames(
+            vec![c(Opcode::Ping, "p"), close(1000)],
+            sees(&["pong p", "close 1000", "eof"]),
+            closed(),
+        ),
+        Fault::WrongPongPayload => frames(
+            vec![c(Opcode::Ping, "hello"), close(1000)],
+            sees(&["pong hello", "close 1000", "eof"]),
+            sees(&["pong pong", "close 1000", "eof"]),
+        ),
+        Fault::AnswerLastPingOnly => frames(
+            vec![
+                c(Opcode::Ping, "1"),
+                c(Opcode::Ping, "2"),
+                c(Opcode::Ping, "3"),
+                close(1000),
+            ],
+            sees(&["pong 1", "pong 2", "pong 3", "close 1000", "eof"]),
+            sees(&["pong 3", "close 1000", "eof"]),
+        ),
+        Fault::NoUtf8Validation => frames(
+            vec![text(vec![0xce, 0xba, 0xff]), close(1000)],
+            failed("1007"),
+            sees(&["text hex:cebaff", "close 1000", "eof"]).flags(&[V::InvalidUtf8Text]),
+        ),
+        // κ is CE BA, split between two frames.
+        Fault::Utf8PerFrame => frames(
+            vec![
+                text(vec![0xce]).fin(false),
+                c(Opcode::Continuation, vec![0xba]),
+                close(1000),
+            ],
+            sees(&["text κ", "close 1000", "eof"]),
+            failed("1007"),
+        ),
+        // The first fragment is already invalid; the message is never finished.
+        Fault::Utf8AtEnd => frames(
+            vec![text(vec![b'a', 0xff]).fin(false)],
+            failed("1007"),
+            sees(&["quiet"]),
+        ),
+        Fault::Utf8Close1002 => frames(
+            vec![text(vec![0xff]), close(1000)],
+            failed("1007"),
+            failed("1002"),
+        ),
+        Fault::WrongCloseCode => frames(vec![reserved()], failed("1002"), failed("1000")),
+        Fault::EchoInvalidCloseCode => frames(
+            vec![close(1005)],
+            failed("1002"),
+            failed("1005").flags(&[V::InvalidCloseCode]),
+        ),
+        Fault::AcceptOneByteClose => frames(
+            vec![c(Opcode::Close, vec![0x03])],
+            failed("1002"),
+            sees(&["close", "eof"]),
+        ),
+        Fault::AcceptInvalidCloseReason => frames(
+            vec![c(Opcode::Close, vec![0x03, 0xe8, 0xff])],
+            failed("1007"),
+            closed(),
+        ),
+        Fault::Reply1005 => frames(
+            vec![c(Opcode::Close, vec![])],
+            sees(&["close", "eof"]),
+            failed("1005").flags(&[V::InvalidCloseCode]),
+        ),
+        Fault::CloseNotAnswered => frames(vec![close(1000)], closed(), sees(&["eof"])),
+        Fault::NoTcpClose => frames(vec![close(1000)], closed(), sees(&["close 1000", "quiet"])),
+        Fault::EchoAfterClose => frames(
+            vec![text("x"), close(1000), text("late")],
+            echo_x(),
+            sees(&["text x", "close 1000", "text late", "quiet"]).flags(&[V::DataAfterClose]),
+        ),
+        Fault::OversizedCloseReason => frames(
+            vec![reserved()],
+            failed("1002"),
+            failed("1002").flags(&[V::ControlFrameTooLong]),
+        ),
+        Fault::DropOnError => frames(vec![reserved()], failed("1002"), sees(&["eof"])),
+        Fault::MaskedServerFrames => frames(
+            vec![text("x"), close(1000)],
+            echo_x(),
+            echo_x().flags(&[V::MaskedServerFrame, V::MaskedServerFrame]),
+        ),
+        Fault::RsvOnServerFrames => frames(
+            vec![text("x"), close(1000)],
+            echo_x(),
+            echo_x().flags(&[V::ReservedBitsSet, V::ReservedBitsSet]),
+        ),
+        Fault::NonMinimalLength => frames(
+            vec![text("x"), close(1000)],
+            echo_x(),
+            echo_x().flags(&[V::NonMinimalLength, V::NonMinimalLength]),
+        ),
+        Fault::BinaryAsText => frames(
+            vec![c(Opcode::Binary, vec![0xff, 0xfe]), close(1000)],
+            sees(&["binary fffe", "close 1000", "eof"]),
+            sees(&["text hex:fffe", "close 1000", "eof"]).flags(&[V::InvalidUtf8Text]),
+        ),
+        Fault::TruncateLarge => frames(
+            vec![c(Opcode::Binary, vec![7u8; 70_000]), close(1000)],
+            sees(&["binary (70000 bytes)", "close 1000", "eof"]),
+            sees(&["binary (65536 bytes)", "close 1000", "eof"]),
+        ),
+    }
+}
+
+/// Every fault shows its defect on its scenario, and the baseline does the right thing with
+/// the same input. All scenarios run at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_fault_shows_its_defect_and_the_baseline_does_not() {
+    within(async {
+        let baseline = std::sync::Arc::new(start_fault(Fault::None).await);
+        let mut runs = tokio::task::JoinSet::new();
+        for info in faults() {
+            let fault = info.fault;
+            let baseline = std::sync::Arc::clone(&baseline);
+            runs.spawn(async move {
+                let s = scenario(fault);
+                let server = start_fault(fault).await;
+                let (base_request, fault_request) = ((s.request)(&baseline), (s.request)(&server));
+                let (base, bad) = tokio::join!(
+                    exchange(&baseline, &base_request, &s.frames),
+                    exchange(&server, &fault_request, &s.frames),
+                );
+                server.shutdown().await;
+                let mut problems = Vec::new();
+                if let Some(m) = s.baseline.mismatch(&base) {
+                    problems.push(format!("{fault}: baseline {m}"));
+                }
+                if let Some(m) = s.fault.mismatch(&bad) {
+                    problems.push(format!("{fault}: fault {m}"));
+                }
+                problems
+            });
+        }
+        let mut problems = Vec::new();
+        while let Some(run) = runs.join_next().await {
+            problems.extend(run.expect("scenario does not panic"));
+        }
+        problems.sort();
+        assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+    })
+    .await;
+}
+
+/// The scenario shows `utf8-at-end` is not fail-fast; this shows it does fail, late.
+#[tokio::test]
+async fn utf8_at_end_fails_only_when_the_message_is_complete() {
+    within(async {
+        let server = start_fault(Fault::Utf8AtEnd).await;
+        let (mut client, _) = Client::open(&server, &request(&server)).await;
+        let mut violations = Vec::new();
+        client.send(&[text(vec![b'a', 0xff]).fin(false)]).await;
+        assert_eq!(client.observe(&mut violations).await, ["quiet"]);
+        client.send(&[c(Opcode::Continuation, "z")]).await;
+        assert_eq!(client.observe(&mut violations).await, ["close 1007", "eof"]);
+        drop(client);
+        server.shutdown().await;
+    })
+    .await;
+}
