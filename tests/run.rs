@@ -46,15 +46,38 @@ fn built_in_suites_pass_against_a_separately_started_server() {
     let rt = runtime();
     let server = start(&rt, ServeMode::Echo);
     let url = server.url();
-    let out = wsprobe(&["run", "--target", &url], LIMIT);
+    let out = wsprobe(&["run", "--target", &url, "--exclude", "limits.*"], LIMIT);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     rt.block_on(server.shutdown());
 }
 
 #[test]
 fn output_order_does_not_depend_on_jobs() {
-    let one = wsprobe(&["run", "--jobs", "1", "--format", "json"], LIMIT);
-    let many = wsprobe(&["run", "--jobs", "16", "--format", "json"], LIMIT);
+    // The 9.x performance cases are left out: they only add minutes of data in a debug build.
+    let one = wsprobe(
+        &[
+            "run",
+            "--jobs",
+            "1",
+            "--format",
+            "json",
+            "--exclude",
+            "limits.*",
+        ],
+        LIMIT,
+    );
+    let many = wsprobe(
+        &[
+            "run",
+            "--jobs",
+            "16",
+            "--format",
+            "json",
+            "--exclude",
+            "limits.*",
+        ],
+        LIMIT,
+    );
     assert_eq!(one.code, 0, "{}", one.stderr);
     let ids = |s: &str| -> Vec<String> {
         s.lines()
@@ -170,7 +193,18 @@ fn usage_errors_exit_2_before_anything_runs() {
 #[test]
 fn partitions_split_the_cases_without_overlap() {
     let ids = |k: &str| -> Vec<String> {
-        let out = wsprobe(&["run", "--partition", k, "--format", "json"], LIMIT);
+        let out = wsprobe(
+            &[
+                "run",
+                "--partition",
+                k,
+                "--format",
+                "json",
+                "--case",
+                "utf8.*",
+            ],
+            LIMIT,
+        );
         assert_eq!(out.code, 0, "{}", out.stderr);
         out.stdout
             .lines()
@@ -185,7 +219,11 @@ fn partitions_split_the_cases_without_overlap() {
     let a = ids("1/2");
     let b = ids("2/2");
     let all = wsprobe(&["list", "--format", "json"], LIMIT);
-    let total = all.stdout.lines().count();
+    let total = all
+        .stdout
+        .lines()
+        .filter(|l| l.contains("\"id\":\"utf8."))
+        .count();
     assert_eq!(a.len() + b.len(), total);
     assert!(a.iter().all(|id| !b.contains(id)));
 }

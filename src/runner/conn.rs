@@ -725,6 +725,9 @@ impl Connection {
                         break;
                     }
                     self.handle(f.frame);
+                    // Events belong right after the frame that caused them, however the bytes
+                    // were split into reads: this keeps traces deterministic.
+                    self.sync_trace();
                 }
             }
             if self.failed {
@@ -844,7 +847,9 @@ impl Connection {
                     self.first_closer = Some(Closer::Server);
                 }
                 let reason = String::from_utf8_lossy(parsed.reason()).into_owned();
-                if self.browser.close_frame_received(parsed.code(), reason) {
+                let answer = self.browser.close_frame_received(parsed.code(), reason);
+                self.sync_trace();
+                if answer {
                     // Echo the code, as RFC 6455 §5.5.1 suggests.
                     let code = parsed.code();
                     self.queue_close(code, &[]);

@@ -165,6 +165,11 @@ fn scenario(fault: Fault) -> Scenario {
             refused(400),
             closed(),
         ),
+        Fault::AcceptNonBase64Key => handshake(
+            |r| r.key = Some("not a base64 key!!".into()),
+            refused(400),
+            closed(),
+        ),
         Fault::AcceptAnyVersion => {
             handshake(|r| r.version = Some("8".into()), refused(426), closed())
         }

@@ -123,6 +123,16 @@ fn lenient(head: &RequestHead, fault: Fault) -> RequestHead {
                 set_header(&mut head, "Sec-WebSocket-Key", PLACEHOLDER_KEY);
             }
         }
+        Fault::AcceptNonBase64Key => {
+            let not_base64 = head.header("sec-websocket-key").is_some_and(|key| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(key.trim())
+                    .is_err()
+            });
+            if not_base64 {
+                set_header(&mut head, "Sec-WebSocket-Key", PLACEHOLDER_KEY);
+            }
+        }
         Fault::AcceptAnyVersion => set_header(&mut head, "Sec-WebSocket-Version", "13"),
         Fault::AcceptMissingHost if head.header_values("host").is_empty() => {
             set_header(&mut head, "Host", "localhost");
