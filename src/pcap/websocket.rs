@@ -1,0 +1,432 @@
+//! One direction of a WebSocket connection in a capture: frames through the same
+//! [`FrameDecoder`] the runner uses, judged by [`RuleEngine`], reassembled into messages and
+//! inflated when permessage-deflate was negotiated.
+//!
+//! A gap in the TCP stream that falls inside a payload of known length is filled with zeros so
+//! the decoder stays in step (unmasking stays aligned: the mask index is the payload offset);
+//! the frame reports how many of its bytes were not captured. A gap that hits a frame header
+//! leaves no way to know where the next frame starts, so the direction is marked lost there.
+
+use std::collections::VecDeque;
+
+use crate::wire::frame::{HeaderStatus, RSV1, parse_header};
+use crate::wire::rules::{RuleConfig, RuleEngine};
+use crate::wire::{Decoded, DecodedFrame, DecoderConfig, Direction, FrameDecoder, Opcode};
+
+use super::Ctx;
+use super::deflate::Inflater;
+use super::events::{Event, FrameEvent, GapEffect, Inflation, MessageEvent, ViolationEvent};
+use super::ledger::AppCounts;
+use super::reassembly::GapKind;
+
+/// Which packet brought which stream bytes, for the bytes not yet reported.
+#[derive(Clone, Debug, Default)]
+pub struct Marks {
+    /// (first stream offset, packet), ascending.
+    marks: VecDeque<(u64, u64)>,
+}
+
+impl Marks {
+    /// Records that bytes from `offset` on came in `packet`.
+    pub fn push(&mut self, offset: u64, packet: u64) {
+        match self.marks.back() {
+            Some(&(_, p)) if p == packet => {}
+            Some(&(o, _)) if o == offset => {
+                self.marks.pop_back();
+                self.marks.push_back((offset, packet));
+            }
+            _ => self.marks.push_back((offset, packet)),
+        }
+    }
+
+    /// The packet that brought the byte at `offset` (0 if unknown).
+    pub fn packet_at(&self, offset: u64) -> u64 {
+        let i = self.marks.partition_point(|&(o, _)| o <= offset);
+        if i == 0 {
+            self.marks.front().map_or(0, |m| m.1)
+        } else {
+            self.marks[i - 1].1
+        }
+    }
+
+    /// Forgets marks wholly before `offset`.
+    pub fn trim_before(&mut self, offset: u64) {
+        while self.marks.len() > 1 && self.marks[1].0 <= offset {
+            self.marks.pop_front();
+        }
+    }
+}
+
+struct Message {
+    opcode: Opcode,
+    compressed: bool,
+    data: Vec<u8>,
+    frames: u32,
+    wire_len: u64,
+    incomplete: bool,
+}
+
+/// The WebSocket decoder of one direction.
+pub struct WsSide {
+    dir: Direction,
+    /// Stream offset of the decoder's byte 0.
+    base: u64,
+    decoder: FrameDecoder,
+    rules: Option<RuleEngine>,
+    /// permessage-deflate was negotiated for this connection.
+    deflate: bool,
+    /// No handshake was seen: RSV1 may mean compression, but nothing can be inflated.
+    unknown_extensions: bool,
+    inflater: Option<Inflater>,
+    message: Option<Message>,
+    /// A data message is open (kept even when payloads are not decoded).
+    open: bool,
+    /// Zero-filled ranges (decoder offsets) and whether they were lost rather than truncated.
+    filled: Vec<(u64, u64, bool)>,
+    lost: bool,
+    inflated: Vec<u8>,
+}
+
+impl std::fmt::Debug for WsSide {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WsSide")
+            .field("dir", &self.dir)
+            .field("base", &self.base)
+            .field("lost", &self.lost)
+            .finish()
+    }
+}
+
+const ZEROS: [u8; 4096] = [0; 4096];
+
+impl WsSide {
+    /// A decoder for `dir` whose first byte is at stream offset `base`. `deflate` is
+    /// `Some(no_context_takeover)` when permessage-deflate was negotiated; `handshake_seen` is
+    /// false for `--port` decoding.
+    pub fn new(
+        dir: Direction,
+        base: u64,
+        deflate: Option<bool>,
+        handshake_seen: bool,
+        ctx: &Ctx<'_>,
+    ) -> WsSide {
+        let allowed_rsv = if deflate.is_some() || !handshake_seen {
+            RSV1
+        } else {
+            0
+        };
+        WsSide {
+            dir,
+            base,
+            decoder: FrameDecoder::new(DecoderConfig {
+                max_payload: ctx.max_message as u64,
+            }),
+            rules: ctx.decode.then(|| {
+                RuleEngine::new(
+                    dir.sender(),
+                    RuleConfig {
+                        allowed_rsv,
+                        max_message: ctx.max_message as u64,
+                    },
+                )
+            }),
+            deflate: deflate.is_some(),
+            unknown_extensions: !handshake_seen,
+            inflater: deflate.map(Inflater::new),
+            message: None,
+            open: false,
+            filled: Vec::new(),
+            lost: false,
+            inflated: Vec::new(),
+        }
+    }
+
+    /// Feeds stream bytes.
+    pub fn push(
+        &mut self,
+        bytes: &[u8],
+        ctx: &mut Ctx<'_>,
+        marks: &mut Marks,
+        counts: &mut AppCounts,
+    ) {
+        if self.lost {
+            return;
+        }
+        self.decoder.push(bytes);
+        self.drain(ctx, marks, counts);
+    }
+
+    /// A gap of `len` bytes at stream offset `offset`; returns what it did.
+    pub fn gap(
+        &mut self,
+        offset: u64,
+        len: u64,
+        kind: GapKind,
+        ctx: &mut Ctx<'_>,
+        marks: &mut Marks,
+        counts: &mut AppCounts,
+    ) -> GapEffect {
+        if self.lost {
+            return GapEffect::StreamLost;
+        }
+        let at = offset.saturating_sub(self.base);
+        let fits = if self.decoder.skipping() > 0 {
+            len <= self.decoder.skipping()
+        } else {
+            match parse_header(self.decoder.buffered()) {
+                HeaderStatus::Complete(h, hl) => {
+                    let payload_end = self.decoder.stream_offset() + hl as u64 + h.payload_len;
+                    at >= self.decoder.stream_offset() + hl as u64 && at + len <= payload_end
+                }
+                HeaderStatus::Incomplete(_) => false,
+            }
+        };
+        if !fits {
+            self.lost = true;
+            if let Some(inf) = &mut self.inflater {
+                inf.lose_context();
+            }
+            return GapEffect::StreamLost;
+        }
+        self.filled.push((at, at + len, kind == GapKind::Lost));
+        let mut left = len;
+        while left > 0 {
+            let n = left.min(ZEROS.len() as u64) as usize;
+            self.decoder.push(&ZEROS[..n]);
+            left -= n as u64;
+        }
+        self.drain(ctx, marks, counts);
+        GapEffect::SkippedInPayload
+    }
+
+    /// Zero-filled bytes inside `[from, to)`: (all, lost ones); forgets ranges ending by `to`.
+    fn take_filled(&mut self, from: u64, to: u64) -> (u64, u64) {
+        let mut all = 0;
+        let mut lost = 0;
+        for &(s, e, is_lost) in &self.filled {
+            let n = e.min(to).saturating_sub(s.max(from));
+            all += n;
+            if is_lost {
+                lost += n;
+            }
+        }
+        self.filled.retain(|&(_, e, _)| e > to);
+        (all, lost)
+    }
+
+    fn drain(&mut self, ctx: &mut Ctx<'_>, marks: &mut Marks, counts: &mut AppCounts) {
+        loop {
+            match self.decoder.next_frame() {
+                Decoded::NeedMore(_) => break,
+                Decoded::Frame(f) => self.on_frame(f, ctx, marks, counts),
+                Decoded::Oversized { header, offset } => {
+                    let hl = header.header_len() as u64;
+                    let mask = if header.mask.is_some() { 4 } else { 0 };
+                    let start = self.base + offset;
+                    let packet = marks.packet_at(start + hl.saturating_sub(1));
+                    counts.ws_frames += 1;
+                    counts.ws_header += hl - mask;
+                    counts.ws_mask += mask;
+                    counts.ws_payload += header.payload_len;
+                    if matches!(
+                        header.opcode,
+                        Opcode::Text | Opcode::Binary | Opcode::Continuation
+                    ) {
+                        counts.ws_data_payload += header.payload_len;
+                    }
+                    let at = ctx.at(packet);
+                    if let Some(rules) = &mut self.rules {
+                        for v in rules.observe_oversized(&header) {
+                            ctx.sink.event(&Event::Violation(ViolationEvent {
+                                at,
+                                dir: self.dir,
+                                violation: &v,
+                            }));
+                        }
+                    }
+                    ctx.sink.event(&Event::Frame(FrameEvent {
+                        at,
+                        dir: self.dir,
+                        first_packet: marks.packet_at(start),
+                        header,
+                        header_len: hl,
+                        payload: &[],
+                        missing: 0,
+                        oversized: true,
+                    }));
+                    if let Some(m) = &mut self.message {
+                        m.incomplete = true;
+                    }
+                    if let Some(inf) = &mut self.inflater
+                        && (header.rsv & RSV1 != 0
+                            || self.message.as_ref().is_some_and(|m| m.compressed))
+                    {
+                        inf.lose_context();
+                    }
+                    self.track_open(header.opcode, header.fin, counts);
+                }
+            }
+        }
+    }
+
+    fn track_open(&mut self, opcode: Opcode, fin: bool, counts: &mut AppCounts) {
+        match opcode {
+            Opcode::Text | Opcode::Binary => {
+                if fin {
+                    counts.ws_messages += 1;
+                }
+                self.open = !fin;
+            }
+            Opcode::Continuation if self.open => {
+                if fin {
+                    counts.ws_messages += 1;
+                    self.open = false;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_frame(
+        &mut self,
+        f: DecodedFrame,
+        ctx: &mut Ctx<'_>,
+        marks: &mut Marks,
+        counts: &mut AppCounts,
+    ) {
+        let h = f.frame.header;
+        let hl = f.header_len as u64;
+        let mask = if h.mask.is_some() { 4 } else { 0 };
+        let start = self.base + f.offset;
+        let end = start + hl + h.payload_len;
+        let packet = marks.packet_at(end - 1);
+        let first_packet = marks.packet_at(start);
+        marks.trim_before(end);
+        let (missing, lost) = if self.filled.is_empty() {
+            (0, 0)
+        } else {
+            self.take_filled(f.offset + hl, f.offset + hl + h.payload_len)
+        };
+        let is_data = matches!(
+            h.opcode,
+            Opcode::Text | Opcode::Binary | Opcode::Continuation
+        );
+        counts.ws_frames += 1;
+        counts.ws_header += hl - mask;
+        counts.ws_mask += mask;
+        counts.ws_payload += h.payload_len - lost;
+        counts.lost_in_payload += lost;
+        if is_data {
+            counts.ws_data_payload += h.payload_len - lost;
+        }
+        let at = ctx.at(packet);
+        if let Some(rules) = &mut self.rules {
+            for v in rules.observe(&h, &f.frame.payload) {
+                ctx.sink.event(&Event::Violation(ViolationEvent {
+                    at,
+                    dir: self.dir,
+                    violation: &v,
+                }));
+            }
+        }
+        ctx.sink.event(&Event::Frame(FrameEvent {
+            at,
+            dir: self.dir,
+            first_packet,
+            header: h,
+            header_len: hl,
+            payload: &f.frame.payload,
+            missing,
+            oversized: false,
+        }));
+        self.track_open(h.opcode, h.fin, counts);
+        if ctx.decode {
+            self.assemble(f, missing > 0, ctx, at);
+        }
+    }
+
+    /// Reassembles fragments into messages and reports each whole one (control frames too).
+    fn assemble(
+        &mut self,
+        f: DecodedFrame,
+        incomplete: bool,
+        ctx: &mut Ctx<'_>,
+        at: super::events::At,
+    ) {
+        let h = f.frame.header;
+        let mut payload = f.frame.payload;
+        match h.opcode {
+            Opcode::Text | Opcode::Binary => {
+                self.message = Some(Message {
+                    opcode: h.opcode,
+                    compressed: h.rsv & RSV1 != 0 && (self.deflate || self.unknown_extensions),
+                    wire_len: h.payload_len,
+                    data: std::mem::take(&mut payload),
+                    frames: 1,
+                    incomplete,
+                });
+            }
+            Opcode::Continuation => {
+                let Some(m) = &mut self.message else { return };
+                m.frames += 1;
+                m.wire_len += h.payload_len;
+                m.incomplete |= incomplete;
+                if m.data.len() + payload.len() <= ctx.max_message {
+                    m.data.extend_from_slice(&payload);
+                } else {
+                    m.incomplete = true;
+                }
+            }
+            op if op.is_control() => {
+                ctx.sink.event(&Event::Message(MessageEvent {
+                    at,
+                    dir: self.dir,
+                    opcode: op,
+                    frames: 1,
+                    wire_len: h.payload_len,
+                    data: &payload,
+                    inflation: Inflation::Plain,
+                    incomplete,
+                }));
+                return;
+            }
+            _ => return,
+        }
+        if !h.fin {
+            return;
+        }
+        let Some(m) = self.message.take() else { return };
+        let inflation = if !m.compressed {
+            Inflation::Plain
+        } else if let Some(inf) = &mut self.inflater {
+            if m.incomplete {
+                inf.lose_context();
+                Inflation::Failed("the message was not fully captured".into())
+            } else {
+                match inf.inflate(&m.data, ctx.max_message, &mut self.inflated) {
+                    Ok(()) => Inflation::Inflated,
+                    Err(e) => Inflation::Failed(e),
+                }
+            }
+        } else {
+            Inflation::Failed(
+                "rsv1 is set but no permessage-deflate negotiation was captured".into(),
+            )
+        };
+        let data: &[u8] = if inflation == Inflation::Inflated {
+            &self.inflated
+        } else {
+            &m.data
+        };
+        ctx.sink.event(&Event::Message(MessageEvent {
+            at,
+            dir: self.dir,
+            opcode: m.opcode,
+            frames: m.frames,
+            wire_len: m.wire_len,
+            data,
+            inflation,
+            incomplete: m.incomplete,
+        }));
+    }
+}
