@@ -11,7 +11,10 @@ use std::collections::VecDeque;
 
 use crate::wire::frame::{HeaderStatus, RSV1, parse_header};
 use crate::wire::rules::{RuleConfig, RuleEngine};
-use crate::wire::{Decoded, DecodedFrame, DecoderConfig, Direction, FrameDecoder, Opcode};
+use crate::wire::{
+    Decoded, DecodedFrame, DecoderConfig, Direction, FrameDecoder, FrameHeader, Opcode, Violation,
+    ViolationKind,
+};
 
 use super::Ctx;
 use super::deflate::Inflater;
@@ -81,6 +84,8 @@ pub struct WsSide {
     message: Option<Message>,
     /// A data message is open (kept even when payloads are not decoded).
     open: bool,
+    /// The open (or last) data message is compressed.
+    compressed: bool,
     /// Zero-filled ranges (decoder offsets) and whether they were lost rather than truncated.
     filled: Vec<(u64, u64, bool)>,
     lost: bool,
@@ -135,6 +140,7 @@ impl WsSide {
             inflater: deflate.map(Inflater::new),
             message: None,
             open: false,
+            compressed: false,
             filled: Vec::new(),
             lost: false,
             inflated: Vec::new(),
@@ -320,8 +326,22 @@ impl WsSide {
             counts.ws_data_payload += h.payload_len - lost;
         }
         let at = ctx.at(packet);
+        let compressed_start = h.rsv & RSV1 != 0 && (self.deflate || self.unknown_extensions);
+        if matches!(h.opcode, Opcode::Text | Opcode::Binary) {
+            self.compressed = compressed_start;
+        }
         if let Some(rules) = &mut self.rules {
-            for v in rules.observe(&h, &f.frame.payload) {
+            // The rules check text for UTF-8 frame by frame; a compressed message is judged
+            // after inflation instead, so its frames are shown to the rules as binary.
+            let judged = if self.compressed && h.opcode == Opcode::Text {
+                FrameHeader {
+                    opcode: Opcode::Binary,
+                    ..h
+                }
+            } else {
+                h
+            };
+            for v in rules.observe(&judged, &f.frame.payload) {
                 ctx.sink.event(&Event::Violation(ViolationEvent {
                     at,
                     dir: self.dir,
@@ -418,6 +438,20 @@ impl WsSide {
         } else {
             &m.data
         };
+        if inflation == Inflation::Inflated
+            && m.opcode == Opcode::Text
+            && let crate::wire::Utf8Status::Invalid { offset } = crate::wire::utf8::validate(data)
+        {
+            let v = Violation::new(
+                ViolationKind::InvalidUtf8Text,
+                format!("inflated text message is not valid utf-8 at byte {offset}"),
+            );
+            ctx.sink.event(&Event::Violation(ViolationEvent {
+                at,
+                dir: self.dir,
+                violation: &v,
+            }));
+        }
         ctx.sink.event(&Event::Message(MessageEvent {
             at,
             dir: self.dir,

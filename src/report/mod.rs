@@ -2,6 +2,8 @@
 //! Autobahn-compatible `index.json`. It may use `suite`, `trace` and the runner's result types.
 //! Only this module and `cli` print.
 
+pub mod capture;
+
 use std::path::Path;
 use std::time::Duration;
 

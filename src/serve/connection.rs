@@ -66,6 +66,12 @@ pub(super) async fn serve(
 ) {
     // Small messages (the counter's numbers) should leave when sent, not when Nagle allows.
     let _ = tcp.set_nodelay(true);
+    if let ServeMode::Counter { count, interval } = &settings.mode
+        && !super::polling::is_upgrade(&mut tcp).await
+    {
+        super::polling::serve(tcp, *count, *interval, stop).await;
+        return;
+    }
     let handshake = tokio::select! {
         () = stopped(&mut stop) => return,
         handshake = timeout(

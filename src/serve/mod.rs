@@ -10,6 +10,7 @@
 //! §7.1.7 (failing the connection), §7.4.1 (close codes 1000, 1001, 1002, 1007, 1009).
 
 mod connection;
+mod polling;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,7 +41,8 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 pub enum ServeMode {
     /// Echo text and binary messages with the same opcode.
     Echo,
-    /// Send "1".."count" as text, one every `interval`, then close with 1000.
+    /// Send "1".."count" as text, one every `interval`, then close with 1000. A request without
+    /// an Upgrade header is served by the HTTP polling endpoint instead (`GET /poll?after=N`).
     Counter {
         /// How many numbers to send.
         count: u64,
