@@ -672,8 +672,29 @@ impl Dissector {
         let i = idx(dir);
         let side = &mut self.sides[i];
         side.marks.push(offset, packet);
+        if let Mode::Ws(ws) = &mut side.mode {
+            let effect = ws.gap_effect(offset, len);
+            ctx.sink.event(&Event::Gap(GapEvent {
+                at: ctx.at(packet),
+                dir,
+                offset,
+                len,
+                kind,
+                effect,
+            }));
+            ws.gap(
+                offset,
+                len,
+                kind,
+                effect,
+                ctx,
+                &mut side.marks,
+                &mut side.counts,
+            );
+            return;
+        }
         let effect = match &mut side.mode {
-            Mode::Ws(ws) => ws.gap(offset, len, kind, ctx, &mut side.marks, &mut side.counts),
+            Mode::Ws(_) => GapEffect::StreamLost,
             Mode::Body(remaining) if *remaining >= len => {
                 *remaining -= len;
                 if *remaining == 0 {

@@ -182,6 +182,9 @@ pub struct MessageEvent<'a> {
 pub enum GapEffect {
     /// It fell inside a payload of known length: skipped, decoding continues.
     SkippedInPayload,
+    /// It ended exactly at a frame boundary: decoding resumes after it if the next bytes start
+    /// a plausible frame header (whole frames were lost).
+    AtFrameBoundary,
     /// It hit a frame header or an HTTP head: this direction is not decoded any further.
     StreamLost,
     /// It fell in bytes nobody decodes (an HTTP body, an unknown protocol).

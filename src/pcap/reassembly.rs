@@ -360,15 +360,32 @@ impl Reassembler {
         self.drain(emit);
     }
 
-    /// The peer acknowledged up to `ack_no`: a hole below that with data waiting above it will
-    /// never be filled from this capture.
+    /// The peer acknowledged up to `ack_no`: bytes below that which are not here yet were sent
+    /// and will never be seen in this capture (Wireshark's "ACKed unseen segment").
+    ///
+    /// With nothing waiting, an acknowledgement one past `next` may be that of a FIN that was
+    /// not captured, so only a larger jump (or one up to a FIN seen) is taken as lost data.
     pub fn peer_ack(&mut self, packet: u64, ack_no: u32, emit: &mut dyn FnMut(Chunk<'_>)) {
         let Some(base) = self.base else { return };
-        if self.pending.is_empty() {
+        if self.reset {
             return;
         }
         let acked = self.offset_of(base, ack_no);
-        if acked > self.next as i64 {
+        let next = self.next as i64;
+        if self.pending.is_empty() {
+            let limit = self.fin_at.map_or(acked, |f| acked.min(f as i64));
+            if limit > next && (self.fin_at.is_some() || acked > next + 1) {
+                emit(Chunk::Gap {
+                    offset: self.next,
+                    len: (limit - next) as u64,
+                    packet,
+                    kind: GapKind::Lost,
+                });
+                self.next = limit as u64;
+            }
+            return;
+        }
+        if acked > next {
             let first = self
                 .pending
                 .first_key_value()

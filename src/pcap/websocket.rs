@@ -18,7 +18,9 @@ use crate::wire::{
 
 use super::Ctx;
 use super::deflate::Inflater;
-use super::events::{Event, FrameEvent, GapEffect, Inflation, MessageEvent, ViolationEvent};
+use super::events::{
+    Event, FrameEvent, GapEffect, Inflation, MessageEvent, ViolationEvent, WarningEvent,
+};
 use super::ledger::AppCounts;
 use super::reassembly::GapKind;
 
@@ -50,6 +52,23 @@ impl Marks {
         } else {
             self.marks[i - 1].1
         }
+    }
+
+    /// The highest packet number among the bytes `[from, to)`: the packet whose arrival
+    /// completed them, which is where tshark reports a PDU (with reordering it is not the
+    /// packet that carried the last byte).
+    pub fn completing_packet(&self, from: u64, to: u64) -> u64 {
+        let first = self
+            .marks
+            .partition_point(|&(o, _)| o <= from)
+            .saturating_sub(1);
+        self.marks
+            .iter()
+            .skip(first)
+            .take_while(|&&(o, _)| o < to)
+            .map(|&(_, p)| p)
+            .max()
+            .unwrap_or(0)
     }
 
     /// Forgets marks wholly before `offset`.
@@ -89,6 +108,10 @@ pub struct WsSide {
     /// Zero-filled ranges (decoder offsets) and whether they were lost rather than truncated.
     filled: Vec<(u64, u64, bool)>,
     lost: bool,
+    /// After a gap at a frame boundary: the next header must look plausible.
+    resync: bool,
+    /// The oversized frame being skipped is a data frame.
+    skip_is_data: bool,
     inflated: Vec<u8>,
 }
 
@@ -143,6 +166,8 @@ impl WsSide {
             compressed: false,
             filled: Vec::new(),
             lost: false,
+            resync: false,
+            skip_is_data: false,
             inflated: Vec::new(),
         }
     }
@@ -158,51 +183,140 @@ impl WsSide {
         if self.lost {
             return;
         }
+        let skipping = self.decoder.skipping();
+        if skipping > 0 {
+            // Payload of an oversized frame passes through uncounted by frames: count it here.
+            let n = skipping.min(bytes.len() as u64);
+            counts.ws_payload += n;
+            if self.skip_is_data {
+                counts.ws_data_payload += n;
+            }
+        }
         self.decoder.push(bytes);
+        if self.resync {
+            match parse_header(self.decoder.buffered()) {
+                HeaderStatus::Incomplete(_) => return,
+                HeaderStatus::Complete(h, _) if self.plausible(&h) => self.resync = false,
+                HeaderStatus::Complete(..) => {
+                    self.lost = true;
+                    let msg = format!(
+                        "connection {} {}: no plausible frame header after the gap at stream offset {}; not decoded from there",
+                        ctx.conn,
+                        self.dir.arrow(),
+                        self.base
+                    );
+                    let packet = marks.packet_at(self.base);
+                    ctx.sink.event(&Event::Warning(WarningEvent {
+                        packet: Some(packet),
+                        conn: Some(ctx.conn),
+                        message: &msg,
+                    }));
+                    return;
+                }
+            }
+        }
         self.drain(ctx, marks, counts);
     }
 
-    /// A gap of `len` bytes at stream offset `offset`; returns what it did.
+    /// What a gap of `len` bytes at stream offset `offset` will do to decoding.
+    pub fn gap_effect(&self, offset: u64, len: u64) -> GapEffect {
+        if self.lost {
+            return GapEffect::StreamLost;
+        }
+        let at = offset.saturating_sub(self.base);
+        if self.decoder.skipping() > 0 {
+            return if len <= self.decoder.skipping() {
+                GapEffect::SkippedInPayload
+            } else {
+                GapEffect::StreamLost
+            };
+        }
+        let start = self.decoder.stream_offset();
+        match parse_header(self.decoder.buffered()) {
+            HeaderStatus::Complete(h, hl) => {
+                let payload_end = start + hl as u64 + h.payload_len;
+                if at >= start + hl as u64 && at + len <= payload_end {
+                    GapEffect::SkippedInPayload
+                } else {
+                    GapEffect::StreamLost
+                }
+            }
+            HeaderStatus::Incomplete(_) if self.decoder.buffered().is_empty() && at == start => {
+                GapEffect::AtFrameBoundary
+            }
+            HeaderStatus::Incomplete(_) => GapEffect::StreamLost,
+        }
+    }
+
+    /// Applies a gap whose effect [`WsSide::gap_effect`] decided.
+    #[allow(clippy::too_many_arguments)]
     pub fn gap(
         &mut self,
         offset: u64,
         len: u64,
         kind: GapKind,
+        effect: GapEffect,
         ctx: &mut Ctx<'_>,
         marks: &mut Marks,
         counts: &mut AppCounts,
-    ) -> GapEffect {
-        if self.lost {
-            return GapEffect::StreamLost;
-        }
-        let at = offset.saturating_sub(self.base);
-        let fits = if self.decoder.skipping() > 0 {
-            len <= self.decoder.skipping()
-        } else {
-            match parse_header(self.decoder.buffered()) {
-                HeaderStatus::Complete(h, hl) => {
-                    let payload_end = self.decoder.stream_offset() + hl as u64 + h.payload_len;
-                    at >= self.decoder.stream_offset() + hl as u64 && at + len <= payload_end
+    ) {
+        match effect {
+            GapEffect::SkippedInPayload => {
+                if self.decoder.skipping() > 0 && kind == GapKind::Truncated {
+                    counts.ws_payload += len;
+                    if self.skip_is_data {
+                        counts.ws_data_payload += len;
+                    }
                 }
-                HeaderStatus::Incomplete(_) => false,
+                let at = offset.saturating_sub(self.base);
+                self.filled.push((at, at + len, kind == GapKind::Lost));
+                let mut left = len;
+                while left > 0 {
+                    let n = left.min(ZEROS.len() as u64) as usize;
+                    self.decoder.push(&ZEROS[..n]);
+                    left -= n as u64;
+                }
+                self.drain(ctx, marks, counts);
             }
+            GapEffect::AtFrameBoundary => {
+                // Whole frames may have been lost: start a fresh decoder after the gap and
+                // accept its first header only if it is plausible (see `push`).
+                self.decoder = FrameDecoder::new(DecoderConfig {
+                    max_payload: ctx.max_message as u64,
+                });
+                self.base = offset + len;
+                self.resync = true;
+                if let Some(m) = &mut self.message {
+                    m.incomplete = true;
+                }
+                if let Some(inf) = &mut self.inflater {
+                    inf.lose_context();
+                }
+            }
+            GapEffect::StreamLost | GapEffect::Harmless => {
+                self.lost = true;
+                if let Some(inf) = &mut self.inflater {
+                    inf.lose_context();
+                }
+            }
+        }
+    }
+
+    /// Whether the header at the start of the buffer could begin a frame in this direction:
+    /// RSV bits the connection allows, a defined opcode, the MASK bit this sender must use,
+    /// and control-frame limits. The same test as Wireshark's `websocket_tcp` heuristic, plus
+    /// the mask bit.
+    fn plausible(&self, h: &FrameHeader) -> bool {
+        let allowed_rsv = if self.deflate || self.unknown_extensions {
+            RSV1
+        } else {
+            0
         };
-        if !fits {
-            self.lost = true;
-            if let Some(inf) = &mut self.inflater {
-                inf.lose_context();
-            }
-            return GapEffect::StreamLost;
-        }
-        self.filled.push((at, at + len, kind == GapKind::Lost));
-        let mut left = len;
-        while left > 0 {
-            let n = left.min(ZEROS.len() as u64) as usize;
-            self.decoder.push(&ZEROS[..n]);
-            left -= n as u64;
-        }
-        self.drain(ctx, marks, counts);
-        GapEffect::SkippedInPayload
+        let masked_ok = h.mask.is_some() == (self.dir == Direction::ClientToServer);
+        let op = h.opcode.as_u8();
+        let known = matches!(op, 0 | 1 | 2 | 8 | 9 | 10);
+        let control_ok = !h.opcode.is_control() || (h.fin && h.payload_len <= 125);
+        h.rsv & !allowed_rsv == 0 && masked_ok && known && control_ok && h.is_minimal_length()
     }
 
     /// Zero-filled bytes inside `[from, to)`: (all, lost ones); forgets ranges ending by `to`.
@@ -233,12 +347,16 @@ impl WsSide {
                     counts.ws_frames += 1;
                     counts.ws_header += hl - mask;
                     counts.ws_mask += mask;
-                    counts.ws_payload += header.payload_len;
-                    if matches!(
+                    // Only what has arrived is counted now; `push` counts the rest as it
+                    // passes through.
+                    let arrived = header.payload_len - self.decoder.skipping();
+                    self.skip_is_data = matches!(
                         header.opcode,
                         Opcode::Text | Opcode::Binary | Opcode::Continuation
-                    ) {
-                        counts.ws_data_payload += header.payload_len;
+                    );
+                    counts.ws_payload += arrived;
+                    if self.skip_is_data {
+                        counts.ws_data_payload += arrived;
                     }
                     let at = ctx.at(packet);
                     if let Some(rules) = &mut self.rules {
@@ -305,7 +423,7 @@ impl WsSide {
         let mask = if h.mask.is_some() { 4 } else { 0 };
         let start = self.base + f.offset;
         let end = start + hl + h.payload_len;
-        let packet = marks.packet_at(end - 1);
+        let packet = marks.completing_packet(start, end);
         let first_packet = marks.packet_at(start);
         marks.trim_before(end);
         let (missing, lost) = if self.filled.is_empty() {

@@ -94,6 +94,7 @@ fn gap_kind(k: GapKind) -> &'static str {
 fn gap_effect(e: GapEffect) -> &'static str {
     match e {
         GapEffect::SkippedInPayload => "skipped-in-payload",
+        GapEffect::AtFrameBoundary => "at-frame-boundary",
         GapEffect::StreamLost => "stream-lost",
         GapEffect::Harmless => "harmless",
     }
@@ -294,6 +295,9 @@ pub fn event_text(event: &Event<'_>, messages: bool) -> Option<String> {
             },
             match g.effect {
                 GapEffect::SkippedInPayload => "inside a payload: skipped, decoding continues",
+                GapEffect::AtFrameBoundary => {
+                    "at a frame boundary: decoding resumes at a plausible frame header"
+                }
                 GapEffect::StreamLost => "not decoded from here on",
                 GapEffect::Harmless => "no effect on decoding",
             }
@@ -606,10 +610,10 @@ pub fn overhead_text(name: &str, s: &CaptureSummary) -> String {
     let t = &s.total;
     let _ = writeln!(
         out,
-        "{name}: {} packets, {} bytes on the wire, {} connections",
+        "{name}: {} packets, {} bytes on the wire, {}",
         s.packets,
         t.wire_bytes,
-        s.connections.len()
+        carries(s)
     );
     let _ = writeln!(out);
     let _ = writeln!(
