@@ -569,7 +569,7 @@ fn synthetic(path: &std::path::Path, mb: u64) -> std::io::Result<()> {
         false,
     )?;
     let mut rng = Rng(0x5eed_cafe_f00d_d00d);
-    let sessions = (mb * 3).max(1);
+    let sessions = (mb * 21 / 10).max(1);
     let mut ts = 1_700_000_000_000_000_000u64;
     let mut written = 0u64;
     let payload_pool: Vec<u8> = (0..80_000u32)

@@ -17,6 +17,47 @@ use super::reader::{RawPacket, ReadError, read_packets};
 use super::reassembly::{Chunk, GapKind, Reassembler};
 use super::{Ctx, Options, Sink};
 
+/// FxHash (as in rustc): the connection table is looked up once per packet, and SipHash's
+/// flooding resistance buys nothing against a capture file.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+
 /// How many warnings of one kind name their packet before the rest are only counted.
 const WARN_LIMIT: u64 = 5;
 
@@ -126,7 +167,7 @@ impl Sink for Counting<'_> {
 struct Analyzer<'o> {
     options: &'o Options,
     conns: Vec<Conn>,
-    by_key: HashMap<(SocketAddr, SocketAddr), usize>,
+    by_key: HashMap<(SocketAddr, SocketAddr), usize, FxBuild>,
     extra: Ledger,
     first_ts: Option<i128>,
     last_ts: i128,
@@ -154,7 +195,7 @@ pub fn analyze<R: Read + Send>(
     let mut a = Analyzer {
         options,
         conns: Vec::new(),
-        by_key: HashMap::new(),
+        by_key: HashMap::default(),
         extra: Ledger::default(),
         first_ts: None,
         last_ts: 0,

@@ -19,6 +19,7 @@ pub mod layers;
 pub mod ledger;
 pub mod reader;
 pub mod reassembly;
+mod walker;
 mod websocket;
 
 use std::path::Path;

@@ -23,6 +23,7 @@ use super::events::{
 };
 use super::ledger::AppCounts;
 use super::reassembly::GapKind;
+use super::walker::{Walker, count_message, plausible};
 
 /// Which packet brought which stream bytes, for the bytes not yet reported.
 #[derive(Clone, Debug, Default)]
@@ -112,6 +113,8 @@ pub struct WsSide {
     resync: bool,
     /// The oversized frame being skipped is a data frame.
     skip_is_data: bool,
+    /// `overhead` mode: headers only, through the walker.
+    walker: Option<Walker>,
     inflated: Vec<u8>,
 }
 
@@ -168,6 +171,7 @@ impl WsSide {
             lost: false,
             resync: false,
             skip_is_data: false,
+            walker: (!ctx.decode).then(|| Walker::new(dir, allowed_rsv)),
             inflated: Vec::new(),
         }
     }
@@ -183,6 +187,13 @@ impl WsSide {
         if self.lost {
             return;
         }
+        if let Some(w) = &mut self.walker {
+            if w.push(bytes, counts) {
+                self.lost = true;
+                self.warn_implausible(ctx, marks);
+            }
+            return;
+        }
         let skipping = self.decoder.skipping();
         if skipping > 0 {
             // Payload of an oversized frame passes through uncounted by frames: count it here.
@@ -196,21 +207,12 @@ impl WsSide {
         if self.resync {
             match parse_header(self.decoder.buffered()) {
                 HeaderStatus::Incomplete(_) => return,
-                HeaderStatus::Complete(h, _) if self.plausible(&h) => self.resync = false,
+                HeaderStatus::Complete(h, _) if plausible(&h, self.dir, self.allowed_rsv()) => {
+                    self.resync = false
+                }
                 HeaderStatus::Complete(..) => {
                     self.lost = true;
-                    let msg = format!(
-                        "connection {} {}: no plausible frame header after the gap at stream offset {}; not decoded from there",
-                        ctx.conn,
-                        self.dir.arrow(),
-                        self.base
-                    );
-                    let packet = marks.packet_at(self.base);
-                    ctx.sink.event(&Event::Warning(WarningEvent {
-                        packet: Some(packet),
-                        conn: Some(ctx.conn),
-                        message: &msg,
-                    }));
+                    self.warn_implausible(ctx, marks);
                     return;
                 }
             }
@@ -218,10 +220,35 @@ impl WsSide {
         self.drain(ctx, marks, counts);
     }
 
+    fn warn_implausible(&self, ctx: &mut Ctx<'_>, marks: &Marks) {
+        let msg = format!(
+            "connection {} {}: no plausible frame header after the gap at stream offset {}; not decoded from there",
+            ctx.conn,
+            self.dir.arrow(),
+            self.base
+        );
+        ctx.sink.event(&Event::Warning(WarningEvent {
+            packet: Some(marks.packet_at(self.base)),
+            conn: Some(ctx.conn),
+            message: &msg,
+        }));
+    }
+
+    fn allowed_rsv(&self) -> u8 {
+        if self.deflate || self.unknown_extensions {
+            RSV1
+        } else {
+            0
+        }
+    }
+
     /// What a gap of `len` bytes at stream offset `offset` will do to decoding.
     pub fn gap_effect(&self, offset: u64, len: u64) -> GapEffect {
         if self.lost {
             return GapEffect::StreamLost;
+        }
+        if let Some(w) = &self.walker {
+            return w.gap_effect(len);
         }
         let at = offset.saturating_sub(self.base);
         if self.decoder.skipping() > 0 {
@@ -260,6 +287,14 @@ impl WsSide {
         marks: &mut Marks,
         counts: &mut AppCounts,
     ) {
+        if let Some(w) = &mut self.walker {
+            if effect == GapEffect::AtFrameBoundary {
+                self.base = offset + len;
+            }
+            w.gap(len, kind, effect, counts);
+            self.lost = w.lost;
+            return;
+        }
         match effect {
             GapEffect::SkippedInPayload => {
                 if self.decoder.skipping() > 0 && kind == GapKind::Truncated {
@@ -300,23 +335,6 @@ impl WsSide {
                 }
             }
         }
-    }
-
-    /// Whether the header at the start of the buffer could begin a frame in this direction:
-    /// RSV bits the connection allows, a defined opcode, the MASK bit this sender must use,
-    /// and control-frame limits. The same test as Wireshark's `websocket_tcp` heuristic, plus
-    /// the mask bit.
-    fn plausible(&self, h: &FrameHeader) -> bool {
-        let allowed_rsv = if self.deflate || self.unknown_extensions {
-            RSV1
-        } else {
-            0
-        };
-        let masked_ok = h.mask.is_some() == (self.dir == Direction::ClientToServer);
-        let op = h.opcode.as_u8();
-        let known = matches!(op, 0 | 1 | 2 | 8 | 9 | 10);
-        let control_ok = !h.opcode.is_control() || (h.fin && h.payload_len <= 125);
-        h.rsv & !allowed_rsv == 0 && masked_ok && known && control_ok && h.is_minimal_length()
     }
 
     /// Zero-filled bytes inside `[from, to)`: (all, lost ones); forgets ranges ending by `to`.
@@ -394,21 +412,7 @@ impl WsSide {
     }
 
     fn track_open(&mut self, opcode: Opcode, fin: bool, counts: &mut AppCounts) {
-        match opcode {
-            Opcode::Text | Opcode::Binary => {
-                if fin {
-                    counts.ws_messages += 1;
-                }
-                self.open = !fin;
-            }
-            Opcode::Continuation if self.open => {
-                if fin {
-                    counts.ws_messages += 1;
-                    self.open = false;
-                }
-            }
-            _ => {}
-        }
+        count_message(&mut self.open, opcode, fin, counts);
     }
 
     fn on_frame(

@@ -58,10 +58,70 @@ fn secs(ns: i128) -> f64 {
 
 fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
+    push_hex(&mut s, bytes);
     s
+}
+
+fn push_hex(s: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 0x0f)] as char);
+    }
+}
+
+/// Appends `"key":` and a JSON string value, escaped.
+fn push_str_field(out: &mut String, key: &str, value: &str) {
+    out.push('"');
+    out.push_str(key);
+    out.push_str("\":");
+    match serde_json::to_string(value) {
+        Ok(v) => out.push_str(&v),
+        Err(_) => out.push_str("null"),
+    }
+}
+
+/// The JSON object of a frame event written directly, without building a `Value`: frames are
+/// most of the output, and this keeps `inspect --format json` fast. Same fields and order as
+/// [`event_json`] gives them (sorted by name).
+fn frame_json_line(f: &crate::pcap::events::FrameEvent<'_>, out: &mut String) {
+    let _ = write!(
+        out,
+        "{{\"conn\":{},\"dir\":\"{}\",\"fin\":{},\"first_packet\":{},\"header_len\":{},\"len\":{},\"len_bits\":{},",
+        f.at.conn,
+        f.dir.arrow(),
+        f.header.fin,
+        f.first_packet,
+        f.header_len,
+        f.header.payload_len,
+        len_bits(&f.header)
+    );
+    match f.header.mask {
+        Some(k) => {
+            out.push_str("\"mask_key\":\"");
+            push_hex(out, &k);
+            out.push_str("\",\"masked\":true,");
+        }
+        None => out.push_str("\"mask_key\":null,\"masked\":false,"),
+    }
+    let _ = write!(
+        out,
+        "\"missing\":{},\"opcode\":{},\"opcode_name\":\"{}\",\"oversized\":{},\"packet\":{},\"payload_hex\":\"",
+        f.missing,
+        f.header.opcode.as_u8(),
+        f.header.opcode.name(),
+        f.oversized,
+        f.at.packet
+    );
+    push_hex(out, &f.payload[..f.payload.len().min(HEX_BYTES)]);
+    out.push_str("\",");
+    push_str_field(out, "preview", &preview(f.payload));
+    let _ = write!(
+        out,
+        ",\"rsv\":{},\"time\":{},\"type\":\"frame\"}}",
+        f.header.rsv,
+        Value::from(secs(f.at.time_ns))
+    );
 }
 
 /// How many payload bytes JSON and YAML show in `payload_hex`.
@@ -517,7 +577,11 @@ impl<W: Write> Sink for InspectWriter<W> {
                 }
             }
             InspectFormat::Json => {
-                self.line = event_json(event).to_string();
+                if let Event::Frame(f) = event {
+                    frame_json_line(f, &mut self.line);
+                } else {
+                    self.line = event_json(event).to_string();
+                }
                 self.line.push('\n');
             }
             InspectFormat::Yaml => self.line = yaml(&event_json(event)),
@@ -890,4 +954,46 @@ pub fn overhead_vs_json(
                 (Some(x), Some(y)) if x > 0.0 => Some(y / x), _ => None },
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pcap::events::{At, FrameEvent};
+    use crate::wire::{FrameHeader, LengthEncoding, Opcode};
+
+    #[test]
+    fn fast_frame_json_equals_the_value_form() {
+        for (mask, payload) in [
+            (None, &b"hello \"quoted\" \x01"[..]),
+            (Some([1, 2, 3, 0xff]), &[0xffu8; 100][..]),
+        ] {
+            let f = FrameEvent {
+                at: At {
+                    conn: 3,
+                    packet: 42,
+                    time_ns: 1_234_567_891,
+                },
+                dir: Direction::ClientToServer,
+                first_packet: 40,
+                header: FrameHeader {
+                    fin: true,
+                    rsv: 4,
+                    opcode: Opcode::Text,
+                    mask,
+                    payload_len: payload.len() as u64,
+                    length_encoding: LengthEncoding::minimal_for(payload.len() as u64),
+                },
+                header_len: 6,
+                payload,
+                missing: 0,
+                oversized: false,
+            };
+            let mut line = String::new();
+            frame_json_line(&f, &mut line);
+            let fast: Value = serde_json::from_str(&line).expect("valid json");
+            assert_eq!(fast, event_json(&Event::Frame(f.clone())));
+            assert_eq!(line, event_json(&Event::Frame(f)).to_string());
+        }
+    }
 }
