@@ -392,11 +392,6 @@ impl Dissector {
             }
             Got::Bad(why) => {
                 let pos = side.pos;
-                let taken = if buffered == 0 {
-                    0
-                } else {
-                    data.len().min(MAX_HEAD + 1)
-                };
                 side.buf.truncate(buffered);
                 if detecting && self.assume_ws {
                     // --port: these are WebSocket frames without a visible handshake.
@@ -410,7 +405,6 @@ impl Dissector {
                 }
                 side.mode = if detecting { Mode::Opaque } else { Mode::Lost };
                 side.buf.clear();
-                let _ = taken;
                 if detecting {
                     if self.kind == ConnKind::Empty {
                         self.kind = ConnKind::Other;
@@ -440,12 +434,7 @@ impl Dissector {
                         message: &msg,
                     }));
                 }
-                if buffered > 0 {
-                    // The held bytes were already consumed from earlier chunks.
-                    0.max(data.len())
-                } else {
-                    data.len()
-                }
+                data.len()
             }
             Got::Req(h) => {
                 let used = h.head_len - buffered;

@@ -289,9 +289,10 @@ mod tests {
         out
     }
 
-    fn collect(
-        bytes: &[u8],
-    ) -> Result<(Vec<(u64, i128, u32, u32, usize)>, ReadSummary), ReadError> {
+    /// (number, timestamp, link type, original length, captured length) per packet.
+    type Seen = Vec<(u64, i128, u32, u32, usize)>;
+
+    fn collect(bytes: &[u8]) -> Result<(Seen, ReadSummary), ReadError> {
         let mut seen = Vec::new();
         let summary = read_packets(bytes, |p| {
             seen.push((p.number, p.ts_ns, p.linktype, p.origlen, p.data.len()))

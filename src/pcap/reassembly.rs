@@ -522,7 +522,7 @@ mod tests {
     fn truncated_payload_is_a_truncated_gap() {
         let mut r = Reassembler::new();
         let mut got = Vec::new();
-        let mut sink = |c: Chunk<'_>| got.push(c.to_owned_debug());
+        let mut sink = |c: Chunk<'_>| got.push(c.describe());
         let o = r.segment(1, 0, true, false, false, 0, b"", &mut sink);
         assert_eq!(o.new_bytes, 0);
         let o = r.segment(2, 1, false, false, false, 10, b"abcd", &mut sink);
@@ -531,7 +531,7 @@ mod tests {
     }
 
     impl Chunk<'_> {
-        fn to_owned_debug(&self) -> String {
+        fn describe(self) -> String {
             match self {
                 Chunk::Data {
                     offset,
