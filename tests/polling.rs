@@ -30,7 +30,11 @@ async fn response(tcp: &mut TcpStream) -> String {
     loop {
         let mut chunk = [0u8; 512];
         let n = tcp.read(&mut chunk).await.expect("reads");
-        assert!(n > 0, "connection closed early: {}", String::from_utf8_lossy(&buf));
+        assert!(
+            n > 0,
+            "connection closed early: {}",
+            String::from_utf8_lossy(&buf)
+        );
         buf.extend_from_slice(&chunk[..n]);
         let text = String::from_utf8_lossy(&buf).into_owned();
         if let Some((head, body)) = text.split_once("\r\n\r\n") {
@@ -49,7 +53,9 @@ async fn response(tcp: &mut TcpStream) -> String {
 async fn polls_on_one_keep_alive_connection() {
     tokio::time::timeout(TEST_TIMEOUT, async {
         let server = counter().await;
-        let mut tcp = TcpStream::connect(server.local_addr()).await.expect("connects");
+        let mut tcp = TcpStream::connect(server.local_addr())
+            .await
+            .expect("connects");
         for n in 0..3 {
             let req = format!("GET /poll?after={n} HTTP/1.1\r\nHost: x\r\n\r\n");
             tcp.write_all(req.as_bytes()).await.expect("writes");
@@ -72,7 +78,9 @@ async fn polls_on_one_keep_alive_connection() {
 async fn connection_close_is_honoured() {
     tokio::time::timeout(TEST_TIMEOUT, async {
         let server = counter().await;
-        let mut tcp = TcpStream::connect(server.local_addr()).await.expect("connects");
+        let mut tcp = TcpStream::connect(server.local_addr())
+            .await
+            .expect("connects");
         tcp.write_all(b"GET /poll HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             .await
             .expect("writes");
@@ -91,7 +99,9 @@ async fn connection_close_is_honoured() {
 async fn not_http_gets_400_and_websocket_clients_still_count() {
     tokio::time::timeout(TEST_TIMEOUT, async {
         let server = counter().await;
-        let mut tcp = TcpStream::connect(server.local_addr()).await.expect("connects");
+        let mut tcp = TcpStream::connect(server.local_addr())
+            .await
+            .expect("connects");
         tcp.write_all(b"HELLO\r\n\r\n").await.expect("writes");
         let mut all = Vec::new();
         tcp.read_to_end(&mut all).await.expect("server closes");
