@@ -518,3 +518,73 @@ fn json_lines_are_objects_with_a_type() {
     let v: Value = serde_json::from_str(&stdout).expect("overhead json");
     assert_eq!(v["total"]["messages"], 10);
 }
+
+/// A capture of many short connections: closed ones are retired (memory bounded by open
+/// connections), the totals stay whole and the listing stops at its cap.
+#[test]
+fn many_connections_are_retired_and_counted() {
+    use etherparse::PacketBuilder;
+    let conns = pcap::analyzer_limits::MAX_LISTED_CONNECTIONS + 50;
+    let mut file = Vec::new();
+    for v in [0xa1b2_c3d4u32.to_le_bytes(), [2, 0, 4, 0], [0; 4], [0; 4]] {
+        file.extend_from_slice(&v);
+    }
+    file.extend_from_slice(&65535u32.to_le_bytes());
+    file.extend_from_slice(&1u32.to_le_bytes());
+    let mut wire = 0u64;
+    for i in 0..conns {
+        let port = 1024 + (i % 60000) as u16;
+        let ts = i as u32; // one connection a second
+        let segs: [(bool, bool, bool, u32, u32); 4] = [
+            (true, true, false, 100, 0),
+            (false, true, false, 500, 101),
+            (true, false, true, 101, 501),
+            (false, false, true, 501, 102),
+        ];
+        for (from_client, syn, fin, seq, ack) in segs {
+            let (src, dst, sp, dp) = if from_client {
+                ([10, 0, 0, 1], [10, 0, 0, 2], port, 80)
+            } else {
+                ([10, 0, 0, 2], [10, 0, 0, 1], 80, port)
+            };
+            let mut b = PacketBuilder::ethernet2([0; 6], [0; 6])
+                .ipv4(src, dst, 64)
+                .tcp(sp, dp, seq, 1000);
+            if syn {
+                b = b.syn();
+            }
+            if fin {
+                b = b.fin();
+            }
+            if !(syn && from_client) {
+                b = b.ack(ack);
+            }
+            let mut pkt = Vec::new();
+            b.write(&mut pkt, &[]).expect("writes");
+            for v in [ts, 0, pkt.len() as u32, pkt.len() as u32] {
+                file.extend_from_slice(&v.to_le_bytes());
+            }
+            file.extend_from_slice(&pkt);
+            wire += pkt.len() as u64;
+        }
+    }
+    let s = pcap::analyze(
+        &file[..],
+        &Options {
+            decode: false,
+            ..Options::default()
+        },
+        &mut pcap::Discard,
+    )
+    .expect("reads");
+    assert_eq!(s.connection_count(), conns as u64);
+    assert_eq!(
+        s.connections.len(),
+        pcap::analyzer_limits::MAX_LISTED_CONNECTIONS
+    );
+    assert_eq!(s.unlisted_connections, 50);
+    assert_eq!(s.total.wire_bytes, wire);
+    assert_eq!(s.total.accounted(), wire);
+    assert_eq!(s.total.control.syn_packets, 2 * conns as u64);
+    assert_eq!(s.connections[0].id, 0);
+}

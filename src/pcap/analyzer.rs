@@ -58,6 +58,14 @@ impl std::hash::Hasher for FxHasher {
 
 type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 
+/// A closed connection is forgotten (its totals kept) once the capture has moved this far past
+/// its close: twice the usual 60 s TIME-WAIT, so late ACKs and retransmissions still find it.
+const RETIRE_AFTER_NS: i128 = 120_000_000_000;
+
+/// Per-connection summaries kept for the report; further connections count in the totals only,
+/// so memory stays bounded by the open connections however many a capture holds.
+pub const MAX_LISTED_CONNECTIONS: usize = 10_000;
+
 /// How many warnings of one kind name their packet before the rest are only counted.
 const WARN_LIMIT: u64 = 5;
 
@@ -87,8 +95,10 @@ pub struct CaptureSummary {
     pub format: &'static str,
     /// Packets read.
     pub packets: u64,
-    /// Connections in order of appearance.
+    /// Connections in order of appearance (at most [`MAX_LISTED_CONNECTIONS`]).
     pub connections: Vec<ConnSummary>,
+    /// Connections counted in `total` but not listed in `connections`.
+    pub unlisted_connections: u64,
     /// All bytes of the capture by layer (non-TCP packets included).
     pub total: Ledger,
     /// Warnings reported.
@@ -101,6 +111,13 @@ pub struct CaptureSummary {
     pub duration_ns: i128,
     /// Packets cut by the snaplen.
     pub truncated_packets: u64,
+}
+
+impl CaptureSummary {
+    /// All connections, listed or not.
+    pub fn connection_count(&self) -> u64 {
+        self.connections.len() as u64 + self.unlisted_connections
+    }
 }
 
 struct Conn {
@@ -118,6 +135,10 @@ struct Conn {
     kind: ConnKind,
     first_packet: u64,
     client_isn: Option<u32>,
+    /// Capture time of the close, once folded.
+    closed_at: Option<i128>,
+    /// No SYN was seen in either direction.
+    partial: bool,
 }
 
 impl Conn {
@@ -166,8 +187,15 @@ impl Sink for Counting<'_> {
 
 struct Analyzer<'o> {
     options: &'o Options,
-    conns: Vec<Conn>,
+    /// Connections by id; `None` once retired.
+    conns: Vec<Option<Box<Conn>>>,
     by_key: HashMap<(SocketAddr, SocketAddr), usize, FxBuild>,
+    /// Closed connections in order of closing, to retire.
+    closed: std::collections::VecDeque<usize>,
+    /// Totals of retired connections.
+    retired: Ledger,
+    listed: Vec<ConnSummary>,
+    unlisted: u64,
     extra: Ledger,
     first_ts: Option<i128>,
     last_ts: i128,
@@ -196,6 +224,10 @@ pub fn analyze<R: Read + Send>(
         options,
         conns: Vec::new(),
         by_key: HashMap::default(),
+        closed: std::collections::VecDeque::new(),
+        retired: Ledger::default(),
+        listed: Vec::new(),
+        unlisted: 0,
         extra: Ledger::default(),
         first_ts: None,
         last_ts: 0,
@@ -219,19 +251,14 @@ pub fn analyze<R: Read + Send>(
         truncated_packets: a.truncated_packets,
         ..CaptureSummary::default()
     };
-    summary.total.add(&a.extra);
-    for c in a.conns {
-        summary.total.add(&c.ledger);
-        summary.connections.push(ConnSummary {
-            id: c.id,
-            client: c.client,
-            server: c.server,
-            kind: c.kind,
-            ledger: c.ledger,
-            partial: c.reasm.iter().all(|r| !r.has_base() || r.partial),
-            first_packet: c.first_packet,
-        });
+    for i in 0..a.conns.len() {
+        a.retire(i);
     }
+    summary.total.add(&a.extra);
+    summary.total.add(&a.retired);
+    a.listed.sort_by_key(|c| c.id);
+    summary.connections = a.listed;
+    summary.unlisted_connections = a.unlisted;
     summary.warnings = counting.warnings;
     summary.violations = counting.violations;
     summary.frames = counting.frames;
@@ -243,11 +270,50 @@ impl Analyzer<'_> {
         ts - self.first_ts.unwrap_or(ts)
     }
 
+    /// Forgets a closed connection: its totals go to `retired`, its summary to the list.
+    fn retire(&mut self, i: usize) {
+        let Some(c) = self.conns.get_mut(i).and_then(Option::take) else {
+            return;
+        };
+        let k = key(c.client, c.server);
+        if self.by_key.get(&k) == Some(&i) {
+            self.by_key.remove(&k);
+        }
+        self.retired.add(&c.ledger);
+        if self.listed.len() < MAX_LISTED_CONNECTIONS {
+            self.listed.push(ConnSummary {
+                id: c.id,
+                client: c.client,
+                server: c.server,
+                kind: c.kind,
+                ledger: c.ledger,
+                partial: c.partial,
+                first_packet: c.first_packet,
+            });
+        } else {
+            self.unlisted += 1;
+        }
+    }
+
+    fn retire_old(&mut self, now: i128) {
+        while let Some(&i) = self.closed.front() {
+            let closed_at = self.conns[i].as_ref().and_then(|c| c.closed_at);
+            match closed_at {
+                Some(t) if now - t < RETIRE_AFTER_NS => break,
+                _ => {
+                    self.closed.pop_front();
+                    self.retire(i);
+                }
+            }
+        }
+    }
+
     fn packet(&mut self, p: &RawPacket<'_>, sink: &mut dyn Sink) {
         let first = *self.first_ts.get_or_insert(p.ts_ns);
         self.last_ts = self.last_ts.max(p.ts_ns);
         self.last_packet = p.number;
         let time_ns = p.ts_ns - first;
+        self.retire_old(time_ns);
         match layers::parse(p.linktype, p.data) {
             Parsed::Tcp(seg) => self.segment(p, &seg, time_ns, sink),
             Parsed::Other(skip) => {
@@ -287,8 +353,9 @@ impl Analyzer<'_> {
         let src = SocketAddr::new(seg.src.0, seg.src.1);
         let dst = SocketAddr::new(seg.dst.0, seg.dst.1);
         let k = key(src, dst);
-        if let Some(&i) = self.by_key.get(&k) {
-            let c = &self.conns[i];
+        if let Some(&i) = self.by_key.get(&k)
+            && let Some(c) = self.conns[i].as_deref()
+        {
             let fresh_syn = seg.syn && !seg.ack;
             let reused = fresh_syn
                 && (c.folded
@@ -299,6 +366,7 @@ impl Analyzer<'_> {
                 return i;
             }
             self.close(i, p.number, time_ns, sink);
+            self.retire(i);
         }
         let (client, server, roles) = if seg.syn {
             if seg.ack {
@@ -323,7 +391,7 @@ impl Analyzer<'_> {
         };
         let id = self.conns.len() as u32;
         let assume_ws = self.options.port == Some(server.port());
-        self.conns.push(Conn {
+        self.conns.push(Some(Box::new(Conn {
             id,
             client,
             server,
@@ -340,7 +408,9 @@ impl Analyzer<'_> {
             kind: ConnKind::Empty,
             first_packet: p.number,
             client_isn: (seg.syn && !seg.ack).then_some(seg.seq),
-        });
+            closed_at: None,
+            partial: false,
+        })));
         let ev = ConnectionEvent {
             at: super::events::At {
                 conn: id,
@@ -366,7 +436,9 @@ impl Analyzer<'_> {
     ) {
         let i = self.conn_for(p, seg, time_ns, sink);
         let options = self.options;
-        let c = &mut self.conns[i];
+        let Some(c) = self.conns[i].as_deref_mut() else {
+            return;
+        };
         let dir = c.dir_of(SocketAddr::new(seg.src.0, seg.src.1));
         let d = idx(dir);
         let origlen = u64::from(p.origlen);
@@ -456,7 +528,9 @@ impl Analyzer<'_> {
                 }));
             }
         }
-        let c = &mut self.conns[i];
+        let Some(c) = self.conns[i].as_deref_mut() else {
+            return;
+        };
         if seg.ack {
             let od = other(dir);
             let (reasm, dissector, ledger) = {
@@ -497,7 +571,9 @@ impl Analyzer<'_> {
     /// Flushes a connection's streams and folds its application counts into its ledger.
     fn close(&mut self, i: usize, packet: u64, time_ns: i128, sink: &mut dyn Sink) {
         let options = self.options;
-        let c = &mut self.conns[i];
+        let Some(c) = self.conns[i].as_deref_mut() else {
+            return;
+        };
         if c.folded {
             return;
         }
@@ -539,7 +615,10 @@ impl Analyzer<'_> {
             }
         }
         // Free the reassembly buffers; late packets are still counted.
+        c.partial = c.reasm.iter().all(|r| !r.has_base() || r.partial);
         c.reasm = [Reassembler::new(), Reassembler::new()];
+        c.closed_at = Some(time_ns);
+        self.closed.push_back(i);
     }
 
     fn finish(&mut self, sink: &mut dyn Sink) {

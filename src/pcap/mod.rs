@@ -25,6 +25,11 @@ mod websocket;
 use std::path::Path;
 
 pub use analyzer::{CaptureSummary, ConnSummary, analyze};
+
+/// Limits of the connection table.
+pub mod analyzer_limits {
+    pub use super::analyzer::MAX_LISTED_CONNECTIONS;
+}
 pub use dissect::ConnKind;
 pub use events::{Discard, Event, Sink};
 pub use ledger::Ledger;

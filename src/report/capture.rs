@@ -517,7 +517,7 @@ impl<W: Write> InspectWriter<W> {
                 "{} packets ({}), {} connections ({} shown), {} websocket frames, {} violations, {} warnings\n",
                 summary.packets,
                 summary.format,
-                summary.connections.len(),
+                summary.connection_count(),
                 shown_conns,
                 summary.frames,
                 summary.violations,
@@ -526,7 +526,7 @@ impl<W: Write> InspectWriter<W> {
             InspectFormat::Json | InspectFormat::Yaml => {
                 let v = json!({
                     "type": "summary", "format": summary.format, "packets": summary.packets,
-                    "connections": summary.connections.len(), "frames": summary.frames,
+                    "connections": summary.connection_count(), "frames": summary.frames,
                     "violations": summary.violations, "warnings": summary.warnings,
                     "truncated_packets": summary.truncated_packets,
                 });
@@ -701,6 +701,20 @@ pub fn overhead_text(name: &str, s: &CaptureSummary) -> String {
             format!("{:.1}%", c.ledger.efficiency() * 100.0)
         );
     }
+    if s.unlisted_connections > 0 {
+        let _ = writeln!(
+            out,
+            "({} more connections are counted in the totals but not listed)",
+            s.unlisted_connections
+        );
+    }
+    if s.unlisted_connections > 0 {
+        let _ = writeln!(
+            out,
+            "({} more connections are counted in the totals but not listed)",
+            s.unlisted_connections
+        );
+    }
     let _ = writeln!(out);
     let _ = writeln!(
         out,
@@ -776,11 +790,14 @@ fn carries(s: &CaptureSummary) -> String {
             None => kinds.push((c.kind.name(), 1)),
         }
     }
-    let list: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    let mut list: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    if s.unlisted_connections > 0 {
+        list.push(format!("{} not listed", s.unlisted_connections));
+    }
+    let n = s.connection_count();
     format!(
-        "{} connection{}: {}",
-        s.connections.len(),
-        if s.connections.len() == 1 { "" } else { "s" },
+        "{n} connection{}: {}",
+        if n == 1 { "" } else { "s" },
         list.join(", ")
     )
 }
@@ -930,6 +947,7 @@ pub fn ledger_json(l: &Ledger) -> Value {
 pub fn overhead_json(name: &str, s: &CaptureSummary) -> Value {
     json!({
         "file": name, "format": s.format, "packets": s.packets,
+        "unlisted_connections": s.unlisted_connections,
         "total": ledger_json(&s.total),
         "connections": s.connections.iter().map(|c| json!({
             "conn": c.id, "client": c.client.to_string(), "server": c.server.to_string(),
