@@ -494,6 +494,28 @@ fn edge(dir: &std::path::Path) -> std::io::Result<()> {
             conns: vec![(c, segs)],
         });
     }
+    // A fragmented message with a ping between its fragments (RFC 6455 §5.4), several frames
+    // in one segment, a frame split over three segments, and a non-minimal length.
+    let mut frag = Conn::new(40014, 80, 1_000_000, 5000);
+    frag.open();
+    frag.send(true, &request());
+    frag.send(false, &response(ACCEPT));
+    let mut three = frame(false, 0, 1, Some([7, 7, 7, 7]), b"frag");
+    three.extend(frame(true, 0, 9, Some([8, 8, 8, 8]), b"between"));
+    three.extend(frame(true, 0, 0, Some([9, 9, 9, 9]), b"ment"));
+    frag.send(true, &three);
+    frag.send(false, &frame(true, 0, 10, None, b"between"));
+    let split = frame(true, 0, 1, None, &[b'x'; 300]);
+    frag.send(false, &split[..1]);
+    frag.send(false, &split[1..100]);
+    frag.send(false, &split[100..]);
+    let mut long16 = vec![0x81, 0x7e, 0x00, 0x03];
+    long16.extend_from_slice(b"abc");
+    frag.send(false, &long16);
+    frag.send(true, &frame(true, 0, 8, Some([1, 2, 3, 4]), &[0x03, 0xe8]));
+    frag.send(false, &frame(true, 0, 8, None, &[0x03, 0xe8]));
+    frag.close();
+    cases.push(simple("edge-fragments.pcap", frag, |_| {}));
     // Not WebSocket at all: an SSH-like banner exchange.
     let mut ssh = Conn::new(40011, 22, 7, 9);
     ssh.open();

@@ -514,7 +514,7 @@ impl<W: Write> InspectWriter<W> {
         };
         let text = match self.format {
             InspectFormat::Text => format!(
-                "{} packets ({}), {} connections ({} shown), {} websocket frames, {} violations, {} warnings\n",
+                "{} packets ({}), {} connection(s) ({} shown), {} websocket frames, {} violations, {} warnings\n",
                 summary.packets,
                 summary.format,
                 summary.connection_count(),
