@@ -592,48 +592,67 @@ impl<W: Write> Sink for InspectWriter<W> {
     }
 }
 
-/// Rows of the overhead table: label, packets (if counted per row), bytes.
-fn rows(l: &Ledger) -> Vec<(&'static str, Option<u64>, u64)> {
+/// Rows of the overhead table: label, packets (for rows made of whole packets), bytes, and a
+/// note on what was counted.
+fn rows(l: &Ledger) -> Vec<(&'static str, Option<u64>, u64, String)> {
+    let c = &l.control;
+    let data = format!("of the {} segments with new data", l.data_packets);
     vec![
-        ("link headers", Some(l.data_packets), l.link),
-        ("IP headers", None, l.ip),
-        ("TCP headers", None, l.tcp_header),
+        ("link headers", None, l.link, data.clone()),
+        ("IP headers", None, l.ip, data.clone()),
+        ("TCP headers", None, l.tcp_header, data),
         (
             "TCP control: SYN",
-            Some(l.control.syn_packets),
-            l.control.syn_bytes,
+            Some(c.syn_packets),
+            c.syn_bytes,
+            "whole segments".into(),
         ),
         (
             "TCP control: FIN",
-            Some(l.control.fin_packets),
-            l.control.fin_bytes,
+            Some(c.fin_packets),
+            c.fin_bytes,
+            "whole segments".into(),
         ),
         (
             "TCP control: RST",
-            Some(l.control.rst_packets),
-            l.control.rst_bytes,
+            Some(c.rst_packets),
+            c.rst_bytes,
+            "whole segments".into(),
         ),
         (
             "TCP control: pure ACK",
-            Some(l.control.ack_packets),
-            l.control.ack_bytes,
+            Some(c.ack_packets),
+            c.ack_bytes,
+            "whole segments".into(),
         ),
         (
             "TCP retransmitted",
             Some(l.retransmitted_packets),
             l.retransmitted,
+            "whole segments + re-sent bytes".into(),
         ),
         (
             "HTTP start lines + headers",
-            Some(l.http_messages),
+            None,
             l.http_head,
+            format!("{} messages", l.http_messages),
         ),
-        ("HTTP bodies", None, l.http_body),
-        ("WebSocket frame headers", Some(l.ws_frames), l.ws_header),
-        ("WebSocket mask keys", None, l.ws_mask),
-        ("WebSocket payload", None, l.ws_payload),
-        ("other TCP payload", None, l.other_payload),
-        ("non-TCP packets", Some(l.non_tcp_packets), l.non_tcp),
+        ("HTTP bodies", None, l.http_body, String::new()),
+        (
+            "WebSocket frame headers",
+            None,
+            l.ws_header,
+            format!("{} frames", l.ws_frames),
+        ),
+        ("WebSocket mask keys", None, l.ws_mask, String::new()),
+        ("WebSocket payload", None, l.ws_payload, String::new()),
+        ("other TCP payload", None, l.other_payload, String::new()),
+        (
+            "non-TCP packets",
+            Some(l.non_tcp_packets),
+            l.non_tcp,
+            String::new(),
+        ),
     ]
 }
 
@@ -721,13 +740,13 @@ pub fn overhead_text(name: &str, s: &CaptureSummary) -> String {
         "{:<28} {:>9} {:>10} {:>7}",
         "layer (all connections)", "packets", "bytes", "share"
     );
-    for (label, packets, bytes) in rows(t) {
-        let _ = writeln!(
-            out,
-            "{label:<28} {:>9} {bytes:>10} {:>7}",
+    for (label, packets, bytes, note) in rows(t) {
+        let line = format!(
+            "{label:<28} {:>9} {bytes:>10} {:>7}  {note}",
             opt_num(packets),
             pct(bytes, t.wire_bytes)
         );
+        let _ = writeln!(out, "{}", line.trim_end());
     }
     let _ = writeln!(
         out,
@@ -825,7 +844,7 @@ pub fn overhead_vs_text(
         "bytes by layer", "A", "B", "B / A"
     );
     let (ra, rb) = (rows(ta), rows(tb));
-    for ((label, _, x), (_, _, y)) in ra.iter().zip(rb.iter()) {
+    for ((label, _, x, _), (_, _, y, _)) in ra.iter().zip(rb.iter()) {
         if *x == 0 && *y == 0 {
             continue;
         }
