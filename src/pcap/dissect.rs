@@ -21,6 +21,9 @@ use super::deflate;
 use super::events::{
     BodyKind, Event, GapEffect, GapEvent, HandshakeEvent, HttpEvent, ViolationEvent, WarningEvent,
 };
+use super::http::{
+    Chunked, content_length, has_token, is_chunked, start_line_request, start_line_response,
+};
 use super::ledger::AppCounts;
 use super::reassembly::GapKind;
 use super::websocket::{Marks, WsSide};
@@ -30,18 +33,6 @@ pub const MAX_HEAD: usize = 64 * 1024;
 
 /// Largest amount of client data kept while waiting for the answer to an upgrade request.
 const MAX_AWAIT: usize = 1 << 20;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Chunked {
-    /// Reading a chunk-size line.
-    Size,
-    /// Inside chunk data.
-    Data(u64),
-    /// The CRLF after chunk data.
-    DataEnd(u8),
-    /// Trailer lines after the last chunk, until an empty line.
-    Trailer,
-}
 
 enum Mode {
     /// Nothing seen yet: HTTP, WebSocket (with `--port`) or something else.
@@ -155,44 +146,6 @@ fn idx(dir: Direction) -> usize {
     }
 }
 
-fn start_line_request(h: &RequestHead) -> String {
-    format!("{} {} HTTP/1.{}", h.method, h.path, h.version)
-}
-
-fn start_line_response(h: &ResponseHead) -> String {
-    if h.reason.is_empty() {
-        format!("HTTP/1.{} {}", h.version, h.status)
-    } else {
-        format!("HTTP/1.{} {} {}", h.version, h.status, h.reason)
-    }
-}
-
-fn has_token(values: &[&[u8]], token: &str) -> bool {
-    values.iter().any(|v| {
-        String::from_utf8_lossy(v)
-            .split(',')
-            .any(|t| t.trim().eq_ignore_ascii_case(token))
-    })
-}
-
-fn content_length(headers: &[(String, Vec<u8>)]) -> Option<u64> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| std::str::from_utf8(v).ok()?.trim().parse().ok())
-}
-
-fn is_chunked(headers: &[(String, Vec<u8>)]) -> bool {
-    headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("transfer-encoding"))
-        .any(|(_, v)| {
-            String::from_utf8_lossy(v)
-                .to_ascii_lowercase()
-                .contains("chunked")
-        })
-}
-
 impl Dissector {
     /// A dissector; `assume_ws` when `--port` names this connection's server port.
     pub fn new(assume_ws: bool) -> Dissector {
@@ -264,7 +217,7 @@ impl Dissector {
                 n as usize
             }
             Mode::Chunked(state) => {
-                let n = Self::chunked(side_state(state), data, &mut side.buf, &mut side.counts);
+                let n = super::http::chunked(*state, data, &mut side.buf);
                 let (new_state, used, body, framing) = n;
                 side.counts.http_head += framing;
                 side.body_bytes(body);
@@ -286,69 +239,6 @@ impl Dissector {
             }
             Mode::Detect | Mode::Head => self.head(i, data, packet, ctx),
         }
-    }
-
-    /// Runs the chunked-body state machine over `data`: (next state or None when the body
-    /// ended, bytes used, body bytes, framing bytes).
-    fn chunked(
-        mut state: Chunked,
-        data: &[u8],
-        line: &mut Vec<u8>,
-        _counts: &mut AppCounts,
-    ) -> (Option<Chunked>, usize, u64, u64) {
-        let mut used = 0;
-        let mut body = 0u64;
-        let mut framing = 0u64;
-        while used < data.len() {
-            match state {
-                Chunked::Data(left) => {
-                    let n = left.min((data.len() - used) as u64);
-                    body += n;
-                    used += n as usize;
-                    state = if left == n {
-                        Chunked::DataEnd(2)
-                    } else {
-                        Chunked::Data(left - n)
-                    };
-                }
-                Chunked::DataEnd(left) => {
-                    used += 1;
-                    framing += 1;
-                    state = if left <= 1 {
-                        Chunked::Size
-                    } else {
-                        Chunked::DataEnd(left - 1)
-                    };
-                }
-                Chunked::Size | Chunked::Trailer => {
-                    let b = data[used];
-                    used += 1;
-                    framing += 1;
-                    if b != b'\n' {
-                        if line.len() < 4096 {
-                            line.push(b);
-                        }
-                        continue;
-                    }
-                    let text = String::from_utf8_lossy(line).trim().to_string();
-                    line.clear();
-                    if state == Chunked::Trailer {
-                        if text.is_empty() {
-                            return (None, used, body, framing);
-                        }
-                        continue;
-                    }
-                    let hex = text.split(';').next().unwrap_or("").trim();
-                    let size = u64::from_str_radix(hex, 16).unwrap_or(0);
-                    state = if size == 0 {
-                        Chunked::Trailer
-                    } else {
-                        Chunked::Data(size)
-                    };
-                }
-            }
-        }
-        (Some(state), used, body, framing)
     }
 
     /// Head parsing in Detect or Head mode.
@@ -728,6 +618,165 @@ impl Dissector {
     }
 }
 
-fn side_state(state: &Chunked) -> Chunked {
-    *state
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pcap::Sink;
+    use crate::pcap::events::Event;
+
+    #[derive(Default)]
+    struct Lines(Vec<String>);
+
+    impl Sink for Lines {
+        fn event(&mut self, event: &Event<'_>) {
+            let line = match event {
+                Event::Http(h) => {
+                    format!("http {} {} body={:?}", h.dir.arrow(), h.start_line, h.body)
+                }
+                Event::Handshake(h) => format!("handshake accept_ok={}", h.accept_ok),
+                Event::Frame(f) => format!(
+                    "frame {} {} {}",
+                    f.dir.arrow(),
+                    f.header.opcode,
+                    String::from_utf8_lossy(f.payload)
+                ),
+                Event::Message(m) => {
+                    format!("message {} {}", m.opcode, String::from_utf8_lossy(m.data))
+                }
+                Event::Violation(v) => format!("violation {}", v.violation.kind.name()),
+                Event::Warning(w) => format!("warning {}", w.message),
+                Event::Gap(g) => format!("gap {:?}", g.effect),
+                other => format!("{other:?}"),
+            };
+            self.0.push(line);
+        }
+    }
+
+    /// Feeds each direction's bytes in chunks of `chunk` bytes, client first, in turns.
+    fn run(turns: &[(Direction, &[u8])], chunk: usize) -> (Vec<String>, [AppCounts; 2]) {
+        let mut lines = Lines::default();
+        let mut d = Dissector::new(false);
+        let mut offsets = [0u64; 2];
+        {
+            let mut ctx = Ctx {
+                conn: 0,
+                time_ns: 0,
+                sink: &mut lines,
+                decode: true,
+                max_message: 1 << 20,
+            };
+            for (n, (dir, bytes)) in turns.iter().enumerate() {
+                for part in bytes.chunks(chunk) {
+                    let i = idx(*dir);
+                    d.data(*dir, offsets[i], part, n as u64 + 1, &mut ctx);
+                    offsets[i] += part.len() as u64;
+                }
+            }
+        }
+        (
+            lines.0,
+            [
+                d.counts(Direction::ClientToServer),
+                d.counts(Direction::ServerToClient),
+            ],
+        )
+    }
+
+    const C: Direction = Direction::ClientToServer;
+    const S: Direction = Direction::ServerToClient;
+
+    #[test]
+    fn rfc6455_4_upgrade_in_one_byte_chunks() {
+        let request =
+            b"GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+            Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        let response =
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+            Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81\x02hi";
+        let client_frame = [0x81, 0x82, 1, 2, 3, 4, b'o' ^ 1, b'k' ^ 2];
+        for chunk in [1, 3, 1000] {
+            let (lines, counts) = run(&[(C, request), (S, response), (C, &client_frame)], chunk);
+            assert_eq!(
+                lines,
+                vec![
+                    "http c>s GET /chat HTTP/1.1 body=None",
+                    "http s>c HTTP/1.1 101 Switching Protocols body=None",
+                    "handshake accept_ok=true",
+                    "frame s>c text hi",
+                    "message text hi",
+                    "frame c>s text ok",
+                    "message text ok",
+                ],
+                "chunk {chunk}"
+            );
+            assert_eq!(counts[0].http_head, request.len() as u64);
+            assert_eq!(counts[0].ws_mask, 4);
+            assert_eq!(counts[1].ws_header, 2);
+            assert_eq!(counts[1].ws_payload, 2);
+        }
+    }
+
+    #[test]
+    fn polling_with_content_length_chunked_and_head() {
+        let requests = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nHEAD /b HTTP/1.1\r\nHost: x\r\n\r\n\
+            POST /c HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcGET /d HTTP/1.1\r\n\r\n";
+        let responses = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwiki\r\n5;x=y\r\npedia\r\n0\r\n\r\n\
+            HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n\
+            HTTP/1.1 204 No Content\r\n\r\n\
+            HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        for chunk in [1, 7, 1000] {
+            let (lines, counts) = run(&[(C, requests), (S, responses)], chunk);
+            assert_eq!(
+                lines,
+                vec![
+                    "http c>s GET /a HTTP/1.1 body=None",
+                    "http c>s HEAD /b HTTP/1.1 body=None",
+                    "http c>s POST /c HTTP/1.1 body=Length(3)",
+                    "http c>s GET /d HTTP/1.1 body=None",
+                    "http s>c HTTP/1.1 200 OK body=Chunked",
+                    "http s>c HTTP/1.1 200 OK body=None",
+                    "http s>c HTTP/1.1 204 No Content body=None",
+                    "http s>c HTTP/1.1 200 OK body=Length(2)",
+                ],
+                "chunk {chunk}"
+            );
+            assert_eq!(counts[0].http_body, 3);
+            assert_eq!(counts[1].http_body, 9 + 2, "chunk {chunk}");
+            assert_eq!(counts[0].http_messages_with_body, 1);
+            assert_eq!(counts[1].http_messages_with_body, 2);
+            let total = counts[1].http_head + counts[1].http_body;
+            assert_eq!(
+                total,
+                responses.len() as u64,
+                "chunk {chunk}: every byte counted"
+            );
+        }
+    }
+
+    #[test]
+    fn refused_upgrade_returns_to_http() {
+        let request = b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+            Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        let (lines, _) = run(
+            &[
+                (C, request),
+                (S, b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"),
+                (C, b"GET /again HTTP/1.1\r\n\r\n"),
+            ],
+            1000,
+        );
+        assert_eq!(
+            lines.last().map(String::as_str),
+            Some("http c>s GET /again HTTP/1.1 body=None")
+        );
+        assert!(!lines.iter().any(|l| l.starts_with("handshake")));
+    }
+
+    #[test]
+    fn not_http_is_counted_not_decoded() {
+        let (lines, counts) = run(&[(C, b"\x16\x03\x01\x02\x00 tls hello")], 1000);
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].contains("not http or websocket"), "{lines:?}");
+        assert_eq!(counts[0].http_head + counts[0].ws_payload, 0);
+    }
 }

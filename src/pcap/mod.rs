@@ -15,6 +15,7 @@ mod analyzer;
 mod deflate;
 mod dissect;
 pub mod events;
+mod http;
 pub mod layers;
 pub mod ledger;
 pub mod reader;
