@@ -39,7 +39,7 @@ enum DirArg {
   wsprobe inspect capture.pcapng --messages --conn 0 --dir s2c
   wsprobe inspect capture.pcap --format json | jq 'select(.type == \"frame\")'
   wsprobe inspect capture.pcap --check          # exit 1 if any RFC 6455 violation
-  wsprobe inspect cut.pcap --port 8080          # no handshake captured: decode port 8080 as WebSocket
+  wsprobe inspect cut.pcap --port 8080          # handshake not captured
 
 Times are seconds since the first packet; packet numbers count from 1 as in tshark; connections
 count from 0 in order of appearance, as tshark's tcp.stream. Warnings go to stderr.")]

@@ -327,7 +327,7 @@ impl Dissector {
                 data.len()
             }
             Got::Req(h) => {
-                let used = h.head_len - buffered;
+                let used = h.head_len.saturating_sub(buffered);
                 side.buf.clear();
                 side.pos += h.head_len as u64;
                 side.counts.http_head += h.head_len as u64;
@@ -338,7 +338,7 @@ impl Dissector {
                 used
             }
             Got::Resp(h) => {
-                let used = h.head_len - buffered;
+                let used = h.head_len.saturating_sub(buffered);
                 side.buf.clear();
                 side.pos += h.head_len as u64;
                 side.counts.http_head += h.head_len as u64;
