@@ -392,6 +392,10 @@ fn inspect_messages_port_and_check() {
         &["inspect", "--port", "80", "fixtures/edge-midstream.pcap"],
     );
     golden(
+        "inspect-snaplen-96-port",
+        &["inspect", "--port", "80", "fixtures/edge-snaplen-96.pcap"],
+    );
+    golden(
         "inspect-check-violations",
         &["inspect", "--check", "fixtures/edge-violations.pcap"],
     );

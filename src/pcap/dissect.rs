@@ -600,6 +600,17 @@ impl Dissector {
                     GapEffect::Harmless
                 }
             }
+            Mode::Detect | Mode::Head | Mode::AwaitUpgrade if self.assume_ws => {
+                // `--port`: a head cut short (typically the handshake, by the snaplen) is taken
+                // as the end of HTTP; frames resume at the first plausible header after it.
+                let mut ws = WsSide::new(side.dir, offset + len, None, false, ctx);
+                ws.resync_at(offset + len);
+                side.mode = Mode::Ws(Box::new(ws));
+                side.buf.clear();
+                side.pos = offset + len;
+                self.kind = ConnKind::WebSocketNoHandshake;
+                GapEffect::AtFrameBoundary
+            }
             _ => {
                 side.mode = Mode::Lost;
                 side.buf.clear();

@@ -122,6 +122,11 @@ impl Walker {
         false
     }
 
+    /// Accepts the next header only if it is plausible.
+    pub fn resync(&mut self) {
+        self.resync = true;
+    }
+
     /// What a gap of `len` bytes does here.
     pub fn gap_effect(&self, len: u64) -> GapEffect {
         if self.lost {

@@ -220,6 +220,16 @@ impl WsSide {
         self.drain(ctx, marks, counts);
     }
 
+    /// Starts decoding at stream offset `base` only from a plausible frame header on (after a
+    /// gap that left the frame boundaries unknown).
+    pub fn resync_at(&mut self, base: u64) {
+        self.base = base;
+        match &mut self.walker {
+            Some(w) => w.resync(),
+            None => self.resync = true,
+        }
+    }
+
     fn warn_implausible(&self, ctx: &mut Ctx<'_>, marks: &Marks) {
         let msg = format!(
             "connection {} {}: no plausible frame header after the gap at stream offset {}; not decoded from there",
