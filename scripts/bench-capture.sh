@@ -12,8 +12,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 cargo build --release --quiet 2>/dev/null
 cargo build --release --quiet --example gen_captures 2>/dev/null
-gen="$root/target/release/examples/gen_captures"
-wsprobe="$root/target/release/wsprobe"
+gen="${CARGO_TARGET_DIR:-$root/target}/release/examples/gen_captures"
+wsprobe="${CARGO_TARGET_DIR:-$root/target}/release/wsprobe"
 dir="${BENCH_DIR:-${TMPDIR:-/tmp}/wsprobe-bench}"
 mkdir -p "$dir"
 file="$dir/synthetic-$size.pcap"
