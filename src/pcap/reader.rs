@@ -43,6 +43,9 @@ pub enum ReadError {
     /// The file ended before its header was complete, or is empty.
     #[error("the file is empty or ends inside the capture header")]
     Empty,
+    /// A capture header, then nothing readable: the first record is cut or malformed.
+    #[error("no packet could be read: {0}")]
+    NoPackets(String),
     /// The operating system failed to read.
     #[error("cannot read the capture: {0}")]
     Io(String),
@@ -231,6 +234,11 @@ where
                 if !header_seen && summary.packets == 0 {
                     return Err(ReadError::Empty);
                 }
+                if summary.packets == 0 {
+                    return Err(ReadError::NoPackets(
+                        "the file ends inside its first record".into(),
+                    ));
+                }
                 summary.warnings.push(format!(
                     "the file is truncated: it ends inside the record after packet {}",
                     summary.packets
@@ -251,6 +259,12 @@ where
             Err(PcapError::NomError(_, kind)) | Err(PcapError::OwnedNomError(_, kind)) => {
                 if summary.packets == 0 && !header_seen {
                     return Err(ReadError::NotACapture);
+                }
+                if summary.packets == 0 {
+                    return Err(ReadError::NoPackets(format!(
+                        "the first record is malformed ({})",
+                        kind.description().to_ascii_lowercase()
+                    )));
                 }
                 summary.warnings.push(format!(
                     "packet {}: malformed record ({}); the rest of the file is ignored",
@@ -315,6 +329,19 @@ mod tests {
         assert_eq!(seen.len(), 1);
         assert_eq!(summary.warnings.len(), 1, "{:?}", summary.warnings);
         assert!(summary.warnings[0].contains("truncated"));
+    }
+
+    #[test]
+    fn a_header_alone_is_an_empty_capture_but_a_cut_first_record_is_an_error() {
+        let header_only = pcap_bytes(1, false, &[]);
+        let (seen, summary) = collect(&header_only).expect("an empty capture reads");
+        assert!(seen.is_empty() && summary.warnings.is_empty());
+        let one = pcap_bytes(1, false, &[(4, b"abcd")]);
+        let err = collect(&one[..one.len() - 2]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no packet could be read: the file ends inside its first record"
+        );
     }
 
     #[test]
