@@ -66,11 +66,20 @@ pub(super) async fn serve(
 ) {
     // Small messages (the counter's numbers) should leave when sent, not when Nagle allows.
     let _ = tcp.set_nodelay(true);
-    if let ServeMode::Counter { count, interval } = &settings.mode
-        && !super::polling::is_upgrade(&mut tcp).await
-    {
-        super::polling::serve(tcp, *count, *interval, stop).await;
-        return;
+    if let ServeMode::Counter { count, interval } = &settings.mode {
+        use super::polling::{FirstRequest, first_request};
+        let first = tokio::select! {
+            () = stopped(&mut stop) => return,
+            first = first_request(&mut tcp) => first,
+        };
+        match first {
+            FirstRequest::Upgrade => {}
+            FirstRequest::Poll => {
+                super::polling::serve(tcp, *count, *interval, stop).await;
+                return;
+            }
+            FirstRequest::Gone => return close_tcp(tcp).await,
+        }
     }
     let handshake = tokio::select! {
         () = stopped(&mut stop) => return,

@@ -19,29 +19,45 @@ use super::{CLOSE_TIMEOUT, HANDSHAKE_TIMEOUT, stopped};
 /// Largest request head accepted.
 const MAX_HEAD: usize = 8 * 1024;
 
-/// Whether the request waiting on `tcp` asks for a WebSocket upgrade. Looks without consuming
-/// (peek), so the WebSocket handshake still reads the whole request. A request that does not
-/// arrive in time counts as an upgrade, leaving the handshake's own timeout to deal with it.
-pub(super) async fn is_upgrade(tcp: &mut TcpStream) -> bool {
+/// What the first request on a counter connection is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum FirstRequest {
+    /// A WebSocket upgrade (or a head too large to tell): the WebSocket handshake takes it.
+    Upgrade,
+    /// A plain HTTP request: the polling endpoint answers it.
+    Poll,
+    /// Nothing arrived within [`HANDSHAKE_TIMEOUT`](super::HANDSHAKE_TIMEOUT), or the client
+    /// closed: there is no one to answer.
+    Gone,
+}
+
+/// Looks at the request waiting on `tcp` without consuming it (peek), so the WebSocket
+/// handshake still reads the whole request. Bounded by the same handshake timeout the
+/// WebSocket handshake has, so a silent client is dropped as soon as before.
+pub(super) async fn first_request(tcp: &mut TcpStream) -> FirstRequest {
     let mut buf = vec![0u8; MAX_HEAD];
     let looked = timeout(HANDSHAKE_TIMEOUT, async {
         loop {
             let n = tcp.peek(&mut buf).await.unwrap_or(0);
             if n == 0 {
-                return None;
+                return FirstRequest::Gone;
             }
             if let Some(end) = find_head_end(&buf[..n]) {
-                return Some(head_is_upgrade(&buf[..end]));
+                return if head_is_upgrade(&buf[..end]) {
+                    FirstRequest::Upgrade
+                } else {
+                    FirstRequest::Poll
+                };
             }
             if n == buf.len() {
-                return None;
+                return FirstRequest::Upgrade;
             }
             // peek returns at once while the same bytes wait; give the rest time to arrive.
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
     })
     .await;
-    !matches!(looked, Ok(Some(false)))
+    looked.unwrap_or(FirstRequest::Gone)
 }
 
 fn find_head_end(buf: &[u8]) -> Option<usize> {
