@@ -178,6 +178,8 @@ enum Link {
     Null,
     Sll,
     Raw,
+    /// Raw IPv6 with a hop-by-hop extension header.
+    Ipv6HopByHop,
 }
 
 impl Link {
@@ -187,6 +189,7 @@ impl Link {
             Link::Null => 0,
             Link::Sll => 113,
             Link::Raw => 101,
+            Link::Ipv6HopByHop => 229,
         }
     }
 }
@@ -197,7 +200,17 @@ fn packet_bytes(c: &Conn, s: &Seg, link: Link, timestamps: bool) -> Vec<u8> {
     } else {
         (SERVER, CLIENT, c.sport, c.cport)
     };
-    let ip_builder = PacketBuilder::ipv4(src, dst, 64);
+    let ip_builder = if matches!(link, Link::Ipv6HopByHop) {
+        let v6 = |a: [u8; 4]| {
+            let mut b = [0u8; 16];
+            b[0] = 0xfd;
+            b[12..].copy_from_slice(&a);
+            b
+        };
+        PacketBuilder::ipv6(v6(src), v6(dst), 64)
+    } else {
+        PacketBuilder::ipv4(src, dst, 64)
+    };
     let mut tcp = ip_builder.tcp(sp, dp, s.seq, 65535);
     if s.syn {
         tcp = tcp.syn();
@@ -223,6 +236,18 @@ fn packet_bytes(c: &Conn, s: &Seg, link: Link, timestamps: bool) -> Vec<u8> {
     let mut ip = Vec::with_capacity(s.payload.len() + 64);
     tcp.write(&mut ip, &s.payload)
         .unwrap_or_else(|_| unreachable!("writing to a vec cannot fail"));
+    if matches!(link, Link::Ipv6HopByHop) {
+        // Splice an 8-byte hop-by-hop options header (a PadN option) between the IPv6 header
+        // and TCP: next header 0 in the IPv6 header, TCP (6) in the extension, payload length
+        // 8 bytes longer. The TCP checksum does not cover extension headers.
+        let mut with_ext = ip[..40].to_vec();
+        with_ext[6] = 0;
+        let plen = u16::from_be_bytes([ip[4], ip[5]]) + 8;
+        with_ext[4..6].copy_from_slice(&plen.to_be_bytes());
+        with_ext.extend_from_slice(&[6, 0, 1, 4, 0, 0, 0, 0]);
+        with_ext.extend_from_slice(&ip[40..]);
+        ip = with_ext;
+    }
     let mut out = Vec::with_capacity(ip.len() + 20);
     match link {
         Link::Ethernet => {
@@ -237,7 +262,7 @@ fn packet_bytes(c: &Conn, s: &Seg, link: Link, timestamps: bool) -> Vec<u8> {
         Link::Sll => {
             out.extend_from_slice(&[0, 0, 0x03, 0x04, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x00]);
         }
-        Link::Raw => {}
+        Link::Raw | Link::Ipv6HopByHop => {}
     }
     out.extend_from_slice(&ip);
     out
@@ -482,6 +507,13 @@ fn edge(dir: &std::path::Path) -> std::io::Result<()> {
         ("edge-sll.pcap", Link::Sll, false, true, false),
         ("edge-raw-be.pcap", Link::Raw, false, true, true),
         ("edge-vlan.pcapng", Link::Vlan, true, true, false),
+        (
+            "edge-ipv6-ext.pcap",
+            Link::Ipv6HopByHop,
+            false,
+            false,
+            false,
+        ),
     ] {
         let c = session(40010, 5000);
         let segs = c.segs.clone();
