@@ -622,3 +622,28 @@ fn many_connections_are_retired_and_counted() {
     assert_eq!(s.total.control.syn_packets, 2 * conns as u64);
     assert_eq!(s.connections[0].id, 0);
 }
+
+/// A capture becomes the same trace model a live run produces.
+#[test]
+fn captures_become_traces() {
+    let mut collector = pcap::traces::TraceCollector::new();
+    pcap::analyze_file(
+        &fixtures_dir().join("echo-fragments.pcap"),
+        &Options::default(),
+        &mut collector,
+    )
+    .expect("reads");
+    let traces = collector.into_traces();
+    assert_eq!(traces.len(), 1);
+    let lines: Vec<String> = traces[0]
+        .events
+        .iter()
+        .map(wsprobe::trace::render_event)
+        .collect();
+    let text = lines.join("\n");
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("trace-echo-fragments", text);
+    });
+    assert_eq!(lines.first().map(String::as_str), Some("tcp open"));
+    assert!(lines.contains(&"c>s GET / HTTP/1.1".to_string()), "{text}");
+}

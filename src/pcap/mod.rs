@@ -20,6 +20,7 @@ pub mod layers;
 pub mod ledger;
 pub mod reader;
 pub mod reassembly;
+pub mod traces;
 mod walker;
 mod websocket;
 
