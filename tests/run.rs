@@ -30,6 +30,7 @@ fn start(rt: &tokio::runtime::Runtime, mode: ServeMode) -> Server {
 
 #[test]
 fn built_in_suites_all_pass_against_the_embedded_server() {
+    let _serial = common::heavy();
     let out = wsprobe(&["run", "--color", "never"], LIMIT);
     assert_eq!(
         out.code, 0,
@@ -43,6 +44,7 @@ fn built_in_suites_all_pass_against_the_embedded_server() {
 
 #[test]
 fn built_in_suites_pass_against_a_separately_started_server() {
+    let _serial = common::heavy();
     let rt = runtime();
     let server = start(&rt, ServeMode::Echo);
     let url = server.url();
@@ -53,6 +55,7 @@ fn built_in_suites_pass_against_a_separately_started_server() {
 
 #[test]
 fn output_order_does_not_depend_on_jobs() {
+    let _serial = common::heavy();
     // The 9.x performance cases are left out: they only add minutes of data in a debug build.
     let one = wsprobe(
         &[
@@ -192,6 +195,7 @@ fn usage_errors_exit_2_before_anything_runs() {
 
 #[test]
 fn partitions_split_the_cases_without_overlap() {
+    let _serial = common::heavy();
     let ids = |k: &str| -> Vec<String> {
         let out = wsprobe(
             &[

@@ -71,6 +71,7 @@ fn read_dir_sorted(dir: &std::path::Path) -> Vec<(String, String)> {
 
 #[test]
 fn two_runs_write_byte_identical_traces_whatever_the_jobs() {
+    let _serial = common::heavy();
     let dir = temp_dir();
     let a = dir.path().join("a");
     let b = dir.path().join("b");

@@ -2,6 +2,7 @@
 //! running the chosen command and mapping its outcome to an exit code. Only this module (and
 //! `report`) print, and only this module ends the process. It may use every other module.
 
+mod capture;
 pub mod exit;
 mod run;
 mod snapshot;
@@ -38,16 +39,9 @@ enum Command {
     /// Run a reference WebSocket server.
     Serve(ServeArgs),
     /// Decode a pcap/pcapng capture into WebSocket frames and messages.
-    Inspect(PlaceholderArgs),
+    Inspect(capture::InspectArgs),
     /// Count the bytes of a capture by protocol layer.
-    Overhead(PlaceholderArgs),
-}
-
-/// Arguments of commands that are not built yet; accepted so the message is the same for all.
-#[derive(Debug, clap::Args)]
-struct PlaceholderArgs {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    rest: Vec<String>,
+    Overhead(capture::OverheadArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -198,14 +192,9 @@ fn run(cli: Cli) -> u8 {
         Command::Serve(args) => serve(args),
         Command::Run(args) => run::run(*args),
         Command::List(args) => run::list(args),
-        Command::Inspect(_) => not_built("inspect"),
-        Command::Overhead(_) => not_built("overhead"),
+        Command::Inspect(args) => capture::inspect(args),
+        Command::Overhead(args) => capture::overhead(args),
     }
-}
-
-fn not_built(command: &str) -> u8 {
-    eprintln!("wsprobe: '{command}' is not built yet in this version");
-    exit::USAGE
 }
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, u8> {

@@ -1,3 +1,126 @@
 //! Capture inspection: pcap/pcapng reading, link/IP/TCP parsing, TCP reassembly, HTTP and
 //! WebSocket dissection with the same `wire` decoder the runner uses, and byte accounting.
-//! It may use `wire`, `trace` and pcap-parser.
+//! It may use `wire`, `trace`, pcap-parser, etherparse, flate2 and httparse; it never prints:
+//! everything it finds is an [`Event`] handed to a [`Sink`], and the totals are a
+//! [`CaptureSummary`].
+//!
+//! The pipeline, one packet at a time, lowest layer first: [`reader`] (pcap-parser, streaming)
+//! → [`layers`] (link shim, etherparse for IP and TCP) → [`reassembly`] (per connection and
+//! direction) → `dissect` (HTTP heads and bodies, the opening handshake of RFC 6455 §4) →
+//! `websocket` (frames of RFC 6455 §5 through [`crate::wire::FrameDecoder`], judged by
+//! [`crate::wire::rules`], messages, permessage-deflate of RFC 7692) → [`ledger`]. Memory is
+//! bounded by the open connections (their reassembly and frame buffers), not by the file.
+
+mod analyzer;
+mod deflate;
+mod dissect;
+pub mod events;
+mod http;
+pub mod layers;
+pub mod ledger;
+pub mod reader;
+pub mod reassembly;
+pub mod traces;
+mod walker;
+mod websocket;
+
+use std::path::Path;
+
+pub use analyzer::{CaptureSummary, ConnSummary, analyze};
+
+/// Limits of the connection table.
+pub mod analyzer_limits {
+    pub use super::analyzer::MAX_LISTED_CONNECTIONS;
+}
+pub use dissect::ConnKind;
+pub use events::{Discard, Event, Sink};
+pub use ledger::Ledger;
+pub use reader::ReadError;
+
+/// Default largest WebSocket message (and frame payload) kept in memory: 16 MiB.
+pub const DEFAULT_MAX_MESSAGE: usize = 16 << 20;
+
+/// How to dissect a capture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Treat connections to this server port as WebSocket even without a visible handshake.
+    pub port: Option<u16>,
+    /// Keep payloads, judge frames with the rules and build messages (`inspect`). When false
+    /// only what the byte ledger needs is done (`overhead`).
+    pub decode: bool,
+    /// Largest message or frame payload kept (and largest inflated message).
+    pub max_message: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            port: None,
+            decode: true,
+            max_message: DEFAULT_MAX_MESSAGE,
+        }
+    }
+}
+
+/// Why a capture could not be dissected at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    /// The file could not be opened.
+    #[error("cannot open {path}: {source}")]
+    Open {
+        /// The path given.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is not a capture or nothing in it could be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The path given.
+        path: String,
+        /// What went wrong.
+        source: ReadError,
+    },
+}
+
+/// Opens and dissects a capture file.
+pub fn analyze_file(
+    path: &Path,
+    options: &Options,
+    sink: &mut dyn Sink,
+) -> Result<CaptureSummary, CaptureError> {
+    let shown = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|source| CaptureError::Open {
+        path: shown.clone(),
+        source,
+    })?;
+    analyze(file, options, sink).map_err(|source| CaptureError::Read {
+        path: shown,
+        source,
+    })
+}
+
+/// What the dissection layers need to report an event.
+pub(crate) struct Ctx<'s> {
+    /// Connection index.
+    pub conn: u32,
+    /// Time of the current packet since the first one.
+    pub time_ns: i128,
+    /// Where events go.
+    pub sink: &'s mut dyn Sink,
+    /// See [`Options::decode`].
+    pub decode: bool,
+    /// See [`Options::max_message`].
+    pub max_message: usize,
+}
+
+impl Ctx<'_> {
+    /// Position of an event completed by `packet`.
+    pub fn at(&self, packet: u64) -> events::At {
+        events::At {
+            conn: self.conn,
+            packet,
+            time_ns: self.time_ns,
+        }
+    }
+}

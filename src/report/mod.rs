@@ -9,6 +9,7 @@
 //! `[redacted]`. The file formats are documented in `docs/report-formats.md`.
 
 pub mod autobahn;
+pub mod capture;
 pub mod json;
 pub mod junit;
 pub mod list;

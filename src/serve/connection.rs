@@ -68,6 +68,23 @@ pub(super) async fn serve(
 ) {
     // Small messages (the counter's numbers) should leave when sent, not when Nagle allows.
     let _ = tcp.set_nodelay(true);
+    // Wait (peeking, bounded) until the whole request head has arrived before tungstenite
+    // reads it: tungstenite refuses a head that arrives in more than 64 small reads as an
+    // "attack", which would turn a client writing one byte per segment into a flaky 400.
+    use super::polling::{FirstRequest, first_request};
+    let first = tokio::select! {
+        () = stopped(&mut stop) => return,
+        first = first_request(&mut tcp) => first,
+    };
+    match (first, &settings.mode) {
+        (FirstRequest::Gone, _) => return close_tcp(tcp).await,
+        (FirstRequest::Poll, ServeMode::Counter { count, interval }) => {
+            super::polling::serve(tcp, *count, *interval, stop).await;
+            return;
+        }
+        // Not an upgrade: tungstenite answers it with an error response below.
+        (FirstRequest::Poll | FirstRequest::Upgrade, _) => {}
+    }
     let handshake = tokio::select! {
         () = stopped(&mut stop) => return,
         handshake = timeout(

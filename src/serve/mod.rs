@@ -13,6 +13,7 @@
 
 mod connection;
 mod fault;
+mod polling;
 mod raw;
 
 pub use fault::{Fault, FaultInfo, faults};
@@ -46,7 +47,8 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 pub enum ServeMode {
     /// Echo text and binary messages with the same opcode.
     Echo,
-    /// Send "1".."count" as text, one every `interval`, then close with 1000.
+    /// Send "1".."count" as text, one every `interval`, then close with 1000. A request without
+    /// an Upgrade header is served by the HTTP polling endpoint instead (`GET /poll?after=N`).
     Counter {
         /// How many numbers to send.
         count: u64,

@@ -117,3 +117,11 @@ pub fn redact(text: &str) -> String {
     }
     out
 }
+
+/// Serialises the tests of one binary that run the whole built-in suite set: on a 2-core
+/// machine several of them at once (each with many concurrent cases) starve each other and the
+/// 1 s kill timers of Autobahn-style cases stop measuring the server.
+pub fn heavy() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -1,0 +1,216 @@
+//! `wsprobe inspect` and `wsprobe overhead`: arguments, running the capture dissector, and the
+//! exit code (0 ok, 1 `--check` found violations, 2 nothing could be read).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+
+use crate::pcap::{self, CaptureSummary, Discard, Options};
+use crate::report::capture::{self as render, InspectFormat, InspectView, InspectWriter};
+use crate::wire::Direction;
+
+use super::exit;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    /// One line per frame or event.
+    Text,
+    /// JSON Lines: one object per frame or event.
+    Json,
+    /// A YAML sequence of events.
+    Yaml,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DirArg {
+    /// Client to server.
+    #[value(name = "c2s", alias = "client")]
+    C2s,
+    /// Server to client.
+    #[value(name = "s2c", alias = "server")]
+    S2c,
+}
+
+/// Arguments of `wsprobe inspect`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  wsprobe inspect fixtures/counter-websocketd.pcap
+  wsprobe inspect capture.pcapng --messages --conn 0 --dir s2c
+  wsprobe inspect capture.pcap --format json | jq 'select(.type == \"frame\")'
+  wsprobe inspect capture.pcap --check          # exit 1 if any RFC 6455 violation
+  wsprobe inspect cut.pcap --port 8080          # handshake not captured
+
+Times are seconds since the first packet; packet numbers count from 1 as in tshark; connections
+count from 0 in order of appearance, as tshark's tcp.stream. Warnings go to stderr.")]
+pub struct InspectArgs {
+    /// The capture file (pcap or pcapng).
+    capture: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    format: FormatArg,
+    /// Show whole messages (fragments reassembled, permessage-deflate inflated) instead of frames.
+    #[arg(long)]
+    messages: bool,
+    /// Print only violations (packet, connection, RFC section); exit 1 if there is any.
+    #[arg(long)]
+    check: bool,
+    /// Only this connection (repeatable).
+    #[arg(long = "conn", value_name = "N")]
+    conns: Vec<u32>,
+    /// Only this direction.
+    #[arg(long, value_enum)]
+    dir: Option<DirArg>,
+    /// Decode connections to this server port as WebSocket even when no handshake was captured.
+    #[arg(long, value_name = "N")]
+    port: Option<u16>,
+    /// Largest message or frame payload kept in memory, in bytes.
+    #[arg(long, default_value_t = pcap::DEFAULT_MAX_MESSAGE)]
+    max_message: usize,
+}
+
+/// Arguments of `wsprobe overhead`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  wsprobe overhead fixtures/counter-ws.pcap
+  wsprobe overhead fixtures/counter-ws.pcap --vs fixtures/counter-poll-keepalive.pcap
+  wsprobe overhead capture.pcap --format json
+
+Every byte on the wire (each packet's original length) is counted in exactly one row. A segment
+without payload counts whole as TCP control; a segment whose payload was all seen before counts
+whole as retransmitted. Application messages are WebSocket data messages and HTTP messages with
+a body; efficiency is their payload divided by all bytes on the wire.")]
+pub struct OverheadArgs {
+    /// The capture file (pcap or pcapng).
+    capture: PathBuf,
+    /// A second capture of the same workload to put side by side (ratios are OTHER / CAPTURE).
+    #[arg(long, value_name = "OTHER")]
+    vs: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OverheadFormat::Text)]
+    format: OverheadFormat,
+    /// Decode connections to this server port as WebSocket even when no handshake was captured.
+    #[arg(long, value_name = "N")]
+    port: Option<u16>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum OverheadFormat {
+    /// Tables.
+    Text,
+    /// One JSON object.
+    Json,
+}
+
+fn print_warnings(path: &Path, warnings: &[String]) {
+    let mut err = std::io::stderr().lock();
+    for w in warnings {
+        let _ = writeln!(err, "wsprobe: warning: {}: {w}", path.display());
+    }
+}
+
+/// Runs `wsprobe inspect`.
+pub fn inspect(args: InspectArgs) -> u8 {
+    let format = match args.format {
+        FormatArg::Text => InspectFormat::Text,
+        FormatArg::Json => InspectFormat::Json,
+        FormatArg::Yaml => InspectFormat::Yaml,
+    };
+    let view = InspectView {
+        messages: args.messages,
+        check: args.check,
+        conns: args.conns,
+        dir: args.dir.map(|d| match d {
+            DirArg::C2s => Direction::ClientToServer,
+            DirArg::S2c => Direction::ServerToClient,
+        }),
+    };
+    let options = Options {
+        port: args.port,
+        decode: true,
+        max_message: args.max_message,
+    };
+    let stdout = std::io::stdout().lock();
+    let mut writer = InspectWriter::new(
+        std::io::BufWriter::with_capacity(1 << 16, stdout),
+        format,
+        view,
+    );
+    let result = pcap::analyze_file(&args.capture, &options, &mut writer);
+    print_warnings(&args.capture, &writer.take_warnings());
+    match result {
+        Ok(summary) => {
+            writer.finish(&summary);
+            if args.check && summary.violations > 0 {
+                exit::FAILURE
+            } else {
+                exit::OK
+            }
+        }
+        Err(e) => {
+            eprintln!("wsprobe: {e}");
+            exit::USAGE
+        }
+    }
+}
+
+fn overhead_of(path: &Path, port: Option<u16>) -> Result<CaptureSummary, u8> {
+    let options = Options {
+        port,
+        decode: false,
+        ..Options::default()
+    };
+    let mut warnings = WarningSink::default();
+    let result = pcap::analyze_file(path, &options, &mut warnings);
+    print_warnings(path, &warnings.0);
+    result.map_err(|e| {
+        eprintln!("wsprobe: {e}");
+        exit::USAGE
+    })
+}
+
+/// Keeps only warnings.
+#[derive(Default)]
+struct WarningSink(Vec<String>);
+
+impl pcap::Sink for WarningSink {
+    fn event(&mut self, event: &pcap::Event<'_>) {
+        if let pcap::Event::Warning(w) = event {
+            self.0.push(w.message.to_string());
+        } else {
+            Discard.event(event);
+        }
+    }
+}
+
+/// Runs `wsprobe overhead`.
+pub fn overhead(args: OverheadArgs) -> u8 {
+    let a = match overhead_of(&args.capture, args.port) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let a_name = args.capture.display().to_string();
+    let text = match &args.vs {
+        None => match args.format {
+            OverheadFormat::Text => render::overhead_text(&a_name, &a),
+            OverheadFormat::Json => format!("{}\n", render::overhead_json(&a_name, &a)),
+        },
+        Some(other) => {
+            let b = match overhead_of(other, args.port) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            let b_name = other.display().to_string();
+            match args.format {
+                OverheadFormat::Text => render::overhead_vs_text(&a_name, &a, &b_name, &b),
+                OverheadFormat::Json => {
+                    format!("{}\n", render::overhead_vs_json(&a_name, &a, &b_name, &b))
+                }
+            }
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+    exit::OK
+}

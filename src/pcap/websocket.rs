@@ -1,0 +1,598 @@
+//! One direction of a WebSocket connection in a capture: frames through the same
+//! [`FrameDecoder`] the runner uses, judged by [`RuleEngine`], reassembled into messages and
+//! inflated when permessage-deflate was negotiated.
+//!
+//! A gap in the TCP stream that falls inside a payload of known length is filled with zeros so
+//! the decoder stays in step (unmasking stays aligned: the mask index is the payload offset);
+//! the frame reports how many of its bytes were not captured. A gap that hits a frame header
+//! leaves no way to know where the next frame starts, so the direction is marked lost there.
+
+use std::collections::VecDeque;
+
+use crate::wire::frame::{HeaderStatus, RSV1, parse_header};
+use crate::wire::rules::{RuleConfig, RuleEngine};
+use crate::wire::{
+    Decoded, DecodedFrame, DecoderConfig, Direction, FrameDecoder, FrameHeader, Opcode, Violation,
+    ViolationKind,
+};
+
+use super::Ctx;
+use super::deflate::Inflater;
+use super::events::{
+    Event, FrameEvent, GapEffect, Inflation, MessageEvent, ViolationEvent, WarningEvent,
+};
+use super::ledger::AppCounts;
+use super::reassembly::GapKind;
+use super::walker::{Walker, count_message, plausible};
+
+/// Which packet brought which stream bytes, for the bytes not yet reported.
+#[derive(Clone, Debug, Default)]
+pub struct Marks {
+    /// (first stream offset, packet), ascending.
+    marks: VecDeque<(u64, u64)>,
+}
+
+impl Marks {
+    /// Records that bytes from `offset` on came in `packet`.
+    pub fn push(&mut self, offset: u64, packet: u64) {
+        match self.marks.back() {
+            Some(&(_, p)) if p == packet => {}
+            Some(&(o, _)) if o == offset => {
+                self.marks.pop_back();
+                self.marks.push_back((offset, packet));
+            }
+            _ => self.marks.push_back((offset, packet)),
+        }
+    }
+
+    /// The packet that brought the byte at `offset` (0 if unknown).
+    pub fn packet_at(&self, offset: u64) -> u64 {
+        let i = self.marks.partition_point(|&(o, _)| o <= offset);
+        if i == 0 {
+            self.marks.front().map_or(0, |m| m.1)
+        } else {
+            self.marks[i - 1].1
+        }
+    }
+
+    /// The highest packet number among the bytes `[from, to)`: the packet whose arrival
+    /// completed them, which is where tshark reports a PDU (with reordering it is not the
+    /// packet that carried the last byte).
+    pub fn completing_packet(&self, from: u64, to: u64) -> u64 {
+        let first = self
+            .marks
+            .partition_point(|&(o, _)| o <= from)
+            .saturating_sub(1);
+        self.marks
+            .iter()
+            .skip(first)
+            .take_while(|&&(o, _)| o < to)
+            .map(|&(_, p)| p)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Forgets marks wholly before `offset`.
+    pub fn trim_before(&mut self, offset: u64) {
+        while self.marks.len() > 1 && self.marks[1].0 <= offset {
+            self.marks.pop_front();
+        }
+    }
+}
+
+struct Message {
+    opcode: Opcode,
+    compressed: bool,
+    data: Vec<u8>,
+    frames: u32,
+    wire_len: u64,
+    incomplete: bool,
+}
+
+/// The WebSocket decoder of one direction.
+pub struct WsSide {
+    dir: Direction,
+    /// Stream offset of the decoder's byte 0.
+    base: u64,
+    decoder: FrameDecoder,
+    rules: Option<RuleEngine>,
+    /// permessage-deflate was negotiated for this connection.
+    deflate: bool,
+    /// No handshake was seen: RSV1 may mean compression, but nothing can be inflated.
+    unknown_extensions: bool,
+    inflater: Option<Inflater>,
+    message: Option<Message>,
+    /// A data message is open (kept even when payloads are not decoded).
+    open: bool,
+    /// The open (or last) data message is compressed.
+    compressed: bool,
+    /// Zero-filled ranges (decoder offsets) and whether they were lost rather than truncated.
+    filled: Vec<(u64, u64, bool)>,
+    lost: bool,
+    /// After a gap at a frame boundary: the next header must look plausible.
+    resync: bool,
+    /// The oversized frame being skipped is a data frame.
+    skip_is_data: bool,
+    /// `overhead` mode: headers only, through the walker.
+    walker: Option<Walker>,
+    inflated: Vec<u8>,
+}
+
+impl std::fmt::Debug for WsSide {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WsSide")
+            .field("dir", &self.dir)
+            .field("base", &self.base)
+            .field("lost", &self.lost)
+            .finish()
+    }
+}
+
+const ZEROS: [u8; 4096] = [0; 4096];
+
+impl WsSide {
+    /// A decoder for `dir` whose first byte is at stream offset `base`. `deflate` is
+    /// `Some(no_context_takeover)` when permessage-deflate was negotiated; `handshake_seen` is
+    /// false for `--port` decoding.
+    pub fn new(
+        dir: Direction,
+        base: u64,
+        deflate: Option<bool>,
+        handshake_seen: bool,
+        ctx: &Ctx<'_>,
+    ) -> WsSide {
+        let allowed_rsv = if deflate.is_some() || !handshake_seen {
+            RSV1
+        } else {
+            0
+        };
+        WsSide {
+            dir,
+            base,
+            decoder: FrameDecoder::new(DecoderConfig {
+                max_payload: ctx.max_message as u64,
+            }),
+            rules: ctx.decode.then(|| {
+                RuleEngine::new(
+                    dir.sender(),
+                    RuleConfig {
+                        allowed_rsv,
+                        max_message: ctx.max_message as u64,
+                    },
+                )
+            }),
+            deflate: deflate.is_some(),
+            unknown_extensions: !handshake_seen,
+            inflater: deflate.map(Inflater::new),
+            message: None,
+            open: false,
+            compressed: false,
+            filled: Vec::new(),
+            lost: false,
+            resync: false,
+            skip_is_data: false,
+            walker: (!ctx.decode).then(|| Walker::new(dir, allowed_rsv)),
+            inflated: Vec::new(),
+        }
+    }
+
+    /// Feeds stream bytes.
+    pub fn push(
+        &mut self,
+        bytes: &[u8],
+        ctx: &mut Ctx<'_>,
+        marks: &mut Marks,
+        counts: &mut AppCounts,
+    ) {
+        if self.lost {
+            return;
+        }
+        if let Some(w) = &mut self.walker {
+            if w.push(bytes, counts) {
+                self.lost = true;
+                self.warn_implausible(ctx, marks);
+            }
+            return;
+        }
+        let skipping = self.decoder.skipping();
+        if skipping > 0 {
+            // Payload of an oversized frame passes through uncounted by frames: count it here.
+            let n = skipping.min(bytes.len() as u64);
+            counts.ws_payload += n;
+            if self.skip_is_data {
+                counts.ws_data_payload += n;
+            }
+        }
+        self.decoder.push(bytes);
+        if self.resync {
+            match parse_header(self.decoder.buffered()) {
+                HeaderStatus::Incomplete(_) => return,
+                HeaderStatus::Complete(h, _) if plausible(&h, self.dir, self.allowed_rsv()) => {
+                    self.resync = false
+                }
+                HeaderStatus::Complete(..) => {
+                    self.lost = true;
+                    self.warn_implausible(ctx, marks);
+                    return;
+                }
+            }
+        }
+        self.drain(ctx, marks, counts);
+    }
+
+    /// Starts decoding at stream offset `base` only from a plausible frame header on (after a
+    /// gap that left the frame boundaries unknown).
+    pub fn resync_at(&mut self, base: u64) {
+        self.base = base;
+        match &mut self.walker {
+            Some(w) => w.resync(),
+            None => self.resync = true,
+        }
+    }
+
+    fn warn_implausible(&self, ctx: &mut Ctx<'_>, marks: &Marks) {
+        let msg = format!(
+            "connection {} {}: no plausible frame header after the gap at stream offset {}; not decoded from there",
+            ctx.conn,
+            self.dir.arrow(),
+            self.base
+        );
+        ctx.sink.event(&Event::Warning(WarningEvent {
+            packet: Some(marks.packet_at(self.base)),
+            conn: Some(ctx.conn),
+            message: &msg,
+        }));
+    }
+
+    fn allowed_rsv(&self) -> u8 {
+        if self.deflate || self.unknown_extensions {
+            RSV1
+        } else {
+            0
+        }
+    }
+
+    /// What a gap of `len` bytes at stream offset `offset` will do to decoding.
+    pub fn gap_effect(&self, offset: u64, len: u64) -> GapEffect {
+        if self.lost {
+            return GapEffect::StreamLost;
+        }
+        if let Some(w) = &self.walker {
+            return w.gap_effect(len);
+        }
+        let at = offset.saturating_sub(self.base);
+        if self.decoder.skipping() > 0 {
+            return if len <= self.decoder.skipping() {
+                GapEffect::SkippedInPayload
+            } else {
+                GapEffect::StreamLost
+            };
+        }
+        let start = self.decoder.stream_offset();
+        match parse_header(self.decoder.buffered()) {
+            HeaderStatus::Complete(h, hl) => {
+                let payload_end = start + hl as u64 + h.payload_len;
+                if at >= start + hl as u64 && at + len <= payload_end {
+                    GapEffect::SkippedInPayload
+                } else {
+                    GapEffect::StreamLost
+                }
+            }
+            HeaderStatus::Incomplete(_) if self.decoder.buffered().is_empty() && at == start => {
+                GapEffect::AtFrameBoundary
+            }
+            HeaderStatus::Incomplete(_) => GapEffect::StreamLost,
+        }
+    }
+
+    /// Applies a gap whose effect [`WsSide::gap_effect`] decided.
+    #[allow(clippy::too_many_arguments)]
+    pub fn gap(
+        &mut self,
+        offset: u64,
+        len: u64,
+        kind: GapKind,
+        effect: GapEffect,
+        ctx: &mut Ctx<'_>,
+        marks: &mut Marks,
+        counts: &mut AppCounts,
+    ) {
+        if let Some(w) = &mut self.walker {
+            if effect == GapEffect::AtFrameBoundary {
+                self.base = offset + len;
+            }
+            w.gap(len, kind, effect, counts);
+            self.lost = w.lost;
+            return;
+        }
+        match effect {
+            GapEffect::SkippedInPayload => {
+                if self.decoder.skipping() > 0 && kind == GapKind::Truncated {
+                    counts.ws_payload += len;
+                    if self.skip_is_data {
+                        counts.ws_data_payload += len;
+                    }
+                }
+                let at = offset.saturating_sub(self.base);
+                self.filled.push((at, at + len, kind == GapKind::Lost));
+                let mut left = len;
+                while left > 0 {
+                    let n = left.min(ZEROS.len() as u64) as usize;
+                    self.decoder.push(&ZEROS[..n]);
+                    left -= n as u64;
+                }
+                self.drain(ctx, marks, counts);
+            }
+            GapEffect::AtFrameBoundary => {
+                // Whole frames may have been lost: start a fresh decoder after the gap and
+                // accept its first header only if it is plausible (see `push`).
+                self.decoder = FrameDecoder::new(DecoderConfig {
+                    max_payload: ctx.max_message as u64,
+                });
+                self.base = offset + len;
+                self.resync = true;
+                if let Some(m) = &mut self.message {
+                    m.incomplete = true;
+                }
+                if let Some(inf) = &mut self.inflater {
+                    inf.lose_context();
+                }
+            }
+            GapEffect::StreamLost | GapEffect::Harmless => {
+                self.lost = true;
+                if let Some(inf) = &mut self.inflater {
+                    inf.lose_context();
+                }
+            }
+        }
+    }
+
+    /// Zero-filled bytes inside `[from, to)`: (all, lost ones); forgets ranges ending by `to`.
+    fn take_filled(&mut self, from: u64, to: u64) -> (u64, u64) {
+        let mut all = 0;
+        let mut lost = 0;
+        for &(s, e, is_lost) in &self.filled {
+            let n = e.min(to).saturating_sub(s.max(from));
+            all += n;
+            if is_lost {
+                lost += n;
+            }
+        }
+        self.filled.retain(|&(_, e, _)| e > to);
+        (all, lost)
+    }
+
+    fn drain(&mut self, ctx: &mut Ctx<'_>, marks: &mut Marks, counts: &mut AppCounts) {
+        loop {
+            match self.decoder.next_frame() {
+                Decoded::NeedMore(_) => break,
+                Decoded::Frame(f) => self.on_frame(f, ctx, marks, counts),
+                Decoded::Oversized { header, offset } => {
+                    let hl = header.header_len() as u64;
+                    let mask = if header.mask.is_some() { 4 } else { 0 };
+                    let start = self.base + offset;
+                    let packet = marks.packet_at(start + hl.saturating_sub(1));
+                    counts.ws_frames += 1;
+                    counts.ws_header += hl - mask;
+                    counts.ws_mask += mask;
+                    // Only what has arrived is counted now; `push` counts the rest as it
+                    // passes through.
+                    let arrived = header.payload_len - self.decoder.skipping();
+                    self.skip_is_data = matches!(
+                        header.opcode,
+                        Opcode::Text | Opcode::Binary | Opcode::Continuation
+                    );
+                    counts.ws_payload += arrived;
+                    if self.skip_is_data {
+                        counts.ws_data_payload += arrived;
+                    }
+                    let at = ctx.at(packet);
+                    if let Some(rules) = &mut self.rules {
+                        for v in rules.observe_oversized(&header) {
+                            ctx.sink.event(&Event::Violation(ViolationEvent {
+                                at,
+                                dir: self.dir,
+                                violation: &v,
+                            }));
+                        }
+                    }
+                    ctx.sink.event(&Event::Frame(FrameEvent {
+                        at,
+                        dir: self.dir,
+                        first_packet: marks.packet_at(start),
+                        header,
+                        header_len: hl,
+                        payload: &[],
+                        missing: 0,
+                        oversized: true,
+                    }));
+                    if let Some(m) = &mut self.message {
+                        m.incomplete = true;
+                    }
+                    if let Some(inf) = &mut self.inflater
+                        && (header.rsv & RSV1 != 0
+                            || self.message.as_ref().is_some_and(|m| m.compressed))
+                    {
+                        inf.lose_context();
+                    }
+                    self.track_open(header.opcode, header.fin, counts);
+                }
+            }
+        }
+    }
+
+    fn track_open(&mut self, opcode: Opcode, fin: bool, counts: &mut AppCounts) {
+        count_message(&mut self.open, opcode, fin, counts);
+    }
+
+    fn on_frame(
+        &mut self,
+        f: DecodedFrame,
+        ctx: &mut Ctx<'_>,
+        marks: &mut Marks,
+        counts: &mut AppCounts,
+    ) {
+        let h = f.frame.header;
+        let hl = f.header_len as u64;
+        let mask = if h.mask.is_some() { 4 } else { 0 };
+        let start = self.base + f.offset;
+        let end = start + hl + h.payload_len;
+        let packet = marks.completing_packet(start, end);
+        let first_packet = marks.packet_at(start);
+        marks.trim_before(end);
+        let (missing, lost) = if self.filled.is_empty() {
+            (0, 0)
+        } else {
+            self.take_filled(f.offset + hl, f.offset + hl + h.payload_len)
+        };
+        let is_data = matches!(
+            h.opcode,
+            Opcode::Text | Opcode::Binary | Opcode::Continuation
+        );
+        counts.ws_frames += 1;
+        counts.ws_header += hl - mask;
+        counts.ws_mask += mask;
+        counts.ws_payload += h.payload_len - lost;
+        counts.lost_in_payload += lost;
+        if is_data {
+            counts.ws_data_payload += h.payload_len - lost;
+        }
+        let at = ctx.at(packet);
+        let compressed_start = h.rsv & RSV1 != 0 && (self.deflate || self.unknown_extensions);
+        if matches!(h.opcode, Opcode::Text | Opcode::Binary) {
+            self.compressed = compressed_start;
+        }
+        if let Some(rules) = &mut self.rules {
+            // The rules check text for UTF-8 frame by frame; a compressed message is judged
+            // after inflation instead, so its frames are shown to the rules as binary.
+            let judged = if self.compressed && h.opcode == Opcode::Text {
+                FrameHeader {
+                    opcode: Opcode::Binary,
+                    ..h
+                }
+            } else {
+                h
+            };
+            for v in rules.observe(&judged, &f.frame.payload) {
+                ctx.sink.event(&Event::Violation(ViolationEvent {
+                    at,
+                    dir: self.dir,
+                    violation: &v,
+                }));
+            }
+        }
+        ctx.sink.event(&Event::Frame(FrameEvent {
+            at,
+            dir: self.dir,
+            first_packet,
+            header: h,
+            header_len: hl,
+            payload: &f.frame.payload,
+            missing,
+            oversized: false,
+        }));
+        self.track_open(h.opcode, h.fin, counts);
+        if ctx.decode {
+            self.assemble(f, missing > 0, ctx, at);
+        }
+    }
+
+    /// Reassembles fragments into messages and reports each whole one (control frames too).
+    fn assemble(
+        &mut self,
+        f: DecodedFrame,
+        incomplete: bool,
+        ctx: &mut Ctx<'_>,
+        at: super::events::At,
+    ) {
+        let h = f.frame.header;
+        let mut payload = f.frame.payload;
+        match h.opcode {
+            Opcode::Text | Opcode::Binary => {
+                self.message = Some(Message {
+                    opcode: h.opcode,
+                    compressed: h.rsv & RSV1 != 0 && (self.deflate || self.unknown_extensions),
+                    wire_len: h.payload_len,
+                    data: std::mem::take(&mut payload),
+                    frames: 1,
+                    incomplete,
+                });
+            }
+            Opcode::Continuation => {
+                let Some(m) = &mut self.message else { return };
+                m.frames += 1;
+                m.wire_len += h.payload_len;
+                m.incomplete |= incomplete;
+                if m.data.len() + payload.len() <= ctx.max_message {
+                    m.data.extend_from_slice(&payload);
+                } else {
+                    m.incomplete = true;
+                }
+            }
+            op if op.is_control() => {
+                ctx.sink.event(&Event::Message(MessageEvent {
+                    at,
+                    dir: self.dir,
+                    opcode: op,
+                    frames: 1,
+                    wire_len: h.payload_len,
+                    data: &payload,
+                    inflation: Inflation::Plain,
+                    incomplete,
+                }));
+                return;
+            }
+            _ => return,
+        }
+        if !h.fin {
+            return;
+        }
+        let Some(m) = self.message.take() else { return };
+        let inflation = if !m.compressed {
+            Inflation::Plain
+        } else if let Some(inf) = &mut self.inflater {
+            if m.incomplete {
+                inf.lose_context();
+                Inflation::Failed("the message was not fully captured".into())
+            } else {
+                match inf.inflate(&m.data, ctx.max_message, &mut self.inflated) {
+                    Ok(()) => Inflation::Inflated,
+                    Err(e) => Inflation::Failed(e),
+                }
+            }
+        } else {
+            Inflation::Failed(
+                "rsv1 is set but no permessage-deflate negotiation was captured".into(),
+            )
+        };
+        let data: &[u8] = if inflation == Inflation::Inflated {
+            &self.inflated
+        } else {
+            &m.data
+        };
+        if inflation == Inflation::Inflated
+            && m.opcode == Opcode::Text
+            && let crate::wire::Utf8Status::Invalid { offset } = crate::wire::utf8::validate(data)
+        {
+            let v = Violation::new(
+                ViolationKind::InvalidUtf8Text,
+                format!("inflated text message is not valid utf-8 at byte {offset}"),
+            );
+            ctx.sink.event(&Event::Violation(ViolationEvent {
+                at,
+                dir: self.dir,
+                violation: &v,
+            }));
+        }
+        ctx.sink.event(&Event::Message(MessageEvent {
+            at,
+            dir: self.dir,
+            opcode: m.opcode,
+            frames: m.frames,
+            wire_len: m.wire_len,
+            data,
+            inflation,
+            incomplete: m.incomplete,
+        }));
+    }
+}

@@ -1,0 +1,630 @@
+//! `wsprobe inspect` output: one line (text), object (JSON Lines) or sequence item (YAML) per
+//! event, written as events arrive.
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use serde_json::{Value, json};
+
+use crate::pcap::events::{BodyKind, Event, GapEffect, Inflation, RoleSource, TcpEndKind};
+use crate::pcap::reassembly::GapKind;
+use crate::pcap::{CaptureSummary, Sink};
+use crate::trace::preview;
+use crate::wire::{Direction, FrameHeader, LengthEncoding};
+
+/// Output format of `inspect`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InspectFormat {
+    /// One line per event, aligned.
+    Text,
+    /// JSON Lines: one object per event.
+    Json,
+    /// A YAML sequence: one mapping per event.
+    Yaml,
+}
+
+/// What `inspect` shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InspectView {
+    /// Messages instead of frames.
+    pub messages: bool,
+    /// Only violations (and warnings), for `--check`.
+    pub check: bool,
+    /// Only these connections (empty: all).
+    pub conns: Vec<u32>,
+    /// Only this direction.
+    pub dir: Option<Direction>,
+}
+
+/// A [`Sink`] that renders `inspect` output to a writer as events arrive.
+pub struct InspectWriter<W: Write> {
+    out: W,
+    format: InspectFormat,
+    view: InspectView,
+    /// Warnings go here (stderr) as one-liners, whatever the format.
+    warnings: Vec<String>,
+    failed: bool,
+    line: String,
+}
+
+fn secs(ns: i128) -> f64 {
+    ns as f64 / 1e9
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    push_hex(&mut s, bytes);
+    s
+}
+
+fn push_hex(s: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 0x0f)] as char);
+    }
+}
+
+/// Appends `"key":` and a JSON string value, escaped.
+fn push_str_field(out: &mut String, key: &str, value: &str) {
+    out.push('"');
+    out.push_str(key);
+    out.push_str("\":");
+    match serde_json::to_string(value) {
+        Ok(v) => out.push_str(&v),
+        Err(_) => out.push_str("null"),
+    }
+}
+
+/// The JSON object of a frame event written directly, without building a `Value`: frames are
+/// most of the output, and this keeps `inspect --format json` fast. Same fields and order as
+/// [`event_json`] gives them (sorted by name).
+fn frame_json_line(f: &crate::pcap::events::FrameEvent<'_>, out: &mut String) {
+    let _ = write!(
+        out,
+        "{{\"conn\":{},\"dir\":\"{}\",\"fin\":{},\"first_packet\":{},\"header_len\":{},\"len\":{},\"len_bits\":{},",
+        f.at.conn,
+        f.dir.arrow(),
+        f.header.fin,
+        f.first_packet,
+        f.header_len,
+        f.header.payload_len,
+        len_bits(&f.header)
+    );
+    match f.header.mask {
+        Some(k) => {
+            out.push_str("\"mask_key\":\"");
+            push_hex(out, &k);
+            out.push_str("\",\"masked\":true,");
+        }
+        None => out.push_str("\"mask_key\":null,\"masked\":false,"),
+    }
+    let _ = write!(
+        out,
+        "\"missing\":{},\"opcode\":{},\"opcode_name\":\"{}\",\"oversized\":{},\"packet\":{},\"payload_hex\":\"",
+        f.missing,
+        f.header.opcode.as_u8(),
+        f.header.opcode.name(),
+        f.oversized,
+        f.at.packet
+    );
+    push_hex(out, &f.payload[..f.payload.len().min(HEX_BYTES)]);
+    out.push_str("\",");
+    push_str_field(out, "preview", &preview(f.payload));
+    let _ = write!(
+        out,
+        ",\"rsv\":{},\"time\":{},\"type\":\"frame\"}}",
+        f.header.rsv,
+        Value::from(secs(f.at.time_ns))
+    );
+}
+
+/// How many payload bytes JSON and YAML show in `payload_hex`.
+pub const HEX_BYTES: usize = 64;
+
+fn len_bits(h: &FrameHeader) -> u8 {
+    match h.length_encoding {
+        LengthEncoding::Len7 => 7,
+        LengthEncoding::Len16 => 16,
+        LengthEncoding::Len64 => 64,
+    }
+}
+
+fn body_text(b: BodyKind) -> String {
+    match b {
+        BodyKind::None => "none".into(),
+        BodyKind::Length(n) => format!("{n}"),
+        BodyKind::Chunked => "chunked".into(),
+        BodyKind::UntilClose => "until-close".into(),
+    }
+}
+
+fn gap_kind(k: GapKind) -> &'static str {
+    match k {
+        GapKind::Truncated => "truncated",
+        GapKind::Lost => "lost",
+    }
+}
+
+fn gap_effect(e: GapEffect) -> &'static str {
+    match e {
+        GapEffect::SkippedInPayload => "skipped-in-payload",
+        GapEffect::AtFrameBoundary => "at-frame-boundary",
+        GapEffect::StreamLost => "stream-lost",
+        GapEffect::Harmless => "harmless",
+    }
+}
+
+fn roles(r: RoleSource) -> &'static str {
+    match r {
+        RoleSource::Syn => "syn",
+        RoleSource::PortOption => "port-option",
+        RoleSource::LowerPort => "lower-port",
+    }
+}
+
+/// The JSON object of one event (also the YAML mapping).
+pub fn event_json(event: &Event<'_>) -> Value {
+    match event {
+        Event::Connection(c) => json!({
+            "type": "connection", "conn": c.at.conn, "packet": c.at.packet, "time": secs(c.at.time_ns),
+            "client": c.client.to_string(), "server": c.server.to_string(), "roles_from": roles(c.roles),
+        }),
+        Event::Http(h) => json!({
+            "type": "http", "conn": h.at.conn, "packet": h.at.packet, "time": secs(h.at.time_ns),
+            "dir": h.dir.arrow(), "start_line": h.start_line, "head_len": h.head_len,
+            "body": body_text(h.body), "upgrade": h.upgrade,
+        }),
+        Event::Handshake(h) => json!({
+            "type": "handshake", "conn": h.at.conn, "packet": h.at.packet, "time": secs(h.at.time_ns),
+            "request": h.request, "request_packet": h.request_packet, "response": h.response,
+            "accept_ok": h.accept_ok, "subprotocol": h.protocol, "extensions": h.extensions,
+            "permessage_deflate": h.deflate.map(|d| json!({
+                "server_no_context_takeover": d.server_no_context_takeover,
+                "client_no_context_takeover": d.client_no_context_takeover,
+                "server_max_window_bits": d.server_max_window_bits,
+                "client_max_window_bits": d.client_max_window_bits,
+            })),
+        }),
+        Event::Frame(f) => json!({
+            "type": "frame", "conn": f.at.conn, "packet": f.at.packet, "time": secs(f.at.time_ns),
+            "dir": f.dir.arrow(), "first_packet": f.first_packet,
+            "fin": f.header.fin, "rsv": f.header.rsv, "opcode": f.header.opcode.as_u8(),
+            "opcode_name": f.header.opcode.name(), "masked": f.header.mask.is_some(),
+            "mask_key": f.header.mask.map(|k| hex(&k)), "len": f.header.payload_len,
+            "len_bits": len_bits(&f.header), "header_len": f.header_len,
+            "payload_hex": hex(&f.payload[..f.payload.len().min(HEX_BYTES)]),
+            "preview": preview(f.payload), "missing": f.missing, "oversized": f.oversized,
+        }),
+        Event::Message(m) => json!({
+            "type": "message", "conn": m.at.conn, "packet": m.at.packet, "time": secs(m.at.time_ns),
+            "dir": m.dir.arrow(), "opcode": m.opcode.as_u8(), "opcode_name": m.opcode.name(),
+            "frames": m.frames, "wire_len": m.wire_len, "len": m.data.len(),
+            "compression": match &m.inflation {
+                Inflation::Plain => "none",
+                Inflation::Inflated => "inflated",
+                Inflation::Failed(_) => "not-inflated",
+            },
+            "inflate_error": match &m.inflation { Inflation::Failed(e) => Some(e.as_str()), _ => None },
+            "preview": preview(m.data), "incomplete": m.incomplete,
+        }),
+        Event::Violation(v) => json!({
+            "type": "violation", "conn": v.at.conn, "packet": v.at.packet, "time": secs(v.at.time_ns),
+            "dir": v.dir.arrow(), "kind": v.violation.kind.name(), "detail": v.violation.detail,
+            "section": v.violation.section(), "level": v.violation.kind.level().as_str(),
+        }),
+        Event::Gap(g) => json!({
+            "type": "gap", "conn": g.at.conn, "packet": g.at.packet, "time": secs(g.at.time_ns),
+            "dir": g.dir.arrow(), "offset": g.offset, "len": g.len, "kind": gap_kind(g.kind),
+            "effect": gap_effect(g.effect),
+        }),
+        Event::TcpEnd(t) => json!({
+            "type": "tcp_end", "conn": t.at.conn, "packet": t.at.packet, "time": secs(t.at.time_ns),
+            "dir": t.dir.arrow(), "kind": match t.kind { TcpEndKind::Fin => "fin", TcpEndKind::Rst => "rst" },
+        }),
+        Event::Warning(w) => json!({
+            "type": "warning", "conn": w.conn, "packet": w.packet, "message": w.message,
+        }),
+    }
+}
+
+/// The one-line text form of an event, or `None` for events the text view leaves out.
+pub fn event_text(event: &Event<'_>, messages: bool) -> Option<String> {
+    let prefix =
+        |ns: i128, packet: u64, conn: u32| format!("{:>11.6} #{packet:<6} c{conn}", secs(ns));
+    Some(match event {
+        Event::Connection(c) => format!(
+            "{} == connection {}: client {} -> server {} (roles from {})",
+            prefix(c.at.time_ns, c.at.packet, c.at.conn),
+            c.at.conn,
+            c.client,
+            c.server,
+            roles(c.roles)
+        ),
+        Event::Http(h) => format!(
+            "{} {} {} [head {} bytes, body {}]",
+            prefix(h.at.time_ns, h.at.packet, h.at.conn),
+            h.dir.arrow(),
+            preview(h.start_line.as_bytes()),
+            h.head_len,
+            body_text(h.body)
+        ),
+        Event::Handshake(h) => {
+            let mut s = format!(
+                "{} == websocket: {} -> {} (request #{}), accept {}, subprotocol {}, extensions {}",
+                prefix(h.at.time_ns, h.at.packet, h.at.conn),
+                preview(h.request.as_bytes()),
+                preview(h.response.as_bytes()),
+                h.request_packet,
+                if h.accept_ok { "ok" } else { "WRONG" },
+                h.protocol.unwrap_or("none"),
+                if h.extensions.is_empty() {
+                    "none".to_string()
+                } else {
+                    h.extensions.join(", ")
+                }
+            );
+            if let Some(d) = h.deflate {
+                let _ = write!(
+                    s,
+                    " (deflate: server window {} bits{}, client window {} bits{})",
+                    d.server_max_window_bits,
+                    if d.server_no_context_takeover {
+                        ", no context takeover"
+                    } else {
+                        ""
+                    },
+                    d.client_max_window_bits,
+                    if d.client_no_context_takeover {
+                        ", no context takeover"
+                    } else {
+                        ""
+                    },
+                );
+            }
+            s
+        }
+        Event::Frame(f) if !messages => {
+            let mut s = format!(
+                "{} {} {} {:<12} {:>7} \"{}\"",
+                prefix(f.at.time_ns, f.at.packet, f.at.conn),
+                f.dir.arrow(),
+                f.header.flags(),
+                f.header.opcode.name(),
+                f.header.payload_len,
+                preview(f.payload)
+            );
+            if f.missing > 0 {
+                let _ = write!(s, " [{} bytes not captured]", f.missing);
+            }
+            if f.oversized {
+                s.push_str(" [payload above the limit, not kept]");
+            }
+            s
+        }
+        Event::Message(m) if messages => {
+            let mut s = format!(
+                "{} {} {:<12} {:>7} \"{}\"",
+                prefix(m.at.time_ns, m.at.packet, m.at.conn),
+                m.dir.arrow(),
+                m.opcode.name(),
+                m.data.len(),
+                preview(m.data)
+            );
+            if m.frames > 1 {
+                let _ = write!(s, " [{} frames]", m.frames);
+            }
+            match &m.inflation {
+                Inflation::Plain => {}
+                Inflation::Inflated => {
+                    let _ = write!(s, " [inflated from {} bytes]", m.wire_len);
+                }
+                Inflation::Failed(e) => {
+                    let _ = write!(s, " [compressed, not inflated: {e}]");
+                }
+            }
+            if m.incomplete {
+                s.push_str(" [incomplete]");
+            }
+            s
+        }
+        Event::Frame(_) | Event::Message(_) => return None,
+        Event::Violation(v) => format!(
+            "{} {} !! {}: {} ({} {})",
+            prefix(v.at.time_ns, v.at.packet, v.at.conn),
+            v.dir.arrow(),
+            v.violation.kind.name(),
+            v.violation.detail,
+            v.violation.section(),
+            v.violation.kind.level()
+        ),
+        Event::Gap(g) => format!(
+            "{} {} -- {} bytes at stream offset {} {} ({})",
+            prefix(g.at.time_ns, g.at.packet, g.at.conn),
+            g.dir.arrow(),
+            g.len,
+            g.offset,
+            match g.kind {
+                GapKind::Truncated => "cut by the snaplen",
+                GapKind::Lost => "not in the capture",
+            },
+            match g.effect {
+                GapEffect::SkippedInPayload => "inside a payload: skipped, decoding continues",
+                GapEffect::AtFrameBoundary => {
+                    "at a frame boundary: decoding resumes at a plausible frame header"
+                }
+                GapEffect::StreamLost => "not decoded from here on",
+                GapEffect::Harmless => "no effect on decoding",
+            }
+        ),
+        Event::TcpEnd(t) => format!(
+            "{} {} {}",
+            prefix(t.at.time_ns, t.at.packet, t.at.conn),
+            t.dir.arrow(),
+            match t.kind {
+                TcpEndKind::Fin => "tcp fin",
+                TcpEndKind::Rst => "tcp rst",
+            }
+        ),
+        Event::Warning(_) => return None,
+    })
+}
+
+/// The one-line `--check` form of a violation.
+pub fn violation_line(event: &Event<'_>) -> Option<String> {
+    let Event::Violation(v) = event else {
+        return None;
+    };
+    Some(format!(
+        "packet {}: connection {} {}: {}: {} ({} {})",
+        v.at.packet,
+        v.at.conn,
+        v.dir.arrow(),
+        v.violation.kind.name(),
+        v.violation.detail,
+        v.violation.section(),
+        v.violation.kind.level()
+    ))
+}
+
+/// Writes a JSON value as a YAML block mapping item (`- key: value`), strings double-quoted
+/// (JSON string syntax is valid YAML).
+fn yaml_item(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(map) => {
+            let mut first = true;
+            for (k, val) in map {
+                out.push_str(if first { "- " } else { "  " });
+                first = false;
+                out.push_str(k);
+                out.push(':');
+                yaml_value(val, 2, out);
+            }
+            if first {
+                out.push_str("- {}\n");
+            }
+        }
+        other => {
+            out.push_str("- ");
+            out.push_str(&other.to_string());
+            out.push('\n');
+        }
+    }
+}
+
+fn yaml_value(v: &Value, indent: usize, out: &mut String) {
+    match v {
+        Value::Object(map) if !map.is_empty() => {
+            out.push('\n');
+            for (k, val) in map {
+                out.push_str(&" ".repeat(indent + 2));
+                out.push_str(k);
+                out.push(':');
+                yaml_value(val, indent + 2, out);
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            out.push('\n');
+            for item in items {
+                out.push_str(&" ".repeat(indent + 2));
+                out.push_str("- ");
+                out.push_str(&item.to_string());
+                out.push('\n');
+            }
+        }
+        Value::Null => out.push_str(" null\n"),
+        other => {
+            out.push(' ');
+            out.push_str(&other.to_string());
+            out.push('\n');
+        }
+    }
+}
+
+/// Renders one value as a YAML sequence item.
+pub fn yaml(v: &Value) -> String {
+    let mut s = String::new();
+    yaml_item(v, &mut s);
+    s
+}
+
+impl<W: Write> InspectWriter<W> {
+    /// A writer of `format` output with the given view.
+    pub fn new(out: W, format: InspectFormat, view: InspectView) -> InspectWriter<W> {
+        InspectWriter {
+            out,
+            format,
+            view,
+            warnings: Vec::new(),
+            failed: false,
+            line: String::new(),
+        }
+    }
+
+    /// Warnings seen, as one-line messages, to print on stderr.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    /// Whether writing failed (e.g. a closed pipe); further output is dropped.
+    pub fn failed(&self) -> bool {
+        self.failed
+    }
+
+    fn keep(&self, event: &Event<'_>) -> bool {
+        if !self.view.conns.is_empty()
+            && let Some(c) = event.conn()
+            && !self.view.conns.contains(&c)
+        {
+            return false;
+        }
+        if let (Some(want), Some(dir)) = (self.view.dir, event.dir())
+            && want != dir
+        {
+            return false;
+        }
+        if self.view.check {
+            return matches!(event, Event::Violation(_) | Event::Warning(_));
+        }
+        if self.format != InspectFormat::Text {
+            return match event {
+                Event::Frame(_) => !self.view.messages,
+                Event::Message(_) => self.view.messages,
+                _ => true,
+            };
+        }
+        true
+    }
+
+    /// Writes the closing summary.
+    pub fn finish(&mut self, summary: &CaptureSummary) {
+        let shown_conns = if self.view.conns.is_empty() {
+            summary.connections.len()
+        } else {
+            summary
+                .connections
+                .iter()
+                .filter(|c| self.view.conns.contains(&c.id))
+                .count()
+        };
+        let text = match self.format {
+            InspectFormat::Text => format!(
+                "{} packets ({}), {} connection(s) ({} shown), {} websocket frames, {} violations, {} warnings\n",
+                summary.packets,
+                summary.format,
+                summary.connection_count(),
+                shown_conns,
+                summary.frames,
+                summary.violations,
+                summary.warnings
+            ),
+            InspectFormat::Json | InspectFormat::Yaml => {
+                let v = json!({
+                    "type": "summary", "format": summary.format, "packets": summary.packets,
+                    "connections": summary.connection_count(), "frames": summary.frames,
+                    "violations": summary.violations, "warnings": summary.warnings,
+                    "truncated_packets": summary.truncated_packets,
+                });
+                if self.format == InspectFormat::Json {
+                    format!("{v}\n")
+                } else {
+                    yaml(&v)
+                }
+            }
+        };
+        if self.view.check && self.format == InspectFormat::Text {
+            let _ = self.out.write_all(
+                format!(
+                    "{} violations in {} packets\n",
+                    summary.violations, summary.packets
+                )
+                .as_bytes(),
+            );
+        } else {
+            let _ = self.out.write_all(text.as_bytes());
+        }
+        let _ = self.out.flush();
+    }
+}
+
+impl<W: Write> Sink for InspectWriter<W> {
+    fn event(&mut self, event: &Event<'_>) {
+        if let Event::Warning(w) = event {
+            self.warnings.push(w.message.to_string());
+        }
+        if self.failed || !self.keep(event) {
+            return;
+        }
+        self.line.clear();
+        match self.format {
+            InspectFormat::Text => {
+                let text = if self.view.check {
+                    violation_line(event)
+                } else {
+                    event_text(event, self.view.messages)
+                };
+                match text {
+                    Some(t) => {
+                        self.line.push_str(&t);
+                        self.line.push('\n');
+                    }
+                    None => return,
+                }
+            }
+            InspectFormat::Json => {
+                if let Event::Frame(f) = event {
+                    frame_json_line(f, &mut self.line);
+                } else {
+                    self.line = event_json(event).to_string();
+                }
+                self.line.push('\n');
+            }
+            InspectFormat::Yaml => self.line = yaml(&event_json(event)),
+        }
+        if self.out.write_all(self.line.as_bytes()).is_err() {
+            self.failed = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pcap::events::{At, FrameEvent};
+    use crate::wire::{FrameHeader, LengthEncoding, Opcode};
+
+    #[test]
+    fn fast_frame_json_equals_the_value_form() {
+        for (mask, payload) in [
+            (None, &b"hello \"quoted\" \x01"[..]),
+            (Some([1, 2, 3, 0xff]), &[0xffu8; 100][..]),
+        ] {
+            let f = FrameEvent {
+                at: At {
+                    conn: 3,
+                    packet: 42,
+                    time_ns: 1_234_567_891,
+                },
+                dir: Direction::ClientToServer,
+                first_packet: 40,
+                header: FrameHeader {
+                    fin: true,
+                    rsv: 4,
+                    opcode: Opcode::Text,
+                    mask,
+                    payload_len: payload.len() as u64,
+                    length_encoding: LengthEncoding::minimal_for(payload.len() as u64),
+                },
+                header_len: 6,
+                payload,
+                missing: 0,
+                oversized: false,
+            };
+            let mut line = String::new();
+            frame_json_line(&f, &mut line);
+            let fast: Value = serde_json::from_str(&line).expect("valid json");
+            assert_eq!(fast, event_json(&Event::Frame(f.clone())));
+            assert_eq!(line, event_json(&Event::Frame(f)).to_string());
+        }
+    }
+}
