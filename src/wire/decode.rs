@@ -123,7 +123,12 @@ impl FrameDecoder {
             HeaderStatus::Incomplete(n) => return Decoded::NeedMore(n as u64),
         };
         let offset = self.offset;
-        if header.payload_len > self.config.max_payload {
+        // A declared length can be up to 2^64 - 1: even with no configured limit, a frame
+        // whose end does not fit in memory (or in u64 at all) can only be skipped.
+        let fits = (header_len as u64)
+            .checked_add(header.payload_len)
+            .is_some_and(|total| usize::try_from(total).is_ok());
+        if header.payload_len > self.config.max_payload || !fits {
             let have = (avail.len() - header_len) as u64;
             let drop = have.min(header.payload_len);
             self.skip = header.payload_len - drop;
@@ -336,6 +341,24 @@ mod tests {
         };
         assert_eq!(header.payload_len, i64::MAX as u64);
         assert!(d.buffered().is_empty());
+    }
+
+    /// Found by the `wire_decoder` fuzz target: with no payload limit, header length plus a
+    /// declared length of 2^64 - 1 overflowed and the payload slice panicked.
+    #[test]
+    fn unlimited_decoder_skips_lengths_that_do_not_fit_in_memory() {
+        let mut d = FrameDecoder::new(DecoderConfig {
+            max_payload: u64::MAX,
+        });
+        d.push(&[
+            0x82, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3,
+        ]);
+        let Decoded::Oversized { header, offset } = d.next_frame() else {
+            panic!("oversized expected")
+        };
+        assert_eq!((header.payload_len, offset), (u64::MAX, 0));
+        assert_eq!(d.skipping(), u64::MAX - 3);
+        assert!(matches!(d.next_frame(), Decoded::NeedMore(_)));
     }
 
     /// Every split point of a multi-frame stream yields the same frames.
