@@ -5,6 +5,8 @@
 
 pub mod canonical;
 
+use std::sync::Arc;
+
 use crate::wire::{Direction, FrameHeader, Opcode, Violation};
 
 /// The browser WebSocket API's readyState.
@@ -57,8 +59,9 @@ pub enum BrowserEvent {
     Message {
         /// `text` or `binary`.
         opcode: Opcode,
-        /// The message data.
-        data: Vec<u8>,
+        /// The message data, shared with the connection's observation of the same message so
+        /// a large message is held in memory once, not once per record of it.
+        data: Arc<[u8]>,
     },
     /// `error`.
     Error,

@@ -12,6 +12,13 @@ use super::mask::apply_mask;
 /// Default largest payload the decoder buffers: 64 MiB.
 pub const DEFAULT_MAX_PAYLOAD: u64 = 64 * 1024 * 1024;
 
+/// A payload at least this long that ends the buffered bytes is handed over in the decoder's
+/// own buffer instead of being copied out of it, so a maximal frame is in memory once.
+const HAND_OVER: u64 = 64 * 1024;
+/// An emptied buffer larger than this is released rather than kept for reuse, so one large
+/// frame does not pin its size for the rest of the connection.
+const KEEP_CAPACITY: usize = 1024 * 1024;
+
 /// Decoder limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DecoderConfig {
@@ -88,7 +95,11 @@ impl FrameDecoder {
             return;
         }
         if self.start == self.buf.len() {
-            self.buf.clear();
+            if self.buf.capacity() > KEEP_CAPACITY {
+                self.buf = Vec::new();
+            } else {
+                self.buf.clear();
+            }
             self.start = 0;
         } else if self.start > 0 && self.start >= self.buf.len() / 2 {
             self.buf.drain(..self.start);
@@ -139,11 +150,20 @@ impl FrameDecoder {
         if (avail.len() as u64) < total {
             return Decoded::NeedMore(total - avail.len() as u64);
         }
-        let mut payload = avail[header_len..total as usize].to_vec();
+        let mut payload =
+            if self.start + total as usize == self.buf.len() && header.payload_len >= HAND_OVER {
+                self.buf.drain(..self.start + header_len);
+                self.start = 0;
+                self.offset += total;
+                std::mem::take(&mut self.buf)
+            } else {
+                let payload = avail[header_len..total as usize].to_vec();
+                self.consume(total as usize);
+                payload
+            };
         if let Some(key) = header.mask {
             apply_mask(&mut payload, key, 0);
         }
-        self.consume(total as usize);
         Decoded::Frame(DecodedFrame {
             frame: Frame { header, payload },
             offset,
@@ -341,6 +361,38 @@ mod tests {
         };
         assert_eq!(header.payload_len, i64::MAX as u64);
         assert!(d.buffered().is_empty());
+    }
+
+    /// Large payloads that end the buffer are handed over, not copied; the stream and its
+    /// offsets are the same as with copying.
+    #[test]
+    fn large_payload_handed_over_keeps_offsets_and_content() {
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let first = FrameSpec::new(Opcode::Text, "a").encode();
+        let masked = FrameSpec::new(Opcode::Binary, big.clone())
+            .masked([9, 8, 7, 6])
+            .encode();
+        let last = FrameSpec::new(Opcode::Binary, big.clone()).encode();
+        let mut d = FrameDecoder::default();
+        d.push(&first);
+        d.push(&masked);
+        let mut got = Vec::new();
+        while let Decoded::Frame(f) = d.next_frame() {
+            got.push((f.offset, f.frame.payload));
+        }
+        d.push(&last[..10]);
+        d.push(&last[10..]);
+        while let Decoded::Frame(f) = d.next_frame() {
+            got.push((f.offset, f.frame.payload));
+        }
+        let second = first.len() as u64;
+        let third = second + masked.len() as u64;
+        assert_eq!(
+            got,
+            vec![(0, b"a".to_vec()), (second, big.clone()), (third, big)]
+        );
+        assert!(d.buffered().is_empty());
+        assert_eq!(d.stream_offset(), third + last.len() as u64);
     }
 
     /// Found by the `wire_decoder` fuzz target: with no payload limit, header length plus a
