@@ -15,6 +15,10 @@ use crate::serve::{ServeConfig, ServeMode, Server};
 use crate::suite::{self, Source};
 use crate::trace::canonical::Redaction;
 
+/// Largest `--max-message-size`: wsprobe holds a message in memory to match it, so the limit
+/// must stay one a machine can hold.
+const MAX_MESSAGE_SIZE_LIMIT: u64 = 4 << 30;
+
 /// Output format on stdout.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Format {
@@ -62,7 +66,9 @@ pub struct RunArgs {
     /// Multiply every timeout and deadline (slow CI machines).
     #[arg(long, value_name = "X", default_value_t = 1.0)]
     timeout_scale: f64,
-    /// Largest message accepted from the server, in bytes; larger is a finding.
+    /// Largest message accepted from the server, in bytes (1 to 4 GiB); larger is a finding.
+    /// It also bounds memory: a connection keeps at most twice this much received data (at
+    /// least 16 MiB) and 100 000 frames; a server sending more is an excessive-traffic finding.
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
     max_message_size: u64,
     /// Extra request header for every handshake, e.g. 'Authorization: Bearer x' (repeatable;
@@ -294,6 +300,12 @@ pub fn run(args: RunArgs) -> u8 {
         return usage(format!(
             "--timeout-scale {} must be a number above 0 and at most 100",
             args.timeout_scale
+        ));
+    }
+    if !(1..=MAX_MESSAGE_SIZE_LIMIT).contains(&args.max_message_size) {
+        return usage(format!(
+            "--max-message-size {} must be between 1 and {MAX_MESSAGE_SIZE_LIMIT} bytes (4 GiB)",
+            args.max_message_size
         ));
     }
     if args.jobs == Some(0) {
