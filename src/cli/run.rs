@@ -195,6 +195,13 @@ fn check_writable(r: &ReportTarget) -> Result<(), String> {
     let parent = parent
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| PathBuf::from("."));
+    if parent.exists() && !parent.is_dir() {
+        return Err(format!(
+            "cannot write report {}: {} is not a directory",
+            r.path.display(),
+            parent.display()
+        ));
+    }
     if !parent.is_dir() {
         return Err(format!(
             "cannot write report {}: directory {} does not exist",
@@ -339,6 +346,15 @@ pub fn run(args: RunArgs) -> u8 {
                 "cannot create {}: {} does not exist",
                 dir.display(),
                 parent.display()
+            ));
+        }
+        // Where the files will go must be writable now, not only after every case has run.
+        let home = if dir.exists() { dir.as_path() } else { parent };
+        if std::fs::metadata(home).is_ok_and(|m| m.permissions().readonly()) {
+            return usage(format!(
+                "cannot write to {}: {} is read-only",
+                dir.display(),
+                home.display()
             ));
         }
     }
