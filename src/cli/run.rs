@@ -471,7 +471,7 @@ pub fn run(args: RunArgs) -> u8 {
                 results.iter().try_for_each(|r| {
                     snapshot::write_atomic(
                         &snapshot::path_for(dir, &r.id),
-                        &snapshot::trace_file(r, &redaction(r)),
+                        &snapshot::trace_file(r, &redaction(r), &run_report.secrets),
                     )
                 })
             });
@@ -482,9 +482,18 @@ pub fn run(args: RunArgs) -> u8 {
         }
         let mut snapshot_failed = false;
         if let Some(dir) = &args.snapshots {
-            match snapshot::run(dir, &results, &redaction, args.update, &known) {
+            match snapshot::run(
+                dir,
+                &results,
+                &redaction,
+                &run_report.secrets,
+                args.update,
+                &known,
+            ) {
                 Ok(outcome) => {
-                    print!("{}", render_snapshots(&outcome, dir, args.update));
+                    // Diffs show what the server sent: escaped like every other output.
+                    let text = render_snapshots(&outcome, dir, args.update);
+                    print!("{}", report::escape_for_terminal(&text));
                     snapshot_failed = !args.update && outcome.failed();
                 }
                 Err(e) => {
