@@ -466,3 +466,63 @@ fn sends_a_101_then_http_text() {
         r.out.stdout
     );
 }
+
+/// A large message to every case: what a finished case keeps (its trace) holds no payload,
+/// so a run's memory does not grow with the number of cases.
+#[test]
+fn a_large_message_per_case_is_not_kept_after_the_case() {
+    const CASES: usize = 6;
+    const MESSAGE: usize = 48 << 20;
+    let server = serve(|mut s| async move {
+        if open(&mut s).await.is_none() {
+            return;
+        }
+        let frame = FrameSpec::new(Opcode::Binary, vec![0x5a; MESSAGE]).encode();
+        if s.write_all(&frame).await.is_ok() {
+            idle().await;
+        }
+    });
+    let dir = temp_dir();
+    let suite = dir.path().join("many.yaml");
+    let mut yaml = String::from(
+        "suite: many\ntitle: many cases\ndefaults: { timeout: 2s, deadline: 10s }\ncases:\n",
+    );
+    for i in 0..CASES {
+        yaml.push_str(&format!(
+            "  - id: many.case-{i}\n    title: case {i}\n    spec: RFC 6455 §10.4\n    \
+             steps:\n      - connect: {{}}\n      - wait: 1s\n"
+        ));
+    }
+    std::fs::write(&suite, yaml).expect("write the suite");
+    let args = [
+        "run",
+        suite.to_str().expect("utf-8 path"),
+        "--target",
+        &server.url,
+        "--jobs",
+        "1",
+        "--format",
+        "json",
+    ];
+    let (out, usage) = wsprobe_measured(&args, LIMIT);
+    println!(
+        "hostile {:<28} verdict {:<6} time {:>6.2}s  peak RSS {:>4} MiB  ({CASES} cases of one {} MiB message)",
+        "48-mib-message-per-case",
+        if out.code == 1 { "FAIL" } else { "?" },
+        usage.elapsed.as_secs_f64(),
+        usage.peak_rss_kib / 1024,
+        MESSAGE >> 20
+    );
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout.lines().count(), CASES, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("binary message of 50331648 bytes"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        usage.peak_rss_kib / 1024 < RSS_CAP_MIB,
+        "peak RSS {} KiB",
+        usage.peak_rss_kib
+    );
+}

@@ -16,7 +16,7 @@ use tokio::time::{Instant, timeout_at};
 use super::browser::{Browser, CloseAction};
 use super::result::Closer;
 use super::rng::Rng;
-use crate::trace::{ConnectionTrace, TcpEnd, TraceEvent, frame_preview, preview};
+use crate::trace::{BrowserEvent, ConnectionTrace, TcpEnd, TraceEvent, frame_preview, preview};
 use crate::wire::handshake::{self, Negotiated, Offer, Parse, ResponseHead};
 use crate::wire::rules::{RuleConfig, RuleEngine};
 use crate::wire::{
@@ -370,7 +370,10 @@ impl Connection {
 
     fn push_trace(&mut self, event: TraceEvent) {
         if self.trace.events.len() >= MAX_TRACE_EVENTS
-            && matches!(event, TraceEvent::Frame { .. } | TraceEvent::Event(_))
+            && matches!(
+                event,
+                TraceEvent::Frame { .. } | TraceEvent::Event(_) | TraceEvent::MessageEvent { .. }
+            )
         {
             self.elided += 1;
             return;
@@ -438,7 +441,15 @@ impl Connection {
         let events = self.browser.events()[self.traced_events..].to_vec();
         self.traced_events = self.browser.events().len();
         for e in events {
-            self.push_trace(TraceEvent::Event(e));
+            let event = match e {
+                BrowserEvent::Message { opcode, data } => TraceEvent::MessageEvent {
+                    opcode,
+                    len: data.len(),
+                    preview: preview(&data),
+                },
+                other => TraceEvent::Event(other),
+            };
+            self.push_trace(event);
         }
     }
 

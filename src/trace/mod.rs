@@ -126,6 +126,17 @@ pub enum TraceEvent {
     State(ReadyState),
     /// A browser-API event fired.
     Event(BrowserEvent),
+    /// A browser `message` event as the live runner traces it: the length and a bounded
+    /// preview, not the data, so the trace of a finished case (kept until the run ends) holds
+    /// no message payloads. Renders exactly like `Event(BrowserEvent::Message { .. })`.
+    MessageEvent {
+        /// Text or binary.
+        opcode: Opcode,
+        /// Length of the data in bytes.
+        len: usize,
+        /// [`preview`] of the data.
+        preview: String,
+    },
     /// A protocol violation by the peer.
     Violation(Violation),
     /// A `mark` step recorded a marker.
@@ -219,6 +230,9 @@ pub fn render_event(event: &TraceEvent) -> String {
         }
         TraceEvent::RawSent { len, preview } => format!("c>s raw {len} bytes \"{preview}\""),
         TraceEvent::State(s) => format!("readyState {} {}", s.value(), s.name()),
+        TraceEvent::MessageEvent {
+            opcode, preview, ..
+        } => format!("event message {opcode} \"{preview}\""),
         TraceEvent::Event(e) => match e {
             BrowserEvent::Open => "event open".into(),
             BrowserEvent::Message { opcode, data } => {
