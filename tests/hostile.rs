@@ -526,3 +526,34 @@ fn a_large_message_per_case_is_not_kept_after_the_case() {
         usage.peak_rss_kib
     );
 }
+
+/// A server that opens, then sends a frame one byte per second and never closes: the case
+/// deadline bounds the whole case, the closing handshake included (it gets what is left of the
+/// deadline, not a step timeout on top of it).
+#[test]
+fn the_case_deadline_bounds_the_closing_handshake_too() {
+    let server = serve(|mut s| async move {
+        if open(&mut s).await.is_none() {
+            return;
+        }
+        for b in FrameSpec::new(Opcode::Text, "x".repeat(100)).encode() {
+            if s.write_all(&[b]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        idle().await;
+    });
+    let r = run(
+        "trickled-frame",
+        &server,
+        "    timeout: 3s\n    deadline: 4s\n",
+        ECHO,
+        &[],
+    );
+    assert_eq!(r.verdict(), "FAIL");
+    // The expect step times out at 3 s; closing then has 1 s left, not 3 s more. Only an upper
+    // bound, with a margin for a loaded machine.
+    let ms = r.case["duration_ms"].as_f64().unwrap_or(f64::MAX);
+    assert!(ms < 5500.0, "case took {ms} ms with a 4 s deadline");
+}

@@ -824,8 +824,9 @@ impl Connection {
     }
 
     /// The server broke the protocol: record it, and fail the connection as a browser does
-    /// (RFC 6455 §7.1.7): send a close frame with 1002 (1007 for bad UTF-8) and stop reading
-    /// frames; the server is then expected to close TCP.
+    /// (RFC 6455 §7.1.7): send a close frame with 1002 (1007 for bad UTF-8, 1009 for a message
+    /// over the limit, 1008 for excessive traffic) and stop reading frames; the server is then
+    /// expected to close TCP.
     fn fail_with(&mut self, found: Vec<Violation>) {
         let code = if found
             .iter()
