@@ -15,6 +15,10 @@ use crate::serve::{ServeConfig, ServeMode, Server};
 use crate::suite::{self, Source};
 use crate::trace::canonical::Redaction;
 
+/// Largest `--max-message-size`: wsprobe holds a message in memory to match it, so the limit
+/// must stay one a machine can hold.
+const MAX_MESSAGE_SIZE_LIMIT: u64 = 4 << 30;
+
 /// Output format on stdout.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Format {
@@ -62,7 +66,9 @@ pub struct RunArgs {
     /// Multiply every timeout and deadline (slow CI machines).
     #[arg(long, value_name = "X", default_value_t = 1.0)]
     timeout_scale: f64,
-    /// Largest message accepted from the server, in bytes; larger is a finding.
+    /// Largest message accepted from the server, in bytes (1 to 4 GiB); larger is a finding.
+    /// It also bounds memory: a connection keeps at most twice this much received data (at
+    /// least 16 MiB) and 100 000 frames; a server sending more is an excessive-traffic finding.
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
     max_message_size: u64,
     /// Extra request header for every handshake, e.g. 'Authorization: Bearer x' (repeatable;
@@ -189,6 +195,13 @@ fn check_writable(r: &ReportTarget) -> Result<(), String> {
     let parent = parent
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| PathBuf::from("."));
+    if parent.exists() && !parent.is_dir() {
+        return Err(format!(
+            "cannot write report {}: {} is not a directory",
+            r.path.display(),
+            parent.display()
+        ));
+    }
     if !parent.is_dir() {
         return Err(format!(
             "cannot write report {}: directory {} does not exist",
@@ -296,6 +309,12 @@ pub fn run(args: RunArgs) -> u8 {
             args.timeout_scale
         ));
     }
+    if !(1..=MAX_MESSAGE_SIZE_LIMIT).contains(&args.max_message_size) {
+        return usage(format!(
+            "--max-message-size {} must be between 1 and {MAX_MESSAGE_SIZE_LIMIT} bytes (4 GiB)",
+            args.max_message_size
+        ));
+    }
     if args.jobs == Some(0) {
         return usage("--jobs must be at least 1".into());
     }
@@ -327,6 +346,15 @@ pub fn run(args: RunArgs) -> u8 {
                 "cannot create {}: {} does not exist",
                 dir.display(),
                 parent.display()
+            ));
+        }
+        // Where the files will go must be writable now, not only after every case has run.
+        let home = if dir.exists() { dir.as_path() } else { parent };
+        if std::fs::metadata(home).is_ok_and(|m| m.permissions().readonly()) {
+            return usage(format!(
+                "cannot write to {}: {} is read-only",
+                dir.display(),
+                home.display()
             ));
         }
     }
@@ -443,7 +471,7 @@ pub fn run(args: RunArgs) -> u8 {
                 results.iter().try_for_each(|r| {
                     snapshot::write_atomic(
                         &snapshot::path_for(dir, &r.id),
-                        &snapshot::trace_file(r, &redaction(r)),
+                        &snapshot::trace_file(r, &redaction(r), &run_report.secrets),
                     )
                 })
             });
@@ -454,9 +482,18 @@ pub fn run(args: RunArgs) -> u8 {
         }
         let mut snapshot_failed = false;
         if let Some(dir) = &args.snapshots {
-            match snapshot::run(dir, &results, &redaction, args.update, &known) {
+            match snapshot::run(
+                dir,
+                &results,
+                &redaction,
+                &run_report.secrets,
+                args.update,
+                &known,
+            ) {
                 Ok(outcome) => {
-                    print!("{}", render_snapshots(&outcome, dir, args.update));
+                    // Diffs show what the server sent: escaped like every other output.
+                    let text = render_snapshots(&outcome, dir, args.update);
+                    print!("{}", report::escape_for_terminal(&text));
                     snapshot_failed = !args.update && outcome.failed();
                 }
                 Err(e) => {

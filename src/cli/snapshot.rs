@@ -11,8 +11,9 @@ use crate::trace::canonical::{self, Redaction};
 /// File extension of trace files.
 pub const EXTENSION: &str = "trace";
 
-/// The canonical trace file of one case.
-pub fn trace_file(result: &CaseResult, redaction: &Redaction) -> String {
+/// The canonical trace file of one case, with `secrets` (the values of `--header`) redacted
+/// wherever the server reflected them.
+pub fn trace_file(result: &CaseResult, redaction: &Redaction, secrets: &[String]) -> String {
     let mut out = String::new();
     out.push_str(canonical::HEADER);
     out.push('\n');
@@ -30,7 +31,7 @@ pub fn trace_file(result: &CaseResult, redaction: &Redaction) -> String {
         ));
     }
     out.push_str(&canonical::render_text(&result.traces, redaction));
-    out
+    crate::report::redact_secrets(&out, secrets)
 }
 
 /// Where a case's trace lives in `dir`.
@@ -105,6 +106,7 @@ pub fn run(
     dir: &Path,
     results: &[CaseResult],
     redaction: &dyn Fn(&CaseResult) -> Redaction,
+    secrets: &[String],
     update: bool,
     known: &BTreeSet<String>,
 ) -> std::io::Result<Outcome> {
@@ -116,7 +118,7 @@ pub fn run(
         .iter()
         .filter(|r| r.verdict != crate::runner::Verdict::Skip)
     {
-        let new = trace_file(r, &redaction(r));
+        let new = trace_file(r, &redaction(r), secrets);
         let path = path_for(dir, &r.id);
         let stored = match std::fs::read_to_string(&path) {
             Ok(s) => Some(s),

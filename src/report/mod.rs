@@ -105,6 +105,18 @@ fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     written
 }
 
+/// `text` with every secret (raw, or as escaped in payload previews) replaced by
+/// `[redacted]`, its layout unchanged: for trace files, which reflect what a server sent back.
+pub fn redact_secrets(text: &str, secrets: &[String]) -> String {
+    text::Scrub::new(secrets).redact_only(text)
+}
+
+/// Multi-line text from a hostile source (a trace diff) made safe to print to a terminal:
+/// control characters and ANSI sequences escaped, line breaks kept.
+pub fn escape_for_terminal(text: &str) -> String {
+    text::escape_lines(text)
+}
+
 /// rustc-style rendering of a suite diagnostic, colored when asked.
 ///
 /// The diagnostic's own text is colored line by line: `error:` red, the `-->` arrow, the

@@ -524,7 +524,7 @@ fn carrying(s: &str) -> Vec<CaseResult> {
         for t in &mut r.traces {
             t.events.push(TraceEvent::Event(BrowserEvent::Message {
                 opcode: Opcode::Text,
-                data: format!("echo {s}").into_bytes(),
+                data: format!("echo {s}").into_bytes().into(),
             }));
             t.events
                 .push(frame(Direction::ServerToClient, Opcode::Text, s.as_bytes()));

@@ -54,6 +54,12 @@ impl Scrub {
         self.redact(&escape(s, true))
     }
 
+    /// Secrets redacted, nothing escaped: for text that is already in its final form (a
+    /// canonical trace file).
+    pub(crate) fn redact_only(&self, s: &str) -> String {
+        self.redact(s)
+    }
+
     fn redact(&self, s: &str) -> String {
         if self.variants.is_empty() {
             return s.to_string();
@@ -121,6 +127,18 @@ fn escape(s: &str, keep_tabs: bool) -> String {
         }
     }
     out
+}
+
+/// Multi-line text made safe for a terminal: every line escaped like [`escape_controls`]
+/// (tabs kept), the line breaks kept.
+pub(crate) fn escape_lines(s: &str) -> String {
+    if !s.chars().any(|c| c != '\n' && c != '\t' && needs_escape(c)) {
+        return s.to_string();
+    }
+    s.split('\n')
+        .map(|line| escape(line, true))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn needs_escape(c: char) -> bool {
@@ -263,6 +281,15 @@ mod tests {
         assert_eq!(escape_controls("x\u{9b}y\u{202e}z"), "x\\u{9b}y\\u{202e}z");
         assert_eq!(escape_controls("a\\nb\n"), "a\\nb\\n");
         assert_eq!(escape(" \tx", true), " \tx");
+    }
+
+    #[test]
+    fn escape_lines_keeps_line_breaks_only() {
+        assert_eq!(escape_lines("a\n\tb\n"), "a\n\tb\n");
+        assert_eq!(
+            escape_lines("x\u{9b}2J\ny\x1b]0;t\x07\r\n"),
+            "x\\u{9b}2J\ny\\u{1b}]0;t\\u{7}\\r\n"
+        );
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! This is pure bookkeeping: the connection code reports what happened on the wire and this
 //! state machine says which state and events follow, and whether a close frame must be sent.
 
+use std::sync::Arc;
+
 use crate::trace::{BrowserEvent, ReadyState};
 use crate::wire::Opcode;
 
@@ -85,11 +87,11 @@ impl Browser {
     }
 
     /// A data message arrived. Fired only while OPEN (WHATWG: messages in CLOSING are dropped).
-    pub fn message(&mut self, opcode: Opcode, data: &[u8]) -> bool {
+    pub fn message(&mut self, opcode: Opcode, data: &Arc<[u8]>) -> bool {
         if self.state == ReadyState::Open {
             self.events.push(BrowserEvent::Message {
                 opcode,
-                data: data.to_vec(),
+                data: Arc::clone(data),
             });
             true
         } else {
@@ -272,9 +274,9 @@ mod tests {
     fn messages_after_close_are_not_fired() {
         let mut b = Browser::new();
         b.opened();
-        assert!(b.message(Opcode::Text, b"a"));
+        assert!(b.message(Opcode::Text, &Arc::from(&b"a"[..])));
         b.close_frame_sent();
-        assert!(!b.message(Opcode::Text, b"late"));
+        assert!(!b.message(Opcode::Text, &Arc::from(&b"late"[..])));
         assert_eq!(b.events().len(), 2);
     }
 

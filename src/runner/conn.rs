@@ -6,6 +6,7 @@
 //! bounded by a deadline given by the caller.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -15,7 +16,7 @@ use tokio::time::{Instant, timeout_at};
 use super::browser::{Browser, CloseAction};
 use super::result::Closer;
 use super::rng::Rng;
-use crate::trace::{ConnectionTrace, TcpEnd, TraceEvent, frame_preview, preview};
+use crate::trace::{BrowserEvent, ConnectionTrace, TcpEnd, TraceEvent, frame_preview, preview};
 use crate::wire::handshake::{self, Negotiated, Offer, Parse, ResponseHead};
 use crate::wire::rules::{RuleConfig, RuleEngine};
 use crate::wire::{
@@ -29,6 +30,18 @@ pub const MAX_HEAD: usize = 64 * 1024;
 pub const MAX_TRACE_EVENTS: usize = 4000;
 /// Received frames kept for `frame` expectations (payloads kept up to this size).
 const FRAME_PAYLOAD_KEEP: usize = 64 * 1024;
+/// Frames one connection may receive. Every received frame is kept (for `frame` expectations)
+/// and most become observations, so an endless ping stream or a message cut into millions of
+/// fragments would otherwise grow memory without bound. Far above what any case needs
+/// (Autobahn's largest, 9.3.1, is a 4 MiB message in 65 536 fragments).
+pub const MAX_FRAMES: usize = 100_000;
+/// Received data one connection may keep is `RETAIN_FACTOR` × the maximum message size (at
+/// least [`MIN_RETAIN`]): room for a maximal message and then some, but a flood of messages
+/// each under the limit cannot exhaust memory either.
+const RETAIN_FACTOR: u64 = 2;
+/// Lower bound of the kept-data budget, so a small `--max-message-size` does not starve cases
+/// that exchange many small messages.
+const MIN_RETAIN: u64 = 16 * 1024 * 1024;
 
 /// Something the server did, in the order it happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,8 +50,8 @@ pub enum Observation {
     Message {
         /// Text or binary.
         opcode: Opcode,
-        /// Message data.
-        data: Vec<u8>,
+        /// Message data (shared with the browser's `message` event).
+        data: Arc<[u8]>,
     },
     /// A ping.
     Ping(Vec<u8>),
@@ -171,6 +184,10 @@ pub struct Connection {
     local_code: Option<u16>,
     dropped_by_client: bool,
     read_buf: Vec<u8>,
+    /// Bytes of received data kept in `observations` and `frames`.
+    retained: u64,
+    /// Most bytes of received data kept before the connection is failed.
+    retain_limit: u64,
 }
 
 impl Connection {
@@ -228,6 +245,8 @@ impl Connection {
             local_code: None,
             dropped_by_client: false,
             read_buf: vec![0u8; 64 * 1024],
+            retained: 0,
+            retain_limit: max_message.saturating_mul(RETAIN_FACTOR).max(MIN_RETAIN),
         };
         conn.trace_request(request, secret_headers);
         if abort {
@@ -351,7 +370,10 @@ impl Connection {
 
     fn push_trace(&mut self, event: TraceEvent) {
         if self.trace.events.len() >= MAX_TRACE_EVENTS
-            && matches!(event, TraceEvent::Frame { .. } | TraceEvent::Event(_))
+            && matches!(
+                event,
+                TraceEvent::Frame { .. } | TraceEvent::Event(_) | TraceEvent::MessageEvent { .. }
+            )
         {
             self.elided += 1;
             return;
@@ -419,7 +441,15 @@ impl Connection {
         let events = self.browser.events()[self.traced_events..].to_vec();
         self.traced_events = self.browser.events().len();
         for e in events {
-            self.push_trace(TraceEvent::Event(e));
+            let event = match e {
+                BrowserEvent::Message { opcode, data } => TraceEvent::MessageEvent {
+                    opcode,
+                    len: data.len(),
+                    preview: preview(&data),
+                },
+                other => TraceEvent::Event(other),
+            };
+            self.push_trace(event);
         }
     }
 
@@ -568,11 +598,17 @@ impl Connection {
             let mut written = offset;
             while written < end {
                 let (mut rd, mut wr) = stream.split();
-                let step = tokio::select! {
-                    biased;
-                    r = wr.write(&bytes[written..end]) => Step::Wrote(r),
-                    r = rd.read(&mut buf), if reading => Step::Read(r),
-                    _ = tokio::time::sleep_until(deadline) => Step::Timeout,
+                // Checked first: a server that floods while never reading keeps the read
+                // branch ready forever, and `biased` would never reach the timer.
+                let step = if Instant::now() >= deadline {
+                    Step::Timeout
+                } else {
+                    tokio::select! {
+                        biased;
+                        r = wr.write(&bytes[written..end]) => Step::Wrote(r),
+                        r = rd.read(&mut buf), if reading => Step::Read(r),
+                        _ = tokio::time::sleep_until(deadline) => Step::Timeout,
+                    }
                 };
                 match step {
                     Step::Wrote(Ok(0)) | Step::Wrote(Err(_)) => {
@@ -606,7 +642,17 @@ impl Connection {
                 && offset < bytes.len()
             {
                 let _ = stream.flush().await;
-                tokio::time::sleep(d).await;
+                // The deadline bounds the pauses too: a suite's `delay` × chunks must not
+                // outlast the case.
+                let until = (Instant::now() + d).min(deadline);
+                tokio::time::sleep_until(until).await;
+                if until >= deadline {
+                    result = Err(format!(
+                        "write timed out after {offset} of {} bytes",
+                        bytes.len()
+                    ));
+                    break 'chunks;
+                }
             }
         }
         let _ = stream.flush().await;
@@ -632,7 +678,9 @@ impl Connection {
     /// Reads once (or until `deadline`) and processes what arrived. Returns false on timeout
     /// or when the connection is already closed.
     pub async fn pump(&mut self, deadline: Instant) -> bool {
-        if self.tcp_end.is_some() {
+        // A server that always has more to send keeps the read ready, so the deadline is
+        // checked here rather than left to the timer (callers loop while this returns true).
+        if self.tcp_end.is_some() || Instant::now() >= deadline {
             return false;
         }
         let Some(stream) = self.stream.as_mut() else {
@@ -725,6 +773,9 @@ impl Connection {
                         break;
                     }
                     self.handle(f.frame);
+                    if let Some(v) = self.over_budget() {
+                        self.fail_with(vec![v]);
+                    }
                     // Events belong right after the frame that caused them, however the bytes
                     // were split into reads: this keeps traces deterministic.
                     self.sync_trace();
@@ -744,15 +795,41 @@ impl Connection {
             preview: frame_preview(header.opcode, payload),
         });
         let keep = payload.len().min(FRAME_PAYLOAD_KEEP);
+        self.retained += keep as u64;
         self.frames.push(Frame {
             header: *header,
             payload: payload[..keep].to_vec(),
         });
     }
 
+    /// Whether the server has sent more than one connection may keep (see [`MAX_FRAMES`]). A
+    /// browser has no such limit but also no reason to keep what a page has consumed; wsprobe
+    /// keeps everything for matching, so it stops the server here instead of running out of
+    /// memory, and says so as a finding about the server (RFC 6455 §10.4 leaves the limits to
+    /// the implementation).
+    fn over_budget(&self) -> Option<Violation> {
+        if self.frames.len() >= MAX_FRAMES {
+            Some(Violation::new(
+                ViolationKind::ExcessiveTraffic,
+                format!("the server sent {MAX_FRAMES} frames on one connection"),
+            ))
+        } else if self.retained > self.retain_limit {
+            Some(Violation::new(
+                ViolationKind::ExcessiveTraffic,
+                format!(
+                    "the server sent more than {} bytes on one connection ({RETAIN_FACTOR} x the maximum message size)",
+                    self.retain_limit
+                ),
+            ))
+        } else {
+            None
+        }
+    }
+
     /// The server broke the protocol: record it, and fail the connection as a browser does
-    /// (RFC 6455 §7.1.7): send a close frame with 1002 (1007 for bad UTF-8) and stop reading
-    /// frames; the server is then expected to close TCP.
+    /// (RFC 6455 §7.1.7): send a close frame with 1002 (1007 for bad UTF-8, 1009 for a message
+    /// over the limit, 1008 for excessive traffic) and stop reading frames; the server is then
+    /// expected to close TCP.
     fn fail_with(&mut self, found: Vec<Violation>) {
         let code = if found
             .iter()
@@ -764,6 +841,12 @@ impl Connection {
             .any(|v| v.kind == ViolationKind::PayloadTooLarge)
         {
             1009
+        } else if found
+            .iter()
+            .any(|v| v.kind == ViolationKind::ExcessiveTraffic)
+        {
+            // Policy violation (§7.4.1): nothing in the protocol was broken.
+            1008
         } else {
             1002
         };
@@ -812,6 +895,10 @@ impl Connection {
                     data.extend_from_slice(&payload);
                 }
                 if header.fin {
+                    // One copy of the data, shared by the observation, the browser event
+                    // and the trace.
+                    let data: Arc<[u8]> = data.into();
+                    self.retained += data.len() as u64;
                     // Observations are what was on the wire; whether a page sees it is the
                     // browser state machine's business.
                     if !self.browser.message(op, &data) {
@@ -838,9 +925,13 @@ impl Connection {
                     });
                     spec.encode_into(&mut self.pending);
                 }
+                self.retained += payload.len() as u64;
                 self.observations.push(Observation::Ping(payload));
             }
-            Opcode::Pong => self.observations.push(Observation::Pong(payload)),
+            Opcode::Pong => {
+                self.retained += payload.len() as u64;
+                self.observations.push(Observation::Pong(payload));
+            }
             Opcode::Close => {
                 let parsed = ClosePayload::parse(&payload);
                 if self.first_closer.is_none() {

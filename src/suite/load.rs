@@ -434,8 +434,39 @@ fn collect_dir(
     }
 }
 
+/// Largest suite file read. The largest shipped suite is a few KiB; the bound keeps a huge or
+/// endless file from exhausting memory.
+const MAX_SUITE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads a suite file: a regular file (a FIFO would block forever, a device like /dev/zero
+/// would never end) of at most [`MAX_SUITE_BYTES`].
+fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read suite file: {}", io_message(&e)))?;
+    if meta.is_dir() {
+        return Err("cannot read suite file: it is a directory".into());
+    }
+    if !meta.is_file() {
+        return Err("cannot read suite file: not a regular file (a device, fifo or socket)".into());
+    }
+    let too_large = || format!("suite file is larger than {} MiB", MAX_SUITE_BYTES >> 20);
+    if meta.len() > MAX_SUITE_BYTES {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SUITE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read suite file: {}", io_message(&e)))?;
+    // The file may have grown since it was looked at.
+    if bytes.len() as u64 > MAX_SUITE_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
 fn read_one(path: &Path, sources: &mut Vec<Source>, diagnostics: &mut Vec<Diagnostic>) {
-    match std::fs::read(path) {
+    match read_bounded(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => sources.push(Source {
                 path: path.to_path_buf(),
@@ -446,10 +477,7 @@ fn read_one(path: &Path, sources: &mut Vec<Source>, diagnostics: &mut Vec<Diagno
                 "suite file is not valid UTF-8",
             )),
         },
-        Err(e) => diagnostics.push(Diagnostic::file_error(
-            path,
-            format!("cannot read suite file: {}", io_message(&e)),
-        )),
+        Err(message) => diagnostics.push(Diagnostic::file_error(path, message)),
     }
 }
 

@@ -170,6 +170,14 @@ fn event_json(event: &TraceEvent, r: &Redaction) -> Value {
         TraceEvent::State(s) => {
             json!({"type": "ready-state", "value": s.value(), "name": s.name()})
         }
+        TraceEvent::MessageEvent {
+            opcode,
+            len,
+            preview,
+        } => json!({
+            "type": "event", "event": "message", "opcode": opcode.name(),
+            "len": len, "preview": preview,
+        }),
         TraceEvent::Event(e) => match e {
             BrowserEvent::Open => json!({"type": "event", "event": "open"}),
             BrowserEvent::Error => json!({"type": "event", "event": "error"}),

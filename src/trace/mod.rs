@@ -5,6 +5,8 @@
 
 pub mod canonical;
 
+use std::sync::Arc;
+
 use crate::wire::{Direction, FrameHeader, Opcode, Violation};
 
 /// The browser WebSocket API's readyState.
@@ -57,8 +59,9 @@ pub enum BrowserEvent {
     Message {
         /// `text` or `binary`.
         opcode: Opcode,
-        /// The message data.
-        data: Vec<u8>,
+        /// The message data, shared with the connection's observation of the same message so
+        /// a large message is held in memory once, not once per record of it.
+        data: Arc<[u8]>,
     },
     /// `error`.
     Error,
@@ -123,6 +126,17 @@ pub enum TraceEvent {
     State(ReadyState),
     /// A browser-API event fired.
     Event(BrowserEvent),
+    /// A browser `message` event as the live runner traces it: the length and a bounded
+    /// preview, not the data, so the trace of a finished case (kept until the run ends) holds
+    /// no message payloads. Renders exactly like `Event(BrowserEvent::Message { .. })`.
+    MessageEvent {
+        /// Text or binary.
+        opcode: Opcode,
+        /// Length of the data in bytes.
+        len: usize,
+        /// [`preview`] of the data.
+        preview: String,
+    },
     /// A protocol violation by the peer.
     Violation(Violation),
     /// A `mark` step recorded a marker.
@@ -216,6 +230,9 @@ pub fn render_event(event: &TraceEvent) -> String {
         }
         TraceEvent::RawSent { len, preview } => format!("c>s raw {len} bytes \"{preview}\""),
         TraceEvent::State(s) => format!("readyState {} {}", s.value(), s.name()),
+        TraceEvent::MessageEvent {
+            opcode, preview, ..
+        } => format!("event message {opcode} \"{preview}\""),
         TraceEvent::Event(e) => match e {
             BrowserEvent::Open => "event open".into(),
             BrowserEvent::Message { opcode, data } => {

@@ -12,6 +12,13 @@ use super::mask::apply_mask;
 /// Default largest payload the decoder buffers: 64 MiB.
 pub const DEFAULT_MAX_PAYLOAD: u64 = 64 * 1024 * 1024;
 
+/// A payload at least this long that ends the buffered bytes is handed over in the decoder's
+/// own buffer instead of being copied out of it, so a maximal frame is in memory once.
+const HAND_OVER: u64 = 64 * 1024;
+/// An emptied buffer larger than this is released rather than kept for reuse, so one large
+/// frame does not pin its size for the rest of the connection.
+const KEEP_CAPACITY: usize = 1024 * 1024;
+
 /// Decoder limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DecoderConfig {
@@ -88,7 +95,11 @@ impl FrameDecoder {
             return;
         }
         if self.start == self.buf.len() {
-            self.buf.clear();
+            if self.buf.capacity() > KEEP_CAPACITY {
+                self.buf = Vec::new();
+            } else {
+                self.buf.clear();
+            }
             self.start = 0;
         } else if self.start > 0 && self.start >= self.buf.len() / 2 {
             self.buf.drain(..self.start);
@@ -123,7 +134,12 @@ impl FrameDecoder {
             HeaderStatus::Incomplete(n) => return Decoded::NeedMore(n as u64),
         };
         let offset = self.offset;
-        if header.payload_len > self.config.max_payload {
+        // A declared length can be up to 2^64 - 1: even with no configured limit, a frame
+        // whose end does not fit in memory (or in u64 at all) can only be skipped.
+        let fits = (header_len as u64)
+            .checked_add(header.payload_len)
+            .is_some_and(|total| usize::try_from(total).is_ok());
+        if header.payload_len > self.config.max_payload || !fits {
             let have = (avail.len() - header_len) as u64;
             let drop = have.min(header.payload_len);
             self.skip = header.payload_len - drop;
@@ -134,11 +150,20 @@ impl FrameDecoder {
         if (avail.len() as u64) < total {
             return Decoded::NeedMore(total - avail.len() as u64);
         }
-        let mut payload = avail[header_len..total as usize].to_vec();
+        let mut payload =
+            if self.start + total as usize == self.buf.len() && header.payload_len >= HAND_OVER {
+                self.buf.drain(..self.start + header_len);
+                self.start = 0;
+                self.offset += total;
+                std::mem::take(&mut self.buf)
+            } else {
+                let payload = avail[header_len..total as usize].to_vec();
+                self.consume(total as usize);
+                payload
+            };
         if let Some(key) = header.mask {
             apply_mask(&mut payload, key, 0);
         }
-        self.consume(total as usize);
         Decoded::Frame(DecodedFrame {
             frame: Frame { header, payload },
             offset,
@@ -336,6 +361,56 @@ mod tests {
         };
         assert_eq!(header.payload_len, i64::MAX as u64);
         assert!(d.buffered().is_empty());
+    }
+
+    /// Large payloads that end the buffer are handed over, not copied; the stream and its
+    /// offsets are the same as with copying.
+    #[test]
+    fn large_payload_handed_over_keeps_offsets_and_content() {
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let first = FrameSpec::new(Opcode::Text, "a").encode();
+        let masked = FrameSpec::new(Opcode::Binary, big.clone())
+            .masked([9, 8, 7, 6])
+            .encode();
+        let last = FrameSpec::new(Opcode::Binary, big.clone()).encode();
+        let mut d = FrameDecoder::default();
+        d.push(&first);
+        d.push(&masked);
+        let mut got = Vec::new();
+        while let Decoded::Frame(f) = d.next_frame() {
+            got.push((f.offset, f.frame.payload));
+        }
+        d.push(&last[..10]);
+        d.push(&last[10..]);
+        while let Decoded::Frame(f) = d.next_frame() {
+            got.push((f.offset, f.frame.payload));
+        }
+        let second = first.len() as u64;
+        let third = second + masked.len() as u64;
+        assert_eq!(
+            got,
+            vec![(0, b"a".to_vec()), (second, big.clone()), (third, big)]
+        );
+        assert!(d.buffered().is_empty());
+        assert_eq!(d.stream_offset(), third + last.len() as u64);
+    }
+
+    /// Found by the `wire_decoder` fuzz target: with no payload limit, header length plus a
+    /// declared length of 2^64 - 1 overflowed and the payload slice panicked.
+    #[test]
+    fn unlimited_decoder_skips_lengths_that_do_not_fit_in_memory() {
+        let mut d = FrameDecoder::new(DecoderConfig {
+            max_payload: u64::MAX,
+        });
+        d.push(&[
+            0x82, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3,
+        ]);
+        let Decoded::Oversized { header, offset } = d.next_frame() else {
+            panic!("oversized expected")
+        };
+        assert_eq!((header.payload_len, offset), (u64::MAX, 0));
+        assert_eq!(d.skipping(), u64::MAX - 3);
+        assert!(matches!(d.next_frame(), Decoded::NeedMore(_)));
     }
 
     /// Every split point of a multi-frame stream yields the same frames.

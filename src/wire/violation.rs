@@ -47,6 +47,9 @@ pub enum ViolationKind {
     LengthMsbSet,
     /// A frame longer than the configured maximum message size (§10.4).
     PayloadTooLarge,
+    /// More frames or data on one connection than the client keeps (§10.4): an endless ping
+    /// stream, a flood of messages.
+    ExcessiveTraffic,
     /// A control frame with more than 125 bytes of payload (§5.5).
     ControlFrameTooLong,
     /// A control frame with FIN clear (§5.5).
@@ -91,7 +94,7 @@ impl ViolationKind {
             UnmaskedClientFrame => "RFC 6455 §5.3",
             MaskedServerFrame => "RFC 6455 §5.1",
             ReservedBitsSet | ReservedOpcode | NonMinimalLength | LengthMsbSet => "RFC 6455 §5.2",
-            PayloadTooLarge => "RFC 6455 §10.4",
+            PayloadTooLarge | ExcessiveTraffic => "RFC 6455 §10.4",
             ControlFrameTooLong | FragmentedControlFrame => "RFC 6455 §5.5",
             UnexpectedContinuation | InterleavedDataFrame => "RFC 6455 §5.4",
             InvalidUtf8Text => "RFC 6455 §8.1",
@@ -112,7 +115,7 @@ impl ViolationKind {
     pub fn level(self) -> Level {
         match self {
             // §10.4 leaves the limit to the implementation.
-            ViolationKind::PayloadTooLarge => Level::Info,
+            ViolationKind::PayloadTooLarge | ViolationKind::ExcessiveTraffic => Level::Info,
             _ => Level::Must,
         }
     }
@@ -128,6 +131,7 @@ impl ViolationKind {
             NonMinimalLength => "non-minimal-length",
             LengthMsbSet => "length-msb-set",
             PayloadTooLarge => "payload-too-large",
+            ExcessiveTraffic => "excessive-traffic",
             ControlFrameTooLong => "control-frame-too-long",
             FragmentedControlFrame => "fragmented-control-frame",
             UnexpectedContinuation => "unexpected-continuation",

@@ -58,6 +58,69 @@ pub fn wsprobe_in(args: &[&str], limit: Duration, dir: Option<&Path>) -> Output 
     }
 }
 
+/// Resources a finished `wsprobe` process used.
+#[derive(Debug, Clone, Copy)]
+pub struct Usage {
+    /// Wall time from spawn to exit.
+    pub elapsed: Duration,
+    /// Peak resident set size in KiB (`VmHWM`, sampled while it ran; 0 where /proc is absent).
+    pub peak_rss_kib: u64,
+}
+
+/// Runs the built binary like [`wsprobe`] and samples its peak RSS from `/proc/<pid>/status`
+/// while it runs. `VmHWM` is a high-water mark, so the last sample before exit holds the peak
+/// of nearly the whole run.
+pub fn wsprobe_measured(args: &[&str], limit: Duration) -> (Output, Usage) {
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wsprobe"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the wsprobe binary starts");
+    let status_file = format!("/proc/{}/status", child.id());
+    let stdout = child.stdout.take().expect("piped stdout");
+    let stderr = child.stderr.take().expect("piped stderr");
+    let out_thread = std::thread::spawn(move || read_all(stdout));
+    let err_thread = std::thread::spawn(move || read_all(stderr));
+    let deadline = started + limit;
+    let mut peak = 0;
+    let status = loop {
+        if let Some(kib) = std::fs::read_to_string(&status_file)
+            .ok()
+            .and_then(|s| vm_hwm_kib(&s))
+        {
+            peak = peak.max(kib);
+        }
+        if let Some(status) = child.try_wait().expect("wait on wsprobe") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("wsprobe {args:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let usage = Usage {
+        elapsed: started.elapsed(),
+        peak_rss_kib: peak,
+    };
+    let output = Output {
+        code: status.code().unwrap_or(-1),
+        stdout: out_thread.join().expect("stdout reader"),
+        stderr: err_thread.join().expect("stderr reader"),
+    };
+    (output, usage)
+}
+
+fn vm_hwm_kib(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 fn read_all(mut r: impl std::io::Read) -> String {
     let mut s = String::new();
     let _ = r.read_to_string(&mut s);
