@@ -767,7 +767,12 @@ fn judge_handshake(c: &Connect, outcome: &HandshakeOutcome, at: &Location) -> Re
             .collect();
         let ok = match want {
             None => !values.is_empty(),
-            Some(w) => text.iter().any(|t| t.eq_ignore_ascii_case(w.trim())),
+            // Equal, or an element of a list value (`Sec-WebSocket-Version: 13, 8`).
+            Some(w) => text.iter().any(|t| {
+                t.eq_ignore_ascii_case(w.trim())
+                    || t.split(',')
+                        .any(|e| e.trim().eq_ignore_ascii_case(w.trim()))
+            }),
         };
         if !ok {
             return fail(
