@@ -314,13 +314,24 @@ impl Exec<'_> {
                 req.to_bytes()
             }
         };
+        // What was offered, including offers written as extra (possibly repeated) header
+        // lines: a server may select from any of them (§4.1).
+        let mut protocols = c.protocols.clone();
+        let mut extension_items = c.extensions.clone();
+        for (name, value) in &c.headers {
+            if name.eq_ignore_ascii_case("sec-websocket-protocol") {
+                protocols.extend(crate::wire::handshake::split_list(value));
+            } else if name.eq_ignore_ascii_case("sec-websocket-extensions") {
+                extension_items.extend(value.split(',').map(|e| e.trim().to_string()));
+            }
+        }
         let offer = Offer {
-            key: key.clone(),
-            protocols: c.protocols.clone(),
-            extensions: c
-                .extensions
+            key: key.trim().to_string(),
+            protocols,
+            extensions: extension_items
                 .iter()
                 .filter_map(|e| e.split(';').next().map(|n| n.trim().to_string()))
+                .filter(|n| !n.is_empty())
                 .collect(),
         };
         let shape = chop_shape(c.chop.as_ref());

@@ -86,6 +86,8 @@ fault_table! {
         "accepts a request without Sec-WebSocket-Key";
     AcceptBadKeyLength = "accept-bad-key-length", Must, "RFC 6455 §4.2.1",
         "accepts a Sec-WebSocket-Key that does not decode to 16 bytes";
+    AcceptRepeatedKey = "accept-repeated-key", Must, "RFC 6455 §11.3.1",
+        "accepts a request with two Sec-WebSocket-Key headers, using the first";
     AcceptNonBase64Key = "accept-non-base64-key", Must, "RFC 6455 §4.2.1",
         "accepts a Sec-WebSocket-Key that is not base64 at all";
     AcceptAnyVersion = "accept-any-version", Must, "RFC 6455 §4.2.1",

@@ -119,6 +119,26 @@ fn scalar_text(value: &Value) -> Option<String> {
 }
 
 /// Extra request headers: `[[name, value], {name, value}, ...]` or `{name: value, ...}`.
+/// A header value: text, or `{ repeat: TEXT, len: N }` for generated long values (bounded to
+/// 1 MiB, enough to test a server's header limits).
+fn header_value(value: &Value) -> Option<String> {
+    if let Some(text) = scalar_text(value) {
+        return Some(text);
+    }
+    let Value::Mapping(m) = value else {
+        return None;
+    };
+    if m.len() != 2 {
+        return None;
+    }
+    let unit = m.get("repeat").and_then(Value::as_str)?;
+    let len = m.get("len").and_then(Value::as_u64)?;
+    if unit.is_empty() || len > 1 << 20 || !unit.is_ascii() {
+        return None;
+    }
+    Some(unit.chars().cycle().take(len as usize).collect())
+}
+
 fn header_list(cx: &mut Context<'_>, path: &YamlPath, value: &Value) -> Vec<(String, String)> {
     let mut out = Vec::new();
     match value {
@@ -139,12 +159,12 @@ fn header_list(cx: &mut Context<'_>, path: &YamlPath, value: &Value) -> Vec<(Str
             for (i, item) in items.iter().enumerate() {
                 let pair = match item {
                     Value::Sequence(pair) if pair.len() == 2 => {
-                        scalar_text(&pair[0]).zip(scalar_text(&pair[1]))
+                        scalar_text(&pair[0]).zip(header_value(&pair[1]))
                     }
                     Value::Mapping(m) if m.len() == 2 => m
                         .get("name")
                         .and_then(scalar_text)
-                        .zip(m.get("value").and_then(scalar_text)),
+                        .zip(m.get("value").and_then(header_value)),
                     _ => None,
                 };
                 match pair {
@@ -152,7 +172,8 @@ fn header_list(cx: &mut Context<'_>, path: &YamlPath, value: &Value) -> Vec<(Str
                     None => cx.error(
                         &path.index(i),
                         Anchor::Value,
-                        "a header is `[name, value]` or `{ name: ..., value: ... }`",
+                        "a header is `[name, value]` or `{ name: ..., value: ... }`; a value is text \
+                         or `{ repeat: TEXT, len: N }` (N at most 1 MiB)",
                     ),
                 }
             }

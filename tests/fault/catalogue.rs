@@ -165,6 +165,16 @@ fn scenario(fault: Fault) -> Scenario {
             refused(400),
             closed(),
         ),
+        Fault::AcceptRepeatedKey => handshake(
+            |r| {
+                r.headers.push((
+                    "Sec-WebSocket-Key".into(),
+                    "AQIDBAUGBwgJCgsMDQ4PEA==".into(),
+                ))
+            },
+            refused(400),
+            closed(),
+        ),
         Fault::AcceptNonBase64Key => handshake(
             |r| r.key = Some("not a base64 key!!".into()),
             refused(400),

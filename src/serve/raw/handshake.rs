@@ -123,6 +123,13 @@ fn lenient(head: &RequestHead, fault: Fault) -> RequestHead {
                 set_header(&mut head, "Sec-WebSocket-Key", PLACEHOLDER_KEY);
             }
         }
+        Fault::AcceptRepeatedKey => {
+            let keys = head.header_values("sec-websocket-key");
+            if keys.len() > 1 {
+                let first = String::from_utf8_lossy(keys[0]).into_owned();
+                set_header(&mut head, "Sec-WebSocket-Key", &first);
+            }
+        }
         Fault::AcceptNonBase64Key => {
             let not_base64 = head.header("sec-websocket-key").is_some_and(|key| {
                 base64::engine::general_purpose::STANDARD
