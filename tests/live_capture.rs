@@ -51,7 +51,9 @@ fn unavailable(why: &str) {
     if required() {
         panic!("WSPROBE_REQUIRE_TCPDUMP=1 but tcpdump cannot capture: {why}");
     }
-    eprintln!("SKIPPED live_capture: tcpdump cannot capture on lo ({why}); set WSPROBE_REQUIRE_TCPDUMP=1 to make this fail");
+    eprintln!(
+        "SKIPPED live_capture: tcpdump cannot capture on lo ({why}); set WSPROBE_REQUIRE_TCPDUMP=1 to make this fail"
+    );
 }
 
 /// A running tcpdump writing the capture to its stdout (not to a file: tcpdump drops its
@@ -217,9 +219,7 @@ fn live_and_captured_agree(mode: ServeMode, cases: Vec<wsprobe::suite::model::Ca
         .expect("reference server");
     let url = server.url();
     let target = runner::Target::parse(&url).expect("url");
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", target.port)
-        .parse()
-        .expect("addr");
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", target.port).parse().expect("addr");
     let dir = tempfile::tempdir().expect("tempdir");
     let tcpdump = match Tcpdump::start(&dir.path().join("live.pcap"), target.port) {
         Ok(t) => t,
