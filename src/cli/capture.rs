@@ -6,11 +6,14 @@ use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 
+use crate::pcap::traces::TraceCollector;
 use crate::pcap::{self, CaptureSummary, Discard, Options};
 use crate::report::capture::{self as render, InspectFormat, InspectView, InspectWriter};
+use crate::trace::canonical::Redaction;
 use crate::wire::Direction;
 
 use super::exit;
+use super::snapshot::{self, FileOutcome};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum FormatArg {
@@ -40,6 +43,8 @@ enum DirArg {
   wsprobe inspect capture.pcap --format json | jq 'select(.type == \"frame\")'
   wsprobe inspect capture.pcap --check          # exit 1 if any RFC 6455 violation
   wsprobe inspect cut.pcap --port 8080          # handshake not captured
+  wsprobe inspect session.pcap --snapshot session.trace --update   # record the canonical trace
+  wsprobe inspect session.pcap --snapshot session.trace            # exit 1 with a diff if changed
 
 Times are seconds since the first packet; packet numbers count from 1 as in tshark; connections
 count from 0 in order of appearance, as tshark's tcp.stream. Warnings go to stderr.")]
@@ -52,9 +57,20 @@ pub struct InspectArgs {
     /// Show whole messages (fragments reassembled, permessage-deflate inflated) instead of frames.
     #[arg(long)]
     messages: bool,
-    /// Print only violations (packet, connection, RFC section); exit 1 if there is any.
-    #[arg(long)]
+    /// Print only violations (packet, connection, RFC section); exit 1 if there is any. With
+    /// --snapshot: compare with the stored trace instead (the default there).
+    #[arg(long, conflicts_with = "update")]
     check: bool,
+    /// Render the capture's connections as a canonical trace and compare it with FILE: exit 1
+    /// with a unified diff when they differ, or when FILE does not exist (pending).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["messages", "conns", "dir"])]
+    snapshot: Option<PathBuf>,
+    /// With --snapshot: write the canonical trace to FILE instead of comparing.
+    #[arg(long, requires = "snapshot")]
+    update: bool,
+    /// With --snapshot: redact the value of this header in the trace (repeatable; Date always is).
+    #[arg(long = "redact-header", value_name = "NAME", requires = "snapshot")]
+    redact_headers: Vec<String>,
     /// Only this connection (repeatable).
     #[arg(long = "conn", value_name = "N")]
     conns: Vec<u32>,
@@ -109,8 +125,80 @@ fn print_warnings(path: &Path, warnings: &[String]) {
     }
 }
 
+/// A [`TraceCollector`] that also keeps the warnings.
+#[derive(Default)]
+struct SnapshotSink {
+    traces: TraceCollector,
+    warnings: Vec<String>,
+}
+
+impl pcap::Sink for SnapshotSink {
+    fn event(&mut self, event: &pcap::Event<'_>) {
+        if let pcap::Event::Warning(w) = event {
+            self.warnings.push(w.message.to_string());
+        }
+        self.traces.event(event);
+    }
+}
+
+/// `wsprobe inspect CAPTURE --snapshot FILE [--update]`.
+fn inspect_snapshot(args: &InspectArgs, file: &Path) -> u8 {
+    let options = Options {
+        port: args.port,
+        decode: true,
+        max_message: args.max_message,
+    };
+    let mut sink = SnapshotSink::default();
+    let result = pcap::analyze_file(&args.capture, &options, &mut sink);
+    print_warnings(&args.capture, &sink.warnings);
+    if let Err(e) = result {
+        eprintln!("wsprobe: {e}");
+        return exit::USAGE;
+    }
+    let name = args
+        .capture
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let redaction = Redaction::default().with_headers(&args.redact_headers);
+    let text = snapshot::capture_trace_file(&name, &sink.traces.into_traces(), &redaction);
+    let shown = file.display();
+    let (report, code) = match snapshot::compare_file(file, &text, args.update) {
+        Ok(FileOutcome::Matched) if args.update => {
+            (format!("snapshot unchanged: {shown}\n"), exit::OK)
+        }
+        Ok(FileOutcome::Matched) => (format!("snapshot matched: {shown}\n"), exit::OK),
+        Ok(FileOutcome::Written) => (format!("snapshot written: {shown}\n"), exit::OK),
+        Ok(FileOutcome::Mismatched(stored)) => {
+            let diff = snapshot::diff_labeled(
+                &format!("stored {shown}"),
+                &format!("capture {name}"),
+                &stored,
+                &text,
+            );
+            (format!("snapshot mismatch: {shown}\n{diff}"), exit::FAILURE)
+        }
+        Ok(FileOutcome::Pending) => (
+            format!("snapshot pending: {shown} does not exist (record it with --update)\n"),
+            exit::FAILURE,
+        ),
+        Err(e) => {
+            eprintln!("wsprobe: snapshot {shown}: {e}");
+            return exit::ENVIRONMENT;
+        }
+    };
+    // Diffs show what the capture holds: escaped like every other output.
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(crate::report::escape_for_terminal(&report).as_bytes());
+    let _ = out.flush();
+    code
+}
+
 /// Runs `wsprobe inspect`.
 pub fn inspect(args: InspectArgs) -> u8 {
+    if let Some(file) = &args.snapshot {
+        return inspect_snapshot(&args, file);
+    }
     let format = match args.format {
         FormatArg::Text => InspectFormat::Text,
         FormatArg::Json => InspectFormat::Json,

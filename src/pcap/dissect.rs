@@ -378,6 +378,7 @@ impl Dissector {
             head_len: h.head_len as u64,
             body,
             upgrade,
+            headers: &h.headers,
         }));
         if self.kind == ConnKind::Empty || self.kind == ConnKind::Other {
             self.kind = ConnKind::Http;
@@ -449,6 +450,7 @@ impl Dissector {
             head_len: h.head_len as u64,
             body,
             upgrade,
+            headers: &h.headers,
         }));
         if self.kind == ConnKind::Empty || self.kind == ConnKind::Other {
             self.kind = ConnKind::Http;

@@ -87,6 +87,8 @@ pub struct HttpEvent<'a> {
     pub body: BodyKind,
     /// Whether the message asks for (request) or grants (101 response) a WebSocket upgrade.
     pub upgrade: bool,
+    /// The header fields in order, names as sent.
+    pub headers: &'a [(String, Vec<u8>)],
 }
 
 /// permessage-deflate parameters (RFC 7692 §7.1) as negotiated.

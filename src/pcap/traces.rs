@@ -2,10 +2,15 @@
 //! capture of a session and the session itself can be compared. A [`TraceCollector`] is a
 //! [`Sink`] that keeps one [`ConnectionTrace`] per connection; it holds every frame's preview,
 //! so it is for captures of test sessions, not for multi-gigabyte files.
+//!
+//! It records what a live run records: handshake headers in order with the names as sent and the
+//! nonces and `Date` redacted the same way ([`handshake_header_value`]), and one TCP end per
+//! connection (the first FIN or RST, as the client saw it end), so a live trace and the capture
+//! of it render to the same canonical text after [`crate::trace::canonical::wire_only`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::trace::{ConnectionTrace, TcpEnd, TraceEvent, frame_preview};
+use crate::trace::{ConnectionTrace, TcpEnd, TraceEvent, frame_preview, handshake_header_value};
 use crate::wire::Direction;
 
 use super::Sink;
@@ -15,6 +20,8 @@ use super::events::{Event, GapEffect, TcpEndKind};
 #[derive(Debug, Default)]
 pub struct TraceCollector {
     traces: BTreeMap<u32, ConnectionTrace>,
+    /// Connections whose TCP end has been recorded.
+    ended: BTreeSet<u32>,
 }
 
 impl TraceCollector {
@@ -46,15 +53,14 @@ impl Sink for TraceCollector {
             Event::Connection(c) => self.push(c.at.conn, TraceEvent::TcpOpen),
             Event::Http(h) if h.upgrade => {
                 let line = h.start_line.to_string();
+                let headers = h
+                    .headers
+                    .iter()
+                    .map(|(n, v)| (n.clone(), handshake_header_value(n, v)))
+                    .collect();
                 let ev = match h.dir {
-                    Direction::ClientToServer => TraceEvent::Request {
-                        line,
-                        headers: Vec::new(),
-                    },
-                    Direction::ServerToClient => TraceEvent::Response {
-                        line,
-                        headers: Vec::new(),
-                    },
+                    Direction::ClientToServer => TraceEvent::Request { line, headers },
+                    Direction::ServerToClient => TraceEvent::Response { line, headers },
                 };
                 self.push(h.at.conn, ev);
             }
@@ -85,6 +91,10 @@ impl Sink for TraceCollector {
                 );
             }
             Event::TcpEnd(t) => {
+                // The connection ends once: the peer's answering FIN is not a second end.
+                if !self.ended.insert(t.at.conn) {
+                    return;
+                }
                 let end = match (t.kind, t.dir) {
                     (TcpEndKind::Rst, _) => TcpEnd::Reset,
                     (TcpEndKind::Fin, Direction::ServerToClient) => TcpEnd::ClosedByServer,

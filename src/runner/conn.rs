@@ -388,12 +388,12 @@ impl Connection {
                     .headers
                     .iter()
                     .map(|(n, v)| {
-                        let value = if n.eq_ignore_ascii_case("sec-websocket-key") {
-                            "[key]".to_string()
-                        } else if secret_headers.iter().any(|s| s.eq_ignore_ascii_case(n)) {
+                        let value = if secret_headers.iter().any(|s| s.eq_ignore_ascii_case(n))
+                            && !n.eq_ignore_ascii_case("sec-websocket-key")
+                        {
                             "[redacted]".to_string()
                         } else {
-                            String::from_utf8_lossy(v).into_owned()
+                            crate::trace::handshake_header_value(n, v)
                         };
                         (n.clone(), value)
                     })
@@ -415,16 +415,7 @@ impl Connection {
         let headers = head
             .headers
             .iter()
-            .map(|(n, v)| {
-                let value = if n.eq_ignore_ascii_case("sec-websocket-accept") {
-                    "[accept]".to_string()
-                } else if n.eq_ignore_ascii_case("date") {
-                    "[date]".to_string()
-                } else {
-                    String::from_utf8_lossy(v).into_owned()
-                };
-                (n.clone(), value)
-            })
+            .map(|(n, v)| (n.clone(), crate::trace::handshake_header_value(n, v)))
             .collect();
         let version = if head.version == 0 { "1.0" } else { "1.1" };
         self.trace.events.push(TraceEvent::Response {

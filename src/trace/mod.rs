@@ -156,6 +156,22 @@ pub struct ConnectionTrace {
     pub events: Vec<TraceEvent>,
 }
 
+/// The value a trace records for a handshake header: the nonces (`Sec-WebSocket-Key`,
+/// `Sec-WebSocket-Accept`) and `Date` replaced by `[key]`, `[accept]` and `[date]`, anything else
+/// as sent (invalid UTF-8 replaced). Live runs and captures both use it, so the same handshake
+/// traces the same whichever side saw it.
+pub fn handshake_header_value(name: &str, value: &[u8]) -> String {
+    if name.eq_ignore_ascii_case("sec-websocket-key") {
+        "[key]".into()
+    } else if name.eq_ignore_ascii_case("sec-websocket-accept") {
+        "[accept]".into()
+    } else if name.eq_ignore_ascii_case("date") {
+        "[date]".into()
+    } else {
+        String::from_utf8_lossy(value).into_owned()
+    }
+}
+
 /// Largest payload prefix shown in previews, in bytes.
 pub const PREVIEW_BYTES: usize = 64;
 
