@@ -117,3 +117,80 @@ e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
 """)
 write("suite_loader", "deep-nesting", b"a: " + b"[" * 300 + b"]" * 300 + b"\n")
 write("suite_loader", "tabs-and-unicode", b"suite: s\ntitle: \"\\u001b[2J\"\ncases:\n\t- id: x\n")
+
+# capture: the capture file itself. Ethernet/IPv4/TCP packets of one connection (client
+# 10.0.0.1:50000, server 10.0.0.2:80): the three-way handshake, the RFC 6455 §1.2 opening
+# handshake, a masked text frame and an unmasked one, a close each way, FIN.
+def tcp_packet(src, dst, sport, dport, seq, ack, flags, payload=b""):
+    tcp = struct.pack(">HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0) + payload
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0x4000, 64, 6, 0,
+                     bytes(src), bytes(dst))
+    return b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00" + ip + tcp
+
+
+def ws_conversation(frames_c2s=None, frames_s2c=None):
+    c, s = [10, 0, 0, 1], [10, 0, 0, 2]
+    cseq, sseq = 1000, 5000
+    out = [tcp_packet(c, s, 50000, 80, cseq, 0, 0x02),
+           tcp_packet(s, c, 80, 50000, sseq, cseq + 1, 0x12)]
+    cseq += 1
+    sseq += 1
+    out.append(tcp_packet(c, s, 50000, 80, cseq, sseq, 0x10))
+    talk = [(True, REQ), (False, RESP)]
+    for f in frames_c2s or [frame(1, b"Hello", mask=b"\x37\xfa\x21\x3d")]:
+        talk.append((True, f))
+    for f in frames_s2c or [frame(1, b"Hello")]:
+        talk.append((False, f))
+    talk += [(True, frame(8, struct.pack(">H", 1000), mask=b"\x01\x02\x03\x04")),
+             (False, frame(8, struct.pack(">H", 1000)))]
+    for c2s, data in talk:
+        if c2s:
+            out.append(tcp_packet(c, s, 50000, 80, cseq, sseq, 0x18, data))
+            cseq += len(data)
+        else:
+            out.append(tcp_packet(s, c, 80, 50000, sseq, cseq, 0x18, data))
+            sseq += len(data)
+    out.append(tcp_packet(s, c, 80, 50000, sseq, cseq, 0x11))
+    out.append(tcp_packet(c, s, 50000, 80, cseq, sseq + 1, 0x11))
+    return out
+
+
+def pcap(packets, nanos=False, big=False):
+    e = ">" if big else "<"
+    magic = 0xa1b23c4d if nanos else 0xa1b2c3d4
+    out = struct.pack(e + "IHHiIII", magic, 2, 4, 0, 0, 65535, 1)
+    for i, p in enumerate(packets):
+        out += struct.pack(e + "IIII", 1700000000, i * 1000, len(p), len(p)) + p
+    return out
+
+
+def pcapng(packets):
+    def block(kind, body):
+        body += b"\0" * (-len(body) % 4)
+        total = 12 + len(body)
+        return struct.pack("<II", kind, total) + body + struct.pack("<I", total)
+    out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    out += block(1, struct.pack("<HHI", 1, 0, 0) + bytes([9, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0]))
+    for i, p in enumerate(packets):
+        ts = 1700000000 * 1000000 + i * 1000
+        out += block(6, struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(p), len(p)) + p)
+    return out
+
+
+conv = ws_conversation()
+write("capture", "ws-hello.pcap", pcap(conv))
+write("capture", "ws-hello-nanos-be.pcap", pcap(conv, nanos=True, big=True))
+write("capture", "ws-hello.pcapng", pcapng(conv))
+write("capture", "truncated-mid-record.pcap", pcap(conv)[:-30])
+write("capture", "header-only.pcap", pcap([]))
+write("capture", "bad-magic.pcap", b"\xde\xad\xbe\xef" + pcap(conv)[4:])
+ng = pcapng(conv)
+write("capture", "bad-block-length.pcapng", ng[:28] + struct.pack("<I", 0xFFFFFFF0) + ng[32:])
+write("capture", "ws-fragments-deflate.pcap", pcap(ws_conversation(
+    [frame(1, b"Hel", fin=False, mask=b"\x00\x00\x00\x00"), frame(9, b"p", mask=b"\x01\x01\x01\x01"),
+     frame(0, b"lo", mask=b"\x00\x00\x00\x00")],
+    [frame(1, b"\xf2\x48\xcd\xc9\xc9\x07\x00", rsv=4), frame(2, b"x" * 300), frame(3, b"", rsv=2)])))
+write("capture", "ws-absurd-length.pcap", pcap(ws_conversation(
+    None, [bytes([0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 0]) + b"xyz"])))
+write("capture", "ws-ansi.pcap", pcap(ws_conversation(
+    None, [frame(1, b"\x1b]0;pwned\x07\x1b[2J\xc2\x9b2J")])))

@@ -40,3 +40,8 @@ fn handshake_corpus() {
 fn suite_loader_corpus() {
     replay("suite_loader", targets::suite_loader);
 }
+
+#[test]
+fn capture_corpus() {
+    replay("capture", targets::capture);
+}

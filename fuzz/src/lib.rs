@@ -10,6 +10,8 @@
 //! TODO(capture pipeline): add `capture(data)` (bytes → `wsprobe inspect`'s reader and
 //! dissector) once `src/pcap` lands.
 
+use wsprobe::pcap::{self, Event, Options, Sink};
+use wsprobe::report::capture::{self as render, InspectFormat, InspectView, InspectWriter};
 use wsprobe::suite::{self, Source};
 use wsprobe::wire::handshake::{self, Offer, Parse};
 use wsprobe::wire::rules::{RuleConfig, RuleEngine};
@@ -241,4 +243,156 @@ pub fn suite_loader(data: &[u8]) {
             }
         }
     }
+}
+
+/// Collects every event as its JSON value, less the reader's own warnings about the file
+/// (`packet: null`), which describe the container rather than the packets.
+#[derive(Default)]
+struct Collect(Vec<serde_json::Value>);
+
+impl Sink for Collect {
+    fn event(&mut self, event: &Event<'_>) {
+        if matches!(event, Event::Warning(w) if w.packet.is_none()) {
+            return;
+        }
+        self.0.push(render::event_json(event));
+    }
+}
+
+/// The packets of a capture, as the reader hands them over.
+struct Packet {
+    ts_ns: i128,
+    linktype: u32,
+    origlen: u32,
+    data: Vec<u8>,
+}
+
+/// The same packets as a little-endian pcapng: one section, one interface with nanosecond
+/// timestamps (`if_tsresol` 9), one enhanced packet block each.
+fn pcapng_of(linktype: u16, packets: &[Packet]) -> Vec<u8> {
+    fn block(out: &mut Vec<u8>, kind: u32, body: &[u8]) {
+        let padded = body.len().next_multiple_of(4);
+        let total = (12 + padded) as u32;
+        out.extend_from_slice(&kind.to_le_bytes());
+        out.extend_from_slice(&total.to_le_bytes());
+        out.extend_from_slice(body);
+        out.resize(out.len() + padded - body.len(), 0);
+        out.extend_from_slice(&total.to_le_bytes());
+    }
+    let mut out = Vec::new();
+    let mut shb = Vec::new();
+    shb.extend_from_slice(&0x1a2b_3c4du32.to_le_bytes());
+    shb.extend_from_slice(&1u16.to_le_bytes());
+    shb.extend_from_slice(&0u16.to_le_bytes());
+    shb.extend_from_slice(&(-1i64).to_le_bytes());
+    block(&mut out, 0x0a0d_0d0a, &shb);
+    let mut idb = Vec::new();
+    idb.extend_from_slice(&linktype.to_le_bytes());
+    idb.extend_from_slice(&0u16.to_le_bytes());
+    idb.extend_from_slice(&0u32.to_le_bytes());
+    // if_tsresol = 9 (nanoseconds), padded, then opt_endofopt.
+    idb.extend_from_slice(&[9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0]);
+    block(&mut out, 1, &idb);
+    for p in packets {
+        let ticks = p.ts_ns as u64;
+        let mut epb = Vec::with_capacity(20 + p.data.len());
+        epb.extend_from_slice(&0u32.to_le_bytes());
+        epb.extend_from_slice(&((ticks >> 32) as u32).to_le_bytes());
+        epb.extend_from_slice(&(ticks as u32).to_le_bytes());
+        epb.extend_from_slice(&(p.data.len() as u32).to_le_bytes());
+        epb.extend_from_slice(&p.origlen.to_le_bytes());
+        epb.extend_from_slice(&p.data);
+        block(&mut out, 6, &epb);
+    }
+    out
+}
+
+/// The capture pipeline `wsprobe inspect` and `wsprobe overhead` run: the pcap/pcapng reader,
+/// link/IP/TCP parsing, reassembly, HTTP and WebSocket dissection, and the inspect output in
+/// text (frames) and JSON Lines (messages), then the overhead tables.
+///
+/// The input is the capture file itself. Properties: nothing panics; no output line carries a
+/// raw ESC byte; every JSON line parses; a legacy pcap rewritten as pcapng gives the same events.
+pub fn capture(data: &[u8]) {
+    // A small message limit so that oversized frames and messages are exercised too.
+    let options = Options {
+        port: Some(80),
+        decode: true,
+        max_message: 4096,
+    };
+    let frames = InspectView::default();
+    let messages = InspectView {
+        messages: true,
+        ..InspectView::default()
+    };
+    for (format, view) in [
+        (InspectFormat::Text, frames.clone()),
+        (InspectFormat::Text, messages.clone()),
+        (InspectFormat::Json, frames),
+        (InspectFormat::Json, messages),
+    ] {
+        let mut out = Vec::new();
+        let mut writer = InspectWriter::new(&mut out, format, view);
+        if let Ok(summary) = pcap::analyze(data, &options, &mut writer) {
+            writer.finish(&summary);
+        }
+        // Warnings go to stderr as they are.
+        for w in writer.take_warnings() {
+            assert!(!w.contains('\x1b'), "raw ESC in a warning: {w:?}");
+        }
+        drop(writer);
+        assert!(!out.contains(&0x1b), "raw ESC in {format:?} output");
+        if format == InspectFormat::Json {
+            for line in out.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                assert!(
+                    serde_json::from_slice::<serde_json::Value>(line).is_ok(),
+                    "not JSON: {}",
+                    String::from_utf8_lossy(line)
+                );
+            }
+        }
+    }
+
+    let overhead = Options {
+        decode: false,
+        ..options
+    };
+    if let Ok(summary) = pcap::analyze(data, &overhead, &mut pcap::Discard) {
+        let _ = render::overhead_text("fuzz.pcap", &summary);
+        let _ = render::overhead_json("fuzz.pcap", &summary);
+        let _ = render::overhead_vs_text("a.pcap", &summary, "b.pcap", &summary);
+    }
+
+    // pcap versus pcapng: the same packets in the other container dissect to the same events.
+    let mut packets = Vec::new();
+    let Ok(read) = pcap::reader::read_packets(data, |p| {
+        packets.push(Packet {
+            ts_ns: p.ts_ns,
+            linktype: p.linktype,
+            origlen: p.origlen,
+            data: p.data.to_vec(),
+        })
+    }) else {
+        return;
+    };
+    let Some(linktype) = packets.first().map(|p| p.linktype) else {
+        return;
+    };
+    let Ok(linktype16) = u16::try_from(linktype) else {
+        return;
+    };
+    if read.format != "pcap" || packets.iter().any(|p| p.ts_ns < 0) {
+        return;
+    }
+    let ng = pcapng_of(linktype16, &packets);
+    let mut from_pcap = Collect::default();
+    let mut from_ng = Collect::default();
+    let a = pcap::analyze(data, &options, &mut from_pcap).expect("it read once");
+    let b = pcap::analyze(&ng[..], &options, &mut from_ng).expect("our own pcapng reads");
+    assert_eq!(b.format, "pcapng");
+    assert_eq!(a.packets, b.packets, "packet counts differ");
+    assert_eq!(
+        from_pcap.0, from_ng.0,
+        "pcap and pcapng dissect differently"
+    );
 }

@@ -73,6 +73,15 @@ pub enum CaptureError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The path names a directory, a device, a FIFO or a socket: a FIFO would block the open
+    /// and a device like `/dev/zero` would never end, so only regular files are read.
+    #[error("{path}: {what}, not a capture file")]
+    NotAFile {
+        /// The path given.
+        path: String,
+        /// `a directory` or `not a regular file (a device, fifo or socket)`.
+        what: &'static str,
+    },
     /// The file is not a capture or nothing in it could be read.
     #[error("{path}: {source}")]
     Read {
@@ -83,13 +92,32 @@ pub enum CaptureError {
     },
 }
 
-/// Opens and dissects a capture file.
+/// Opens and dissects a capture file: a regular file of any size, read as a stream (memory
+/// is bounded by [`reader::MAX_BLOCK`] and the open connections, not by the file). Bytes from
+/// elsewhere go through [`analyze`].
 pub fn analyze_file(
     path: &Path,
     options: &Options,
     sink: &mut dyn Sink,
 ) -> Result<CaptureSummary, CaptureError> {
     let shown = path.display().to_string();
+    // Looked at before opening: opening a FIFO blocks until a writer appears.
+    let meta = std::fs::metadata(path).map_err(|source| CaptureError::Open {
+        path: shown.clone(),
+        source,
+    })?;
+    if meta.is_dir() {
+        return Err(CaptureError::NotAFile {
+            path: shown,
+            what: "a directory",
+        });
+    }
+    if !meta.is_file() {
+        return Err(CaptureError::NotAFile {
+            path: shown,
+            what: "not a regular file (a device, fifo or socket)",
+        });
+    }
     let file = std::fs::File::open(path).map_err(|source| CaptureError::Open {
         path: shown.clone(),
         source,
