@@ -382,7 +382,8 @@ impl Connection {
     }
 
     fn trace_request(&mut self, request: &[u8], secret_headers: &[String]) {
-        match handshake::parse_request(request, MAX_HEAD) {
+        // The request is our own (bounded by the suite loader), so parse all of it.
+        match handshake::parse_request(request, request.len().max(MAX_HEAD)) {
             Ok(Parse::Complete(head)) => {
                 let headers = head
                     .headers
