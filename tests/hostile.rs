@@ -8,13 +8,12 @@
 mod common;
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Output, Usage, temp_dir, wsprobe_measured};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use wsprobe::wire::handshake::{Parse, accept_for_key, parse_request};
 use wsprobe::wire::{Decoded, FrameDecoder, FrameSpec, Opcode};
 
@@ -26,44 +25,14 @@ const LIMIT: Duration = Duration::from_secs(60);
 const RSS_CAP_MIB: u64 = 200;
 
 /// A server whose every connection runs `behave`, on its own runtime, until the test ends.
-struct Hostile {
-    rt: Option<tokio::runtime::Runtime>,
-    url: String,
-}
-
-impl Drop for Hostile {
-    fn drop(&mut self) {
-        if let Some(rt) = self.rt.take() {
-            rt.shutdown_background();
-        }
-    }
-}
+type Hostile = common::RawServer;
 
 fn serve<F, Fut>(behave: F) -> Hostile
 where
     F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let listener = rt
-        .block_on(TcpListener::bind("127.0.0.1:0"))
-        .expect("bind 127.0.0.1:0");
-    let port = listener.local_addr().expect("local address").port();
-    let behave = Arc::new(behave);
-    rt.spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let behave = Arc::clone(&behave);
-            tokio::spawn(async move { behave(stream).await });
-        }
-    });
-    Hostile {
-        rt: Some(rt),
-        url: format!("ws://127.0.0.1:{port}/"),
-    }
+    common::raw_server(behave)
 }
 
 /// Reads the upgrade request; None for wsprobe's reachability probe, which sends nothing.

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{root, temp_dir};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use wsprobe::wire::handshake::{Parse, accept_for_key, parse_request};
 use wsprobe::wire::{FrameSpec, Opcode};
 
@@ -58,42 +58,16 @@ fn wsprobe_never_shells_out() {
 
 /// A server on 127.0.0.1:0 answering each connection with `respond(request head)`: the bytes
 /// of its whole answer (101 included), after which it closes.
-struct Server {
-    rt: Option<tokio::runtime::Runtime>,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(rt) = self.rt.take() {
-            rt.shutdown_background();
-        }
-    }
-}
+type Server = common::RawServer;
 
 fn serve(
     respond: impl Fn(&wsprobe::wire::handshake::RequestHead) -> Vec<u8> + Send + Sync + 'static,
 ) -> Server {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let listener = rt
-        .block_on(TcpListener::bind("127.0.0.1:0"))
-        .expect("bind 127.0.0.1:0");
-    let port = listener.local_addr().expect("address").port();
     let respond = Arc::new(respond);
-    rt.spawn(async move {
-        while let Ok((s, _)) = listener.accept().await {
-            let respond = Arc::clone(&respond);
-            tokio::spawn(async move { answer(s, respond.as_ref()).await });
-        }
-    });
-    Server {
-        rt: Some(rt),
-        url: format!("ws://127.0.0.1:{port}/"),
-    }
+    common::raw_server(move |s| {
+        let respond = Arc::clone(&respond);
+        async move { answer(s, respond.as_ref()).await }
+    })
 }
 
 async fn answer(

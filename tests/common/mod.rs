@@ -188,3 +188,47 @@ pub fn heavy() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+/// A raw TCP server on 127.0.0.1:0 for tests that need a peer wsprobe's own servers would never
+/// be: every connection runs `behave` on the server's own runtime, until the value is dropped.
+pub struct RawServer {
+    rt: Option<tokio::runtime::Runtime>,
+    /// `ws://127.0.0.1:PORT/`.
+    pub url: String,
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// Starts a [`RawServer`] whose connections each run `behave(stream)`.
+pub fn raw_server<F, Fut>(behave: F) -> RawServer
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind 127.0.0.1:0");
+    let port = listener.local_addr().expect("local address").port();
+    let behave = std::sync::Arc::new(behave);
+    rt.spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let behave = std::sync::Arc::clone(&behave);
+            tokio::spawn(async move { behave(stream).await });
+        }
+    });
+    RawServer {
+        rt: Some(rt),
+        url: format!("ws://127.0.0.1:{port}/"),
+    }
+}
