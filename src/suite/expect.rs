@@ -254,22 +254,13 @@ fn convert_matcher(
     name: &str,
     value: &Value,
 ) -> Option<Matcher> {
-    let null = value.is_null();
     match name {
         "message" => {
-            let raw = if null {
-                RawMessageMatch::default()
-            } else {
-                cx.deserialize(path, value.clone())?
-            };
+            let raw: RawMessageMatch = deserialize_or_default(cx, path, value)?;
             message_match(cx, path, &raw).map(Matcher::Message)
         }
         "frame" => {
-            let raw = if null {
-                RawFrameMatch::default()
-            } else {
-                cx.deserialize(path, value.clone())?
-            };
+            let raw: RawFrameMatch = deserialize_or_default(cx, path, value)?;
             frame_match(cx, path, &raw).map(Matcher::Frame)
         }
         "ping" | "pong" => {
@@ -282,19 +273,11 @@ fn convert_matcher(
             })
         }
         "close" => {
-            let raw = if null {
-                RawCloseMatch::default()
-            } else {
-                cx.deserialize(path, value.clone())?
-            };
+            let raw: RawCloseMatch = deserialize_or_default(cx, path, value)?;
             close_match(cx, path, &raw).map(Matcher::Close)
         }
         "fail" => {
-            let raw = if null {
-                RawFail::default()
-            } else {
-                cx.deserialize::<RawFail>(path, value.clone())?
-            };
+            let raw: RawFail = deserialize_or_default(cx, path, value)?;
             let codes_path = path.key("codes");
             let errors = cx.error_count();
             let codes: Vec<u16> = raw
@@ -578,4 +561,17 @@ fn events(cx: &mut Context<'_>, path: &YamlPath, value: &Value) -> Option<Vec<Ev
         out.push(event);
     }
     (cx.error_count() == errors).then_some(out)
+}
+
+/// A matcher body, or its default when the YAML gives none (`message: ~`).
+fn deserialize_or_default<T: serde::de::DeserializeOwned + Default>(
+    cx: &mut Context<'_>,
+    path: &YamlPath,
+    value: &Value,
+) -> Option<T> {
+    if value.is_null() {
+        Some(T::default())
+    } else {
+        cx.deserialize(path, value.clone())
+    }
 }
