@@ -137,6 +137,8 @@ fn main() {
                 timeout_scale: 1.0,
                 max_message: 1 << 20,
                 headers: vec![],
+                seed: None,
+                idle_timeout: wsprobe::runner::exec::DEFAULT_IDLE_TIMEOUT,
             },
             jobs,
             fail_fast: false,

@@ -40,6 +40,8 @@ fn run_against(rt: &tokio::runtime::Runtime, fault: Fault, cases: &[Case]) -> Ve
                 timeout_scale: 1.0,
                 max_message: 64 << 20,
                 headers: vec![],
+                seed: None,
+                idle_timeout: wsprobe::runner::exec::DEFAULT_IDLE_TIMEOUT,
             },
             jobs: 48,
             fail_fast: false,

@@ -236,6 +236,8 @@ fn live_and_captured_agree(mode: ServeMode, cases: Vec<wsprobe::suite::model::Ca
             timeout_scale: 1.0,
             max_message: 64 * 1024 * 1024,
             headers: Vec::new(),
+            seed: None,
+            idle_timeout: wsprobe::runner::exec::DEFAULT_IDLE_TIMEOUT,
         },
         jobs: 1,
         fail_fast: false,

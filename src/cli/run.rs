@@ -433,6 +433,8 @@ pub fn run(args: RunArgs) -> u8 {
                 timeout_scale: args.timeout_scale,
                 max_message: args.max_message_size,
                 headers: headers.clone(),
+                seed: None,
+                idle_timeout: crate::runner::exec::DEFAULT_IDLE_TIMEOUT,
             },
             jobs: args.jobs.unwrap_or_else(runner::default_jobs),
             fail_fast: args.fail_fast,

@@ -156,6 +156,13 @@ pub struct OpenParams<'a> {
     pub abort: bool,
     /// Request headers whose values the trace must not show (e.g. `--header Authorization`).
     pub secret_headers: &'a [String],
+    /// How long a write may make no progress while nothing arrives (already scaled).
+    pub idle_timeout: Duration,
+    /// The handshake nonce wsprobe generated itself, which traces show as `[key]` (a key the
+    /// suite wrote on purpose is shown as written).
+    pub own_key: Option<&'a str>,
+    /// Seed of the connection's mask keys (`--seed`); `None` draws them from the OS.
+    pub seed: Option<u64>,
 }
 
 /// A connection to the server under test.
@@ -188,6 +195,12 @@ pub struct Connection {
     retained: u64,
     /// Most bytes of received data kept before the connection is failed.
     retain_limit: u64,
+    /// When bytes last arrived from the server or a write last made progress.
+    last_activity: Instant,
+    /// How long a write may make no progress while nothing arrives.
+    idle_timeout: Duration,
+    /// wsprobe's own random handshake nonce (redacted in traces).
+    own_key: Option<String>,
 }
 
 impl Connection {
@@ -206,6 +219,9 @@ impl Connection {
             deadline,
             abort,
             secret_headers,
+            idle_timeout,
+            own_key,
+            seed,
         } = p;
         let stream = match timeout_at(deadline, TcpStream::connect(addr)).await {
             Ok(Ok(s)) => s,
@@ -226,7 +242,7 @@ impl Connection {
                 },
             ),
             browser: Browser::new(),
-            rng: Rng::new(),
+            rng: Rng::new(seed),
             observations: Vec::new(),
             frames: Vec::new(),
             violations: Vec::new(),
@@ -247,6 +263,9 @@ impl Connection {
             read_buf: vec![0u8; 64 * 1024],
             retained: 0,
             retain_limit: max_message.saturating_mul(RETAIN_FACTOR).max(MIN_RETAIN),
+            last_activity: Instant::now(),
+            idle_timeout,
+            own_key: own_key.map(|k| k.trim().to_string()),
         };
         conn.trace_request(request, secret_headers);
         if abort {
@@ -394,7 +413,7 @@ impl Connection {
                         {
                             "[redacted]".to_string()
                         } else {
-                            crate::trace::handshake_header_value(n, v)
+                            self.header_value(n, v)
                         };
                         (n.clone(), value)
                     })
@@ -412,11 +431,35 @@ impl Connection {
         }
     }
 
+    /// A handshake header's value as the trace shows it: wsprobe's own random nonce and the
+    /// Accept derived from it become `[key]` and `[accept]` (they differ in every run), and so
+    /// does `Date`; everything else, a key or Accept the suite or the server chose included,
+    /// is shown as sent, so a malformed value is visible in the trace of the case testing it.
+    fn header_value(&self, name: &str, value: &[u8]) -> String {
+        let text = String::from_utf8_lossy(value);
+        let own = self.own_key.as_deref();
+        if name.eq_ignore_ascii_case("sec-websocket-key") {
+            if own.is_some_and(|k| k == text.trim()) {
+                "[key]".into()
+            } else {
+                text.into_owned()
+            }
+        } else if name.eq_ignore_ascii_case("sec-websocket-accept") {
+            if own.is_some_and(|k| handshake::accept_for_key(k) == text.trim()) {
+                "[accept]".into()
+            } else {
+                text.into_owned()
+            }
+        } else {
+            crate::trace::handshake_header_value(name, value)
+        }
+    }
+
     fn trace_response(&mut self, head: &ResponseHead) {
         let headers = head
             .headers
             .iter()
-            .map(|(n, v)| (n.clone(), crate::trace::handshake_header_value(n, v)))
+            .map(|(n, v)| (n.clone(), self.header_value(n, v)))
             .collect();
         let version = if head.version == 0 { "1.0" } else { "1.1" };
         self.trace.events.push(TraceEvent::Response {
@@ -460,6 +503,17 @@ impl Connection {
             )));
         }
         t
+    }
+
+    /// Whether wsprobe failed the connection because the server broke the protocol.
+    pub fn failed_by_client(&self) -> bool {
+        self.failed
+    }
+
+    /// When bytes last arrived from the server (or a write last made progress): the idle
+    /// timeout counts from here.
+    pub fn last_activity(&self) -> Instant {
+        self.last_activity
     }
 
     /// Whether the TCP connection has ended.
@@ -592,14 +646,17 @@ impl Connection {
                 let (mut rd, mut wr) = stream.split();
                 // Checked first: a server that floods while never reading keeps the read
                 // branch ready forever, and `biased` would never reach the timer.
-                let step = if Instant::now() >= deadline {
+                // A write that makes no progress while nothing arrives either ends at the
+                // idle timeout, not only at the (possibly long) deadline.
+                let stall = deadline.min(self.last_activity + self.idle_timeout);
+                let step = if Instant::now() >= stall {
                     Step::Timeout
                 } else {
                     tokio::select! {
                         biased;
                         r = wr.write(&bytes[written..end]) => Step::Wrote(r),
                         r = rd.read(&mut buf), if reading => Step::Read(r),
-                        _ = tokio::time::sleep_until(deadline) => Step::Timeout,
+                        _ = tokio::time::sleep_until(stall) => Step::Timeout,
                     }
                 };
                 match step {
@@ -610,21 +667,32 @@ impl Connection {
                         ));
                         break 'chunks;
                     }
-                    Step::Wrote(Ok(n)) => written += n,
+                    Step::Wrote(Ok(n)) => {
+                        self.last_activity = Instant::now();
+                        written += n;
+                    }
                     Step::Read(Ok(0)) => {
                         reading = false;
                         self.on_eof();
                     }
-                    Step::Read(Ok(n)) => self.process(&buf[..n]),
+                    Step::Read(Ok(n)) => {
+                        self.last_activity = Instant::now();
+                        self.process(&buf[..n]);
+                    }
                     Step::Read(Err(_)) => {
                         reading = false;
                         self.on_reset();
                     }
                     Step::Timeout => {
-                        result = Err(format!(
-                            "write timed out after {written} of {} bytes",
-                            bytes.len()
-                        ));
+                        result = Err(if Instant::now() < deadline {
+                            format!(
+                                "write stalled after {written} of {} bytes: nothing moved for {}",
+                                bytes.len(),
+                                crate::suite::format_duration(self.idle_timeout)
+                            )
+                        } else {
+                            format!("write timed out after {written} of {} bytes", bytes.len())
+                        });
                         break 'chunks;
                     }
                 }
@@ -683,6 +751,7 @@ impl Connection {
             Err(_) => return false,
             Ok(Ok(0)) => self.on_eof(),
             Ok(Ok(n)) => {
+                self.last_activity = Instant::now();
                 let data = self.read_buf[..n].to_vec();
                 self.process(&data);
             }
@@ -702,6 +771,15 @@ impl Connection {
     }
 
     fn on_reset(&mut self) {
+        if self.browser.close_received().is_some() {
+            // The server sent its close frame and then closed TCP, as §7.1.1 says it should;
+            // a reset here only means wsprobe's close reply (or a pong) was still on its way
+            // when the server's socket went away. The server did nothing wrong, and whether
+            // the reset happens is a matter of timing, so it is recorded as the server's TCP
+            // close it is.
+            self.on_eof();
+            return;
+        }
         if self.first_closer.is_none() {
             self.first_closer = Some(Closer::Server);
         }

@@ -10,6 +10,7 @@ use super::conn::{Connection, HandshakeOutcome, OpenParams, WriteShape};
 use super::matcher::{self, Context, Cursor, Eval};
 use super::result::{CaseResult, CloseBehavior, CloseVerdict, Closer, Failure, Perf, Verdict};
 use super::rng::Rng;
+use super::verdict::{Facts, StopKind, close_severity, decide};
 use crate::suite::model::{
     AltVerdict, Case, Chop, CloseCall, ClosingRule, Connect, Expect, FrameDef, Initiator, Location,
     MaskSpec, Matcher, Send, SendWhat, StatusPattern, Step, StepKind,
@@ -32,6 +33,23 @@ pub struct CaseContext {
     pub max_message: u64,
     /// Extra headers for every handshake (e.g. Authorization).
     pub headers: Vec<(String, String)>,
+    /// `--seed`: mask keys and nonces reproducible from this seed; `None` draws them from the
+    /// OS entropy source (RFC 6455 §5.3 requires unpredictable masking keys).
+    pub seed: Option<u64>,
+    /// `--idle-timeout` (unscaled): a wait ends when nothing at all arrives for this long, so
+    /// long kill timers only apply while data keeps flowing.
+    pub idle_timeout: Duration,
+}
+
+/// The default `--idle-timeout`.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A seed for one case derived from the run's seed and the case id, so a case's keys do not
+/// depend on which other cases run.
+fn case_seed(seed: u64, id: &str) -> u64 {
+    id.bytes().fold(seed ^ 0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 struct NamedConn {
@@ -43,8 +61,40 @@ struct NamedConn {
 /// Why execution stopped early.
 enum Stop {
     Failed(Failure),
+    /// The handshake did not open a connection the case needs open.
+    HandshakeFailed(Failure),
     Unimplemented(Failure),
     Error(Failure),
+}
+
+/// A NON-STRICT or INFORMATIONAL alternative an expectation took, with what was observed.
+struct Note {
+    verdict: AltVerdict,
+    location: Location,
+    expected: String,
+    observed: String,
+}
+
+/// What the observations between two cursors were, for a note.
+fn describe_consumed(conn: &Connection, from: Cursor, to: Cursor) -> String {
+    let end = to.obs.min(conn.observations.len());
+    let start = from.obs.min(end);
+    let seen: Vec<String> = conn.observations[start..end]
+        .iter()
+        .map(|o| o.describe())
+        .collect();
+    if seen.is_empty() {
+        let events = conn.browser().events();
+        let ev_end = to.events.min(events.len());
+        let ev = &events[from.events.min(ev_end)..ev_end];
+        if ev.is_empty() {
+            format!("readyState {}", conn.browser().state().name())
+        } else {
+            format!("events {}", matcher::describe_events(ev))
+        }
+    } else {
+        seen.join(", then ")
+    }
 }
 
 struct Exec<'a> {
@@ -57,6 +107,7 @@ struct Exec<'a> {
     last_send: Option<Instant>,
     rtts: Vec<Duration>,
     bytes: u64,
+    notes: Vec<Note>,
 }
 
 /// Runs one case to a verdict. Never panics on target behaviour and never outlives the
@@ -95,47 +146,72 @@ pub async fn run_case(case: &Case, cx: &CaseContext) -> CaseResult {
         conns: Vec::new(),
         deadline: started + scale(case.deadline, cx.timeout_scale),
         worst: AltVerdict::Ok,
-        rng: Rng::new(),
+        rng: Rng::new(cx.seed.map(|s| case_seed(s, &case.id))),
         last_send: None,
         rtts: Vec::new(),
         bytes: 0,
+        notes: Vec::new(),
     };
     let stop = exec.run_steps(&case.steps).await.err();
+    // Close every connection the way a page would: the closing handshake gets one step
+    // timeout (at most the idle timeout) but never runs past the case deadline, which bounds
+    // the whole case. After wsprobe failed a connection the outcome is already known, so
+    // the server gets a short while to close TCP, not a whole step timeout.
+    let bound = exec
+        .timeout(None)
+        .min(scale(cx.idle_timeout, cx.timeout_scale));
+    let now = Instant::now();
+    for c in &mut exec.conns {
+        let bound = if c.conn.failed_by_client() {
+            bound.min(scale(FAILED_CLOSE_WAIT, cx.timeout_scale))
+        } else {
+            bound
+        };
+        c.conn.finish((now + bound).min(exec.deadline)).await;
+    }
+    // What the server sent that no step consumed is judged once the conversation is over,
+    // so the result does not depend on when reads returned (docs/verdicts.md).
     let stop = match stop {
         None => exec.check_leftovers(),
         some => some,
     };
-    // Close every connection the way a page would: the closing handshake gets one step
-    // timeout but never runs past the case deadline, which bounds the whole case.
-    let bound = exec.timeout(None);
-    let close_bound = (Instant::now() + bound).min(exec.deadline);
-    for c in &mut exec.conns {
-        c.conn.finish(close_bound).await;
-    }
     let close = exec.judge_close();
+    let close_frame_received = exec
+        .conns
+        .first()
+        .is_some_and(|c| c.conn.close_facts().close_received);
     for c in &exec.conns {
         result.violations.extend(c.conn.violations.iter().cloned());
         result.traces.push(c.conn.trace());
     }
-    let level_verdict = |level: Level| match level {
-        Level::Must => Verdict::Fail,
-        Level::Should => Verdict::NonStrict,
-        Level::Info => Verdict::Informational,
-    };
-    result.verdict = match &stop {
-        Some(Stop::Error(_)) => Verdict::Error,
-        Some(Stop::Unimplemented(_)) => Verdict::Unimplemented,
-        Some(Stop::Failed(_)) => level_verdict(case.level),
-        None if !result.violations.is_empty() => level_verdict(case.level),
-        None if close.as_ref().is_some_and(|c| c.verdict.is_failure()) => level_verdict(case.level),
-        None => match exec.worst {
-            AltVerdict::Ok => Verdict::Pass,
-            AltVerdict::NonStrict => Verdict::NonStrict,
-            AltVerdict::Informational => Verdict::Informational,
+    let facts = Facts {
+        level: case.level,
+        stop: match &stop {
+            None => StopKind::Completed,
+            Some(Stop::Failed(_)) => StopKind::ExpectationFailed,
+            Some(Stop::HandshakeFailed(_)) => StopKind::HandshakeFailed,
+            Some(Stop::Unimplemented(_)) => StopKind::Unimplemented,
+            Some(Stop::Error(_)) => StopKind::Error,
         },
+        violation: result
+            .violations
+            .iter()
+            .map(|v| v.kind.level())
+            .min_by_key(|l| match l {
+                Level::Must => 0,
+                Level::Should => 1,
+                Level::Info => 2,
+            }),
+        close: close
+            .as_ref()
+            .map(|c| (c.verdict, close_severity(c.verdict, close_frame_received))),
+        worst_alternative: exec.worst,
     };
+    result.verdict = decide(&facts);
     result.failure = match stop {
-        Some(Stop::Error(f) | Stop::Unimplemented(f) | Stop::Failed(f)) => Some(f),
+        Some(
+            Stop::Error(f) | Stop::Unimplemented(f) | Stop::Failed(f) | Stop::HandshakeFailed(f),
+        ) => Some(f),
         None if !result.violations.is_empty() => Some(Failure {
             summary: "the server broke the protocol".into(),
             location: case.location.clone(),
@@ -154,13 +230,16 @@ pub async fn run_case(case: &Case, cx: &CaseContext) -> CaseResult {
                 expected: vec![describe_closing(&case.closing)],
                 observed: c.detail.clone(),
             }),
-            _ if result.verdict == Verdict::NonStrict => Some(Failure {
-                summary: "the server took a NON-STRICT alternative".into(),
-                location: case.location.clone(),
-                expected: vec![],
-                observed: String::new(),
-            }),
-            _ => None,
+            _ => exec
+                .notes
+                .iter()
+                .find(|n| n.verdict == exec.worst)
+                .map(|n| Failure {
+                    summary: format!("{}: {}", exec.worst_name(), n.observed),
+                    location: n.location.clone(),
+                    expected: vec![n.expected.clone()],
+                    observed: n.observed.clone(),
+                }),
         },
     };
     result.close = close;
@@ -178,6 +257,10 @@ pub async fn run_case(case: &Case, cx: &CaseContext) -> CaseResult {
     result.duration = started.elapsed();
     result
 }
+
+/// How long a server gets to close TCP after wsprobe failed the connection (RFC 6455 §7.1.7:
+/// the client then waits for the server to close, but the verdict is already decided).
+const FAILED_CLOSE_WAIT: Duration = Duration::from_secs(1);
 
 fn scale(d: Duration, s: f64) -> Duration {
     d.mul_f64(s.max(0.01))
@@ -201,6 +284,14 @@ fn describe_closing(rule: &ClosingRule) -> String {
 }
 
 impl Exec<'_> {
+    fn worst_name(&self) -> &'static str {
+        match self.worst {
+            AltVerdict::Ok => "as preferred",
+            AltVerdict::NonStrict => "allowed, not preferred",
+            AltVerdict::Informational => "recorded",
+        }
+    }
+
     fn timeout(&self, step: Option<Duration>) -> Duration {
         scale(step.unwrap_or(self.case.timeout), self.cx.timeout_scale)
     }
@@ -343,6 +434,8 @@ impl Exec<'_> {
             step.conn.clone()
         };
         let secret_headers: Vec<String> = self.cx.headers.iter().map(|(n, _)| n.clone()).collect();
+        let own_key = c.key.is_none().then_some(key.as_str());
+        let seed = self.rng.is_seeded().then(|| self.rng.next_u64());
         let opened = Connection::open(OpenParams {
             name: &name,
             addr: self.cx.addr,
@@ -354,6 +447,9 @@ impl Exec<'_> {
             deadline,
             abort: c.abort,
             secret_headers: &secret_headers,
+            idle_timeout: scale(self.cx.idle_timeout, self.cx.timeout_scale),
+            own_key,
+            seed,
         })
         .await;
         let (conn, outcome) = match opened {
@@ -469,6 +565,7 @@ impl Exec<'_> {
             .ok_or_else(|| self.missing_conn(step))?;
         let started = Instant::now();
         let deadline = self.step_deadline(e.timeout);
+        let idle = scale(self.cx.idle_timeout, self.cx.timeout_scale);
         let ignore = self.case.ignore.clone();
         loop {
             let now = Instant::now();
@@ -486,7 +583,13 @@ impl Exec<'_> {
                 match matcher::eval_sequence(&alt.sequence, &nc.conn, nc.cursor, &cx) {
                     Eval::Matched(cur) => {
                         if matched.is_none() {
-                            matched = Some((alt.verdict, cur, blocked));
+                            matched = Some((alt.verdict, cur, blocked, None));
+                        }
+                    }
+                    Eval::Loosely(cur, why) => {
+                        if matched.is_none() {
+                            let verdict = alt.verdict.max(AltVerdict::NonStrict);
+                            matched = Some((verdict, cur, blocked, Some(why)));
                         }
                     }
                     Eval::Pending(why) => {
@@ -501,8 +604,11 @@ impl Exec<'_> {
                     Eval::Mismatch(why) => mismatches.push(why),
                 }
             }
-            if let Some((verdict, cur, blocked)) = matched
-                && (!blocked || now >= deadline)
+            // Once wsprobe has failed the connection (the server broke the protocol) nothing
+            // the steps wait for can arrive any more, and the verdict is already decided.
+            let failed = nc.conn.failed_by_client();
+            if let Some((verdict, cur, blocked, loose)) = matched
+                && (!blocked || now >= deadline || failed)
             {
                 let expects_message = e
                     .alternatives
@@ -512,18 +618,40 @@ impl Exec<'_> {
                 if expects_message && let Some(sent) = self.last_send {
                     self.rtts.push(now - sent);
                 }
+                if verdict != AltVerdict::Ok {
+                    let observed = describe_consumed(&self.conns[i].conn, nc.cursor, cur);
+                    let observed = match loose {
+                        Some(why) => why,
+                        None => observed,
+                    };
+                    self.notes.push(Note {
+                        verdict,
+                        location: step.location.clone(),
+                        expected: e
+                            .alternatives
+                            .first()
+                            .map(|a| matcher::describe_sequence(&a.sequence))
+                            .unwrap_or_default(),
+                        observed,
+                    });
+                }
                 self.worst = self.worst.max(verdict);
                 self.conns[i].cursor = cur;
                 return Ok(());
             }
-            if !pending || now >= deadline {
-                return Err(Stop::Failed(self.expect_failure(
-                    step,
-                    e,
-                    i,
-                    &mismatches,
-                    pending,
-                )));
+            let quiet =
+                now.saturating_duration_since(self.conns[i].conn.last_activity().max(started));
+            let idle_out = pending && quiet >= idle;
+            if !pending || now >= deadline || failed || idle_out {
+                let mut failure = self.expect_failure(step, e, i, &mismatches, pending && !failed);
+                if idle_out && !failed && now < deadline {
+                    failure.observed = format!(
+                        "nothing arrived for {} (--idle-timeout); {}",
+                        crate::suite::format_duration(idle),
+                        failure.observed
+                    );
+                }
+                return Err(Stop::Failed(failure));
             }
             let conn = &mut self.conns[i].conn;
             if !conn
@@ -597,12 +725,24 @@ impl Exec<'_> {
     }
 
     /// Autobahn compares what the server sent exactly: a data message or control frame nobody
-    /// expected is a failure even when every expectation was met.
+    /// expected is a failure even when every expectation was met. Judged after the closing
+    /// handshake, over everything the server sent before its close frame (or the end of TCP):
+    /// by then it has all arrived, whenever the reads returned, so the verdict is the same in
+    /// every run (docs/verdicts.md, "What the server sends after the last step").
     fn check_leftovers(&self) -> Option<Stop> {
         use super::conn::Observation;
         for nc in &self.conns {
             let rest = &nc.conn.observations[nc.cursor.obs.min(nc.conn.observations.len())..];
-            let unexpected = rest.iter().find(|o| match o {
+            let end = rest
+                .iter()
+                .position(|o| {
+                    matches!(
+                        o,
+                        Observation::Close(_) | Observation::TcpClosed | Observation::Reset
+                    )
+                })
+                .unwrap_or(rest.len());
+            let unexpected = rest[..end].iter().find(|o| match o {
                 Observation::Message { .. } => true,
                 Observation::Ping(_) => !self
                     .case
@@ -734,11 +874,14 @@ fn judge_handshake(c: &Connect, outcome: &HandshakeOutcome, at: &Location) -> Re
                 let v: Vec<String> = outcome.violations.iter().map(|v| v.to_string()).collect();
                 observed = format!("{observed}: {}", v.join("; "));
             }
-            return fail(
-                "the opening handshake failed".into(),
-                vec!["a valid 101 Switching Protocols response (RFC 6455 §4.1)".into()],
+            // The case needs the connection open: whatever its level, a refused or broken
+            // handshake is a failure (docs/verdicts.md).
+            return Err(Stop::HandshakeFailed(Failure {
+                summary: "the opening handshake failed".into(),
+                location: at.clone(),
+                expected: vec!["a valid 101 Switching Protocols response (RFC 6455 §4.1)".into()],
                 observed,
-            );
+            }));
         }
     } else {
         let status = outcome.response.as_ref().map(|r| r.status);
@@ -760,11 +903,12 @@ fn judge_handshake(c: &Connect, outcome: &HandshakeOutcome, at: &Location) -> Re
         }
         if status == Some(101) && wants_101 && !outcome.opened() {
             let v: Vec<String> = outcome.violations.iter().map(|v| v.to_string()).collect();
-            return fail(
-                "the 101 response is not a valid WebSocket handshake".into(),
-                vec!["a valid 101 Switching Protocols response (RFC 6455 §4.1)".into()],
-                v.join("; "),
-            );
+            return Err(Stop::HandshakeFailed(Failure {
+                summary: "the 101 response is not a valid WebSocket handshake".into(),
+                location: at.clone(),
+                expected: vec!["a valid 101 Switching Protocols response (RFC 6455 §4.1)".into()],
+                observed: v.join("; "),
+            }));
         }
     }
     let Some(resp) = &outcome.response else {

@@ -12,6 +12,7 @@ pub mod matcher;
 pub mod result;
 mod rng;
 pub mod select;
+pub mod verdict;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
