@@ -151,8 +151,8 @@ fault_table! {
         "echoes a close code that must not be sent (1005, 999, 1004, ...) instead of failing";
     AcceptOneByteClose = "accept-one-byte-close", Should, "RFC 6455 §7.4.1",
         "answers a one-byte close payload with an ordinary close instead of 1002 (only the code shows it)";
-    AcceptInvalidCloseReason = "accept-invalid-close-reason", Must, "RFC 6455 §5.5.1",
-        "answers a close whose reason is not UTF-8 with a normal close instead of failing";
+    AcceptInvalidCloseReason = "accept-invalid-close-reason", Should, "RFC 6455 §7.1.7",
+        "answers a close whose reason is not UTF-8 with a normal close 1000 instead of failing with 1002 or 1007 (a close with the wrong code: the code is a SHOULD, §7.1.7)";
     Reply1005 = "reply-1005", Must, "RFC 6455 §7.4.1",
         "answers a close without a code with a close frame carrying 1005";
     CloseNotAnswered = "close-not-answered", Must, "RFC 6455 §5.5.1",
