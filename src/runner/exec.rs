@@ -161,8 +161,12 @@ pub async fn run_case(case: &Case, cx: &CaseContext) -> CaseResult {
         .timeout(None)
         .min(scale(cx.idle_timeout, cx.timeout_scale));
     let now = Instant::now();
+    // Once an expectation has failed the verdict cannot change with the closing (docs/
+    // verdicts.md: a closing finding counts at most at the case's level), so the closing
+    // handshake gets the same short wait.
+    let decided = matches!(stop, Some(Stop::Failed(_) | Stop::HandshakeFailed(_)));
     for c in &mut exec.conns {
-        let bound = if c.conn.failed_by_client() {
+        let bound = if c.conn.failed_by_client() || decided {
             bound.min(scale(FAILED_CLOSE_WAIT, cx.timeout_scale))
         } else {
             bound
@@ -258,8 +262,9 @@ pub async fn run_case(case: &Case, cx: &CaseContext) -> CaseResult {
     result
 }
 
-/// How long a server gets to close TCP after wsprobe failed the connection (RFC 6455 §7.1.7:
-/// the client then waits for the server to close, but the verdict is already decided).
+/// How long a server gets to close TCP once the verdict is decided: after wsprobe failed the
+/// connection (RFC 6455 §7.1.7: the client then waits for the server to close) or after an
+/// expectation failed.
 const FAILED_CLOSE_WAIT: Duration = Duration::from_secs(1);
 
 fn scale(d: Duration, s: f64) -> Duration {
