@@ -201,6 +201,8 @@ pub struct Connection {
     idle_timeout: Duration,
     /// wsprobe's own random handshake nonce (redacted in traces).
     own_key: Option<String>,
+    /// Writes that failed or stalled (see [`Connection::trace`]).
+    write_errors: Vec<String>,
 }
 
 impl Connection {
@@ -266,6 +268,7 @@ impl Connection {
             last_activity: Instant::now(),
             idle_timeout,
             own_key: own_key.map(|k| k.trim().to_string()),
+            write_errors: Vec::new(),
         };
         conn.trace_request(request, secret_headers);
         if abort {
@@ -493,9 +496,22 @@ impl Connection {
         &self.browser
     }
 
-    /// The connection's trace, with a note for elided frames.
+    /// The connection's trace, with a note for elided frames and for writes that failed.
+    ///
+    /// A write that fails because the server had already sent its close frame or closed TCP
+    /// is explained by that, and whether it fails at all depends on timing (the server's
+    /// reset may or may not arrive before the last write): such failures stay out of the
+    /// trace, so it is the same in every run. Writes that failed while the server had not
+    /// closed are noted at the end.
     pub fn trace(&self) -> ConnectionTrace {
         let mut t = self.trace.clone();
+        let server_closed = self.browser.close_received().is_some()
+            || matches!(self.tcp_end, Some(TcpEnd::ClosedByServer | TcpEnd::Reset));
+        if !server_closed {
+            for e in &self.write_errors {
+                t.events.push(TraceEvent::Note(e.clone()));
+            }
+        }
         if self.elided > 0 {
             t.events.push(TraceEvent::Note(format!(
                 "{} more frames not traced",
@@ -564,7 +580,7 @@ impl Connection {
         self.sync_trace();
         let sizes = chop.sizes(&bounds, bytes.len());
         if let Err(e) = self.write_chunks(&bytes, &sizes, delay, deadline).await {
-            self.trace.events.push(TraceEvent::Note(e));
+            self.write_errors.push(e);
         }
     }
 
@@ -582,7 +598,7 @@ impl Connection {
         });
         let sizes = chop.sizes(&[bytes.len()], bytes.len());
         if let Err(e) = self.write_chunks(bytes, &sizes, delay, deadline).await {
-            self.trace.events.push(TraceEvent::Note(e));
+            self.write_errors.push(e);
         }
     }
 
