@@ -26,6 +26,9 @@ def load(path):
 def reason(r):
     f = r.get("failure") or {}
     observed = " ".join(str(f.get("observed") or "").split())
+    detail = (r.get("close") or {}).get("detail", "")
+    if detail:
+        observed = f"{observed} [{detail}]" if observed else detail
     if len(observed) > 200:
         observed = observed[:197] + "..."
     text = f.get("summary", "")
@@ -55,13 +58,13 @@ def main():
             if verdict != majority:
                 r = run.get(case)
                 if r is not None:
-                    print(f"    {verdict}: {reason(r) or '(no failure report)'}")
+                    print(f"    {verdict}: {reason(r) or '(no report)'}")
                 break
         for run, verdict in zip(runs, verdicts):
             if verdict == majority and verdict != "PASS":
                 r = run.get(case)
                 if r is not None:
-                    print(f"    {verdict}: {reason(r) or '(no failure report)'}")
+                    print(f"    {verdict}: {reason(r) or '(no report)'}")
                 break
     sys.exit(1 if flips else 0)
 

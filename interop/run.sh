@@ -62,6 +62,8 @@ for line in open(sys.argv[1]):
         observed = " ".join(str(f.get("observed") or "").split())
         if len(observed) > 110:
             observed = observed[:107] + "..."
+        if not observed:  # e.g. "took a NON-STRICT alternative": say how the connection ended
+            observed = (r.get("close") or {}).get("detail", "")
         why = f'  # {f.get("summary", "")}' + (f": {observed}" if observed else "")
     print(f'{r["id"]} {r["verdict"]}{why}')
 PY
