@@ -45,6 +45,7 @@ for p in "${peers[@]}"; do
   case " ${ALL_PEERS[*]} " in *" $p "*) ;; *) echo "interop: unknown peer '$p' (known: ${ALL_PEERS[*]})" >&2; exit 2 ;; esac
 done
 
+python3 interop/test_flips.py 2> "$work/test_flips.log" || { cat "$work/test_flips.log" >&2; exit 1; }
 install_peers
 cargo build --release --locked -q
 wsprobe="$root/target/release/wsprobe"
