@@ -32,7 +32,9 @@ def reason(r):
     if len(observed) > 200:
         observed = observed[:197] + "..."
     text = f.get("summary", "")
-    return f"{text}: {observed}" if observed else text
+    if text and observed:
+        return f"{text}: {observed}"
+    return text or observed
 
 
 def main():
