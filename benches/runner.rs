@@ -137,6 +137,10 @@ fn main() {
                 timeout_scale: 1.0,
                 max_message: 1 << 20,
                 headers: vec![],
+                memory: wsprobe::runner::budget::Budget::new(
+                    wsprobe::runner::budget::DEFAULT_MAX_MEMORY,
+                    jobs,
+                ),
             },
             jobs,
             fail_fast: false,

@@ -40,6 +40,10 @@ fn run_against(rt: &tokio::runtime::Runtime, fault: Fault, cases: &[Case]) -> Ve
                 timeout_scale: 1.0,
                 max_message: 64 << 20,
                 headers: vec![],
+                memory: wsprobe::runner::budget::Budget::new(
+                    wsprobe::runner::budget::DEFAULT_MAX_MEMORY,
+                    48,
+                ),
             },
             jobs: 48,
             fail_fast: false,

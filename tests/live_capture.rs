@@ -236,6 +236,10 @@ fn live_and_captured_agree(mode: ServeMode, cases: Vec<wsprobe::suite::model::Ca
             timeout_scale: 1.0,
             max_message: 64 * 1024 * 1024,
             headers: Vec::new(),
+            memory: wsprobe::runner::budget::Budget::new(
+                wsprobe::runner::budget::DEFAULT_MAX_MEMORY,
+                1,
+            ),
         },
         jobs: 1,
         fail_fast: false,

@@ -32,6 +32,8 @@ pub struct CaseContext {
     pub max_message: u64,
     /// Extra headers for every handshake (e.g. Authorization).
     pub headers: Vec<(String, String)>,
+    /// The run's memory budget for what servers send (`--max-memory`), shared by all cases.
+    pub memory: super::budget::Budget,
 }
 
 struct NamedConn {
@@ -57,6 +59,7 @@ struct Exec<'a> {
     last_send: Option<Instant>,
     rtts: Vec<Duration>,
     bytes: u64,
+    memory: super::budget::CaseMemory,
 }
 
 /// Runs one case to a verdict. Never panics on target behaviour and never outlives the
@@ -99,6 +102,7 @@ pub async fn run_case(case: &Case, cx: &CaseContext) -> CaseResult {
         last_send: None,
         rtts: Vec::new(),
         bytes: 0,
+        memory: cx.memory.case(),
     };
     let stop = exec.run_steps(&case.steps).await.err();
     let stop = match stop {
@@ -352,6 +356,7 @@ impl Exec<'_> {
             offer: &offer,
             max_message: self.cx.max_message,
             deadline,
+            memory: &self.memory,
             abort: c.abort,
             secret_headers: &secret_headers,
         })

@@ -6,6 +6,7 @@
 //! concurrently (`jobs`), results come back in case order whatever the concurrency.
 
 pub mod browser;
+pub mod budget;
 pub mod conn;
 pub mod exec;
 pub mod matcher;
