@@ -207,6 +207,8 @@ pub struct Connection {
     paused: bool,
     /// Bytes still missing for the frame at the decoder's head (0 between frames).
     need_more: u64,
+    /// Whether the trace says that reading waited for memory until a deadline.
+    memory_noted: bool,
 }
 
 impl Connection {
@@ -270,6 +272,7 @@ impl Connection {
             lease: Lease::new(memory),
             paused: false,
             need_more: 0,
+            memory_noted: false,
         };
         conn.trace_request(request, secret_headers);
         if abort {
@@ -937,6 +940,15 @@ impl Connection {
             let until = (Instant::now() + budget::RETRY).min(deadline);
             let _ = timeout_at(until, changed).await;
             if Instant::now() >= deadline {
+                if !self.memory_noted {
+                    // Said once, so that a step which times out meanwhile is not read as a
+                    // silent server.
+                    self.memory_noted = true;
+                    self.trace.events.push(TraceEvent::Note(format!(
+                        "reading paused: other cases of this run held the memory this one needs (--max-memory {})",
+                        budget.limit()
+                    )));
+                }
                 return false;
             }
         }
