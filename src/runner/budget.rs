@@ -78,7 +78,9 @@ pub enum Grant {
 }
 
 impl Budget {
-    /// A budget of `limit` bytes for a run with at most `jobs` cases in flight.
+    /// A budget of `limit` bytes for a run with at most `jobs` cases in flight. With more cases
+    /// in flight than `jobs` the limit still holds, but a case may then wait even within its
+    /// share.
     pub fn new(limit: u64, jobs: usize) -> Budget {
         let jobs = jobs.max(1) as u64;
         let share = limit / (2 * jobs);
