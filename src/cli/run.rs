@@ -71,6 +71,12 @@ pub struct RunArgs {
     /// least 16 MiB) and 100 000 frames; a server sending more is an excessive-traffic finding.
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
     max_message_size: u64,
+    /// Memory for everything kept of what servers send, shared by all cases in flight (bytes,
+    /// or with KiB/MiB/GiB; at least 1 MiB). A case may keep 1/(2 x jobs) of it at once, one
+    /// case at a time more (over half); beyond that its server gets an excessive-traffic
+    /// finding. Cases waiting for memory stop reading; they are never failed for it.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = runner::budget::parse_size)]
+    max_memory: u64,
     /// Extra request header for every handshake, e.g. 'Authorization: Bearer x' (repeatable;
     /// values are redacted in traces and reports).
     #[arg(long = "header", value_name = "NAME: VALUE")]
@@ -318,6 +324,12 @@ pub fn run(args: RunArgs) -> u8 {
     if args.jobs == Some(0) {
         return usage("--jobs must be at least 1".into());
     }
+    if args.max_memory < runner::budget::MIN_MAX_MEMORY {
+        return usage(format!(
+            "--max-memory {} must be at least 1 MiB",
+            args.max_memory
+        ));
+    }
     let mut headers = Vec::new();
     for h in &args.headers {
         match parse_header(h) {
@@ -358,10 +370,8 @@ pub fn run(args: RunArgs) -> u8 {
             ));
         }
     }
-    let all: Vec<_> = suites
-        .iter()
-        .flat_map(|s| s.cases.iter().cloned())
-        .collect();
+    // Moved, not cloned: a suite of 10 000 cases would otherwise be held twice.
+    let all: Vec<_> = suites.into_iter().flat_map(|s| s.cases).collect();
     let known: std::collections::BTreeSet<String> = all.iter().map(|c| c.id.clone()).collect();
     let selection = Selection {
         cases: args.cases.clone(),
@@ -425,6 +435,7 @@ pub fn run(args: RunArgs) -> u8 {
                 return exit::ENVIRONMENT;
             }
         };
+        let jobs = args.jobs.unwrap_or_else(runner::default_jobs);
         let config = RunConfig {
             context: CaseContext {
                 addr,
@@ -435,8 +446,9 @@ pub fn run(args: RunArgs) -> u8 {
                 headers: headers.clone(),
                 seed: None,
                 idle_timeout: crate::runner::exec::DEFAULT_IDLE_TIMEOUT,
+                memory: runner::budget::Budget::new(args.max_memory, jobs),
             },
-            jobs: args.jobs.unwrap_or_else(runner::default_jobs),
+            jobs,
             fail_fast: args.fail_fast,
             strict: args.strict,
         };

