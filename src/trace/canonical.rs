@@ -346,7 +346,10 @@ mod tests {
         let a = trace(Direction::ClientToServer, Direction::ServerToClient);
         let b = trace(Direction::ServerToClient, Direction::ClientToServer);
         let r = Redaction::default();
-        assert_eq!(render_text(&[a.clone()], &r), render_text(&[b.clone()], &r));
+        assert_eq!(
+            render_text(std::slice::from_ref(&a), &r),
+            render_text(std::slice::from_ref(&b), &r)
+        );
         assert_eq!(render_json(&[a], &r), render_json(&[b], &r));
         // Before the first close frame the order is kept.
         let text = |events: Vec<TraceEvent>| {
