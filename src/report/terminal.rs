@@ -34,6 +34,10 @@ pub const DEFAULT_WIDTH: usize = 100;
 /// Lines are never cut narrower than this, however narrow the terminal.
 const MIN_WIDTH: usize = 60;
 
+/// The id column is at most this wide: nine ids in ten fit, a longer one takes its room from
+/// its own title rather than from every line's.
+const MAX_ID_WIDTH: usize = 36;
+
 /// Width of the duration column: `123.45s`.
 const DURATION_WIDTH: usize = 7;
 
@@ -298,6 +302,7 @@ impl CaseLines {
             }
         }
         // `  VERDICT id [ab] title duration`: the title gets what the line width leaves.
+        let id_w = id_w.min(MAX_ID_WIDTH);
         let ab_room = if ab_w > 0 { ab_w + 1 } else { 0 };
         let fixed = 2 + VERDICT_WIDTH + 1 + id_w + ab_room + 2 + DURATION_WIDTH;
         let room = options.width().saturating_sub(fixed).max(16);
@@ -340,16 +345,19 @@ impl CaseLines {
             line.push(' ');
             line.push_str(&pad(&row.autobahn, self.ab_w));
         }
+        // An id wider than its column takes the room from this line's title.
+        let over = width(&row.id).saturating_sub(self.id_w);
+        let title_w = self.title_w.saturating_sub(over).max(8);
         let title = if row.verdict == Verdict::Skip {
             // A SKIP line has no duration: its reason may use that room.
-            truncate(&row.title, self.title_w + 1 + DURATION_WIDTH)
+            truncate(&row.title, title_w + 1 + DURATION_WIDTH)
         } else {
-            truncate(&row.title, self.title_w)
+            truncate(&row.title, title_w)
         };
         let _ = write!(
             line,
             " {} {:>DURATION_WIDTH$}",
-            pad(&title, self.title_w),
+            pad(&title, title_w),
             row.duration
         );
         let _ = writeln!(out, "{}", line.trim_end());
@@ -573,21 +581,33 @@ fn summary(out: &mut String, report: &RunReport, scrub: &Scrub, color: bool) {
             text
         }
     };
+    // `passed` and `failed` always, the other verdicts only when they occurred: the line
+    // stays short enough for any width.
+    let mut parts = vec![count(c.passed, "passed", Style::Green)];
+    let optional = [
+        (c.non_strict, "non-strict", Style::Yellow),
+        (c.informational, "informational", Style::Blue),
+        (c.unimplemented, "unimplemented", Style::Cyan),
+    ];
+    parts.extend(
+        optional
+            .iter()
+            .filter(|(n, ..)| *n > 0)
+            .map(|(n, word, style)| count(*n, word, *style)),
+    );
+    parts.push(count(c.failed, "failed", Style::RedBold));
+    if c.errors > 0 {
+        let word = if c.errors == 1 { "error" } else { "errors" };
+        parts.push(count(c.errors, word, Style::Magenta));
+    }
+    if c.skipped > 0 {
+        parts.push(count(c.skipped, "skipped", Style::Dimmed));
+    }
     let _ = writeln!(
         out,
-        "\n{}: {}, {}, {}, {}, {}, {}, {} in {:.2}s",
+        "\n{}: {} in {:.2}s",
         plural(c.total, "case", "cases"),
-        count(c.passed, "passed", Style::Green),
-        count(c.non_strict, "non-strict", Style::Yellow),
-        count(c.informational, "informational", Style::Blue),
-        count(c.unimplemented, "unimplemented", Style::Cyan),
-        count(c.failed, "failed", Style::RedBold),
-        count(
-            c.errors,
-            if c.errors == 1 { "error" } else { "errors" },
-            Style::Magenta
-        ),
-        count(c.skipped, "skipped", Style::Dimmed),
+        parts.join(", "),
         report.duration.as_secs_f64()
     );
     let _ = writeln!(out, "target {}", scrub.clean(&report.target));
