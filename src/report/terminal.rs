@@ -424,7 +424,13 @@ pub(crate) fn failure_block(
     if let Some(ab) = &r.autobahn {
         let _ = write!(head, " [{}]", scrub.clean(ab));
     }
-    let _ = writeln!(out, "{head}  {}", scrub.clean(&r.title));
+    // `plain_head_width` counts the two-space indent notes have and this head has not.
+    let title_room = line_width.saturating_sub(plain_head_width(r, scrub));
+    let _ = writeln!(
+        out,
+        "{head}  {}",
+        truncate(&scrub.clean(&r.title), title_room)
+    );
     let location = r.failure.as_ref().map_or(&r.location, |f| &f.location);
     let _ = writeln!(
         out,
