@@ -173,6 +173,11 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    // `colored` would otherwise decide from its own reading of the environment, which looks
+    // at stdout only. Every renderer is told per stream whether to color (`--color`, NO_COLOR,
+    // whether that stream is a terminal) and leaves text plain otherwise, so the switch is
+    // turned on once, before anything renders, and never changed.
+    colored::control::set_override(true);
     ExitCode::from(run(cli))
 }
 
@@ -196,12 +201,6 @@ fn run(cli: Cli) -> u8 {
             e.code
         }
     }
-}
-
-/// Sets `colored`'s process-wide switch once, before anything renders: on when any stream is
-/// colored (each renderer still decides per stream), off otherwise.
-pub(crate) fn set_color(any_stream: bool) {
-    colored::control::set_override(any_stream);
 }
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, u8> {

@@ -37,7 +37,6 @@ pub fn list(args: ListArgs) -> Result<u8, CliError> {
 /// `wsprobe run`.
 pub fn run(args: RunArgs) -> Result<u8, CliError> {
     let plan = RunPlan::from_args(&args, Terminal::detect())?;
-    super::set_color(plan.color || plan.ecolor);
     let outcome = execute(&plan)?;
     emit(&plan, &outcome)
 }

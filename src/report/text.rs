@@ -1,7 +1,7 @@
 //! Text hygiene shared by every report: secrets redacted, control characters that came from
 //! the server or a suite neutralised, our own styling (through the `colored` crate) added only
 //! when asked, and the duration and count formats. Rendering never changes a global switch
-//! (`cli` sets `colored`'s once, before anything renders), so it is thread-safe, and
+//! (`cli` turns `colored`'s on once, before anything renders), so it is thread-safe, and
 //! `color = false` output holds no escape byte at all.
 
 use std::time::Duration;
@@ -163,9 +163,9 @@ pub(crate) enum Style {
 /// `text` in `style` when `enabled`, unchanged otherwise.
 ///
 /// The escape codes come from the `colored` crate. `colored` also has a process-wide switch
-/// (`colored::control`), which `cli` sets once from `--color` and NO_COLOR; `enabled` is the
-/// per-stream decision on top of it, so `enabled = false` output holds no escape byte whatever
-/// the switch says.
+/// (`colored::control`), which `cli` turns on once at start; `enabled` is the per-stream
+/// decision (`--color`, NO_COLOR, terminal or not), so `enabled = false` output holds no escape
+/// byte whatever the switch says.
 pub(crate) fn paint(text: &str, style: Style, enabled: bool) -> String {
     use colored::Colorize;
     if !enabled || text.is_empty() {
