@@ -126,8 +126,8 @@ pub fn tail(report: &RunReport, options: Options) -> String {
             out.push_str(&note(r, &scrub, color, options.width()));
         }
     }
-    perf_lines(&mut out, report, &scrub, color);
-    summary(&mut out, report, &scrub, color);
+    perf_lines(&mut out, report, &scrub, color, options.width());
+    summary(&mut out, report, &scrub, color, options.width());
     out
 }
 
@@ -173,19 +173,28 @@ fn plain_head_width(r: &CaseResult, scrub: &Scrub) -> usize {
             .map_or(0, |a| width(&scrub.clean(a)) + 3)
 }
 
-/// What a note says was observed: the failure's observation, else its summary, else how the
-/// connection closed; never empty.
+/// What a note says was observed: the failure's observation; without one, the summary and how
+/// the connection closed (a summary alone, such as "took a NON-STRICT alternative", says
+/// nothing about the server); never empty.
 fn observation(r: &CaseResult, scrub: &Scrub) -> String {
     let observed = r.failure.as_ref().map(|f| f.observed.trim()).unwrap_or("");
     let summary = r.failure.as_ref().map(|f| f.summary.trim()).unwrap_or("");
+    let closing = r
+        .close
+        .as_ref()
+        .map(|c| format!("closing {}: {}", c.verdict.autobahn(), c.detail));
     let text = if !observed.is_empty() {
         format!("observed: {observed}")
-    } else if !summary.is_empty() {
-        summary.to_string()
-    } else if let Some(c) = &r.close {
-        format!("closing {}: {}", c.verdict.autobahn(), c.detail)
     } else {
-        format!("{} (no observation recorded)", r.verdict.name())
+        let parts: Vec<String> = [Some(summary.to_string()).filter(|s| !s.is_empty()), closing]
+            .into_iter()
+            .flatten()
+            .collect();
+        if parts.is_empty() {
+            format!("{} (no observation recorded)", r.verdict.name())
+        } else {
+            parts.join("; ")
+        }
     };
     scrub.clean(&text)
 }
@@ -547,7 +556,7 @@ fn repeats_expected(summary: &str, expected: &[String]) -> bool {
     expected.first().is_some_and(|e| e.trim() == rest)
 }
 
-fn perf_lines(out: &mut String, report: &RunReport, scrub: &Scrub, color: bool) {
+fn perf_lines(out: &mut String, report: &RunReport, scrub: &Scrub, color: bool, line_width: usize) {
     let perf: Vec<(&CaseResult, String)> = report
         .results
         .iter()
@@ -565,8 +574,7 @@ fn perf_lines(out: &mut String, report: &RunReport, scrub: &Scrub, color: bool) 
             .map(|m| format!("{m:.2} MB/s"))
             .unwrap_or_else(|| "- MB/s".into());
         let rtt = |d: Option<std::time::Duration>| d.map(fmt_rtt).unwrap_or_else(|| "-".into());
-        let _ = writeln!(
-            out,
+        let line = format!(
             "  {}  {} bytes  {}  {rate}  median {}  p99 {}",
             pad(&id, id_w),
             p.bytes,
@@ -574,21 +582,25 @@ fn perf_lines(out: &mut String, report: &RunReport, scrub: &Scrub, color: bool) 
             rtt(p.median_rtt),
             rtt(p.p99_rtt),
         );
+        let _ = writeln!(out, "{}", truncate(&line, line_width));
     }
 }
 
-fn summary(out: &mut String, report: &RunReport, scrub: &Scrub, color: bool) {
+fn summary(out: &mut String, report: &RunReport, scrub: &Scrub, color: bool, width: usize) {
     let c = Counts::of(report.results);
     let count = |n: usize, word: &str, style: Style| {
         let text = format!("{n} {word}");
-        if n > 0 {
+        let styled = if n > 0 {
             paint(&text, style, color)
         } else {
-            text
-        }
+            text.clone()
+        };
+        (text, styled)
     };
+    let width_of = |s: &str| s.chars().count();
     // `passed` and `failed` always, the other verdicts only when they occurred: the line
     // stays short enough for any width.
+    // (plain, styled) pairs: the plain text measures the line.
     let mut parts = vec![count(c.passed, "passed", Style::Green)];
     let optional = [
         (c.non_strict, "non-strict", Style::Yellow),
@@ -609,12 +621,31 @@ fn summary(out: &mut String, report: &RunReport, scrub: &Scrub, color: bool) {
     if c.skipped > 0 {
         parts.push(count(c.skipped, "skipped", Style::Dimmed));
     }
-    let _ = writeln!(
-        out,
-        "\n{}: {} in {:.2}s",
-        plural(c.total, "case", "cases"),
-        parts.join(", "),
-        report.duration.as_secs_f64()
-    );
+    let head = format!("{}:", plural(c.total, "case", "cases"));
+    let tail = format!("in {:.2}s", report.duration.as_secs_f64());
+    // Parts go on one line while it fits; a continuation line is indented by two spaces.
+    out.push('\n');
+    let mut line_w = width_of(&head);
+    out.push_str(&head);
+    let last = parts.len() - 1;
+    for (i, (plain, styled)) in parts.iter().enumerate() {
+        let text_w = width_of(plain) + usize::from(i < last);
+        if line_w + 1 + text_w > width {
+            out.push_str("\n ");
+            line_w = 1;
+        }
+        out.push(' ');
+        out.push_str(styled);
+        if i < last {
+            out.push(',');
+        }
+        line_w += 1 + text_w;
+    }
+    if line_w + 1 + width_of(&tail) > width {
+        out.push_str("\n ");
+    }
+    out.push(' ');
+    out.push_str(&tail);
+    out.push('\n');
     let _ = writeln!(out, "target {}", scrub.clean(&report.target));
 }

@@ -851,3 +851,74 @@ fn progress_line_names_failures_and_running_cases() {
     assert!(progress::message(3, &["a"], true).contains('\x1b'));
     live.finish();
 }
+
+#[test]
+fn notes_say_what_was_observed_and_reasons_do_not_repeat_expectations() {
+    let mut results = fixture();
+    // A NON-STRICT case whose failure has no observation: the note falls back to the summary
+    // and the closing behaviour, never the summary alone.
+    let ns = results
+        .iter_mut()
+        .find(|r| r.verdict == Verdict::NonStrict)
+        .expect("fixture has a NON-STRICT case");
+    if let Some(f) = &mut ns.failure {
+        f.observed.clear();
+        f.summary = "the server took a NON-STRICT alternative".into();
+    }
+    let fail = results
+        .iter_mut()
+        .find(|r| r.verdict == Verdict::Fail)
+        .expect("fixture has a FAIL case");
+    if let Some(f) = &mut fail.failure {
+        f.summary = format!("expected {}", f.expected[0]);
+    }
+    let out = terminal::render(&run_report(&results), false);
+    let notes = &out[out.find("\nNotes\n").expect("a Notes section")..];
+    assert!(
+        notes
+            .contains("the server took a NON-STRICT alternative; closing OK: wsprobe closed first"),
+        "{notes}"
+    );
+    let failures = &out[out.find("\nFailures\n").expect("a Failures section")..];
+    assert!(!failures.contains("  reason       expected"), "{failures}");
+    assert!(
+        failures.contains("  expected     close frame with code 1002"),
+        "{failures}"
+    );
+    // FAIL and ERROR only in Failures; the others only in Notes.
+    let failures = &failures[..failures.find("\nNotes\n").unwrap_or(failures.len())];
+    assert!(!failures.contains("NON-STRICT ping."), "{failures}");
+    assert!(!failures.contains("INFORMATIONAL"), "{failures}");
+}
+
+#[test]
+fn lines_fit_the_width() {
+    let results = fixture();
+    // From 80 columns on (narrower, a case line keeps at least 16 characters of title).
+    for width in [80, 100, 120] {
+        let out = terminal::render_with(
+            &run_report(&results),
+            terminal::Options {
+                color: false,
+                width,
+                quiet: false,
+            },
+        );
+        for line in out.lines() {
+            assert!(line.chars().count() <= width, "{width}: {line:?}");
+        }
+    }
+    let quiet = terminal::render_with(
+        &run_report(&results),
+        terminal::Options {
+            color: false,
+            width: 100,
+            quiet: true,
+        },
+    );
+    assert!(!quiet.contains("  PASS "), "{quiet}");
+    assert!(
+        quiet.contains("\nFailures\n") && quiet.contains("8 cases:"),
+        "{quiet}"
+    );
+}
