@@ -139,6 +139,10 @@ fn main() {
                 headers: vec![],
                 seed: None,
                 idle_timeout: wsprobe::runner::exec::DEFAULT_IDLE_TIMEOUT,
+                memory: wsprobe::runner::budget::Budget::new(
+                    wsprobe::runner::budget::DEFAULT_MAX_MEMORY,
+                    jobs,
+                ),
             },
             jobs,
             fail_fast: false,

@@ -3,20 +3,30 @@
 # verdicts against the reviewed expectations in interop/expected/. Installs the peers at pinned
 # versions (as root in CI), starts each on 127.0.0.1, and stops them on exit.
 #
-#   interop/run.sh                 # check every peer
+#   interop/run.sh                 # check every peer once
+#   interop/run.sh --repeat N      # run each peer N times; fail if a verdict differs between the
+#                                  # repeats or from the expectations (INTEROP_REPEAT=N does the same)
 #   interop/run.sh --record        # rewrite expected/*.txt from this run (then review the diff!)
-#   interop/run.sh [--record] PEER # only the named peers (tokio-tungstenite, python-websockets,
-#                                  # node-ws, websocketd-counter, websocketd-echo)
+#   interop/run.sh [...] PEER...   # only the named peers (tokio-tungstenite, python-websockets,
+#                                  # node-ws, websocketd-counter, websocketd-echo, aiohttp,
+#                                  # tornado, websocket-node)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
 
-WS_VERSION=8.23.0          # npm ws
-WEBSOCKETS_VERSION=17.4    # PyPI websockets
 record=false
-if [ "${1:-}" = "--record" ]; then record=true; shift; fi
-only=("$@")
-wanted() { [ ${#only[@]} -eq 0 ] && return 0; local p; for p in "${only[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
+repeat="${INTEROP_REPEAT:-1}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --record) record=true; shift ;;
+    --repeat) repeat="${2:-}"; shift 2 ;;
+    --) shift; break ;;
+    -*) echo "interop/run.sh: unknown option $1" >&2; exit 2 ;;
+    *) break ;;
+  esac
+done
+case "$repeat" in ''|*[!0-9]*|0) echo "interop/run.sh: --repeat needs a positive number" >&2; exit 2 ;; esac
+if $record && [ "$repeat" != 1 ]; then echo "interop/run.sh: --record takes one run" >&2; exit 2; fi
 
 work="$(mktemp -d)"
 pids=()
@@ -26,62 +36,22 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# shellcheck source=interop/peers.sh
+. "$root/interop/peers.sh"
 
-install_peers() {
-  if ! command -v websocketd >/dev/null; then
-    if [ "$(id -u)" = 0 ]; then
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -q websocketd >/dev/null \
-        || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q websocketd >/dev/null; }
-    fi
-  fi
-  if [ ! -d interop/node/node_modules/ws ]; then
-    mkdir -p interop/node
-    (cd interop/node && npm install --silent --no-audit --no-fund --prefix . "ws@$WS_VERSION" >/dev/null)
-  fi
-  if ! python3 -c "import websockets, sys; sys.exit(websockets.__version__ != '$WEBSOCKETS_VERSION')" 2>/dev/null; then
-    python3 -m pip install -q --disable-pip-version-check "websockets==$WEBSOCKETS_VERSION"
-  fi
-}
+peers=("$@")
+[ ${#peers[@]} -eq 0 ] && peers=("${ALL_PEERS[@]}")
+for p in "${peers[@]}"; do
+  case " ${ALL_PEERS[*]} " in *" $p "*) ;; *) echo "interop: unknown peer '$p' (known: ${ALL_PEERS[*]})" >&2; exit 2 ;; esac
+done
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-wait_port() {
-  for _ in $(seq 100); do
-    if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "interop: nothing listens on 127.0.0.1:$1" >&2
-  return 1
-}
-
-wait_file() {
-  for _ in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.1; done
-  echo "interop: $1 was not written" >&2
-  return 1
-}
-
+python3 interop/test_flips.py 2> "$work/test_flips.log" || { cat "$work/test_flips.log" >&2; exit 1; }
 install_peers
 cargo build --release --locked -q
 wsprobe="$root/target/release/wsprobe"
 
-status=0
-check() { # peer url [wsprobe run arguments...]
-  local peer="$1" url="$2"; shift 2
-  wanted "$peer" || return 0
-  local out="$work/$peer.jsonl"
-  set +e
-  "$wsprobe" run "$@" --target "$url" --format json --color never > "$out" 2> "$work/$peer.err"
-  local code=$?
-  set -e
-  if [ "$code" -ge 2 ]; then
-    echo "interop: wsprobe against $peer exited $code:"; cat "$work/$peer.err"; status=1; return
-  fi
-  if $record; then
-    python3 - "$out" > "interop/expected/$peer.txt" <<'PY'
+record_expected() { # peer results.jsonl
+  python3 - "$2" > "interop/expected/$1.txt" <<'PY'
 import json, sys
 print("# case-id verdict  (reviewed against RFC 6455; the comment after a non-PASS verdict says")
 print("# what the peer did, from wsprobe's failure report)")
@@ -95,51 +65,40 @@ for line in open(sys.argv[1]):
         observed = " ".join(str(f.get("observed") or "").split())
         if len(observed) > 110:
             observed = observed[:107] + "..."
+        if not observed:  # e.g. "took a NON-STRICT alternative": say how the connection ended
+            observed = (r.get("close") or {}).get("detail", "")
         why = f'  # {f.get("summary", "")}' + (f": {observed}" if observed else "")
     print(f'{r["id"]} {r["verdict"]}{why}')
 PY
-    echo "interop: recorded interop/expected/$peer.txt"
-  else
-    python3 interop/compare.py "$peer" "interop/expected/$peer.txt" "$out" || status=1
-  fi
+  echo "interop: recorded interop/expected/$1.txt"
 }
 
-# 1. wsprobe's own tokio-tungstenite reference server.
-if wanted tokio-tungstenite; then
-  port=$(free_port)
-  "$wsprobe" serve --port "$port" > /dev/null & pids+=($!)
-  wait_port "$port"
-  check tokio-tungstenite "ws://127.0.0.1:$port/"
-fi
-
-# 2. Python websockets.
-if wanted python-websockets; then
-  python3 interop/peers/websockets-echo.py "$work/py.port" 2> "$work/py.log" & pids+=($!)
-  wait_file "$work/py.port"
-  check python-websockets "ws://127.0.0.1:$(cat "$work/py.port")/"
-fi
-
-# 3. Node ws.
-if wanted node-ws; then
-  NODE_PATH="$root/interop/node/node_modules" node interop/peers/ws-echo.js "$work/node.port" 2> "$work/node.log" & pids+=($!)
-  wait_file "$work/node.port"
-  check node-ws "ws://127.0.0.1:$(cat "$work/node.port")/"
-fi
-
-# 4. websocketd: the seed article's counter, and a line echo. websocketd relays lines of text
-# only, so the 9.x performance cases (megabytes of binary and text, kill timers of up to
-# 1000 s) are left out for its echo: they would only measure the timers.
-if wanted websocketd-counter; then
-  port=$(free_port)
-  websocketd --address=127.0.0.1 --port="$port" --loglevel=fatal "$root/fixtures/count.sh" 2> "$work/wsd1.log" & pids+=($!)
-  wait_port "$port"
-  check websocketd-counter "ws://127.0.0.1:$port/" suites/examples/counter.yaml
-fi
-if wanted websocketd-echo; then
-  port=$(free_port)
-  websocketd --address=127.0.0.1 --port="$port" --loglevel=fatal "$root/interop/peers/echo.sh" 2> "$work/wsd2.log" & pids+=($!)
-  wait_port "$port"
-  check websocketd-echo "ws://127.0.0.1:$port/" --exclude 'limits.*'
-fi
+status=0
+for peer in "${peers[@]}"; do
+  start_peer "$peer"
+  outs=()
+  times=""
+  for i in $(seq "$repeat"); do
+    out="$work/$peer.$i.jsonl"
+    t0=$(date +%s.%N)
+    set +e
+    "$wsprobe" run "${peer_args[@]}" --target "$peer_url" --format json --color never > "$out" 2> "$work/$peer.err"
+    code=$?
+    set -e
+    times="$times$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$t0" "$(date +%s.%N)"),"
+    if [ "$code" -ge 2 ]; then
+      echo "interop: wsprobe against $peer exited $code:"; cat "$work/$peer.err"; status=1; continue 2
+    fi
+    outs+=("$out")
+    if $record; then
+      record_expected "$peer" "$out"
+    else
+      python3 interop/compare.py "$peer" "interop/expected/$peer.txt" "$out" || status=1
+    fi
+  done
+  if [ "$repeat" -gt 1 ]; then
+    python3 interop/flips.py "$peer" "$times" "${outs[@]}" || status=1
+  fi
+done
 
 exit $status

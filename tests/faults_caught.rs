@@ -42,6 +42,10 @@ fn run_against(rt: &tokio::runtime::Runtime, fault: Fault, cases: &[Case]) -> Ve
                 headers: vec![],
                 seed: None,
                 idle_timeout: wsprobe::runner::exec::DEFAULT_IDLE_TIMEOUT,
+                memory: wsprobe::runner::budget::Budget::new(
+                    wsprobe::runner::budget::DEFAULT_MAX_MEMORY,
+                    48,
+                ),
             },
             jobs: 48,
             fail_fast: false,

@@ -183,6 +183,10 @@ fn run(how: Behaviour, cases: &[Case], idle: Duration) -> Vec<CaseResult> {
             headers: vec![],
             seed: None,
             idle_timeout: idle,
+            memory: wsprobe::runner::budget::Budget::new(
+                wsprobe::runner::budget::DEFAULT_MAX_MEMORY,
+                4,
+            ),
         },
         jobs: 4,
         fail_fast: false,
@@ -319,6 +323,10 @@ fn a_refused_handshake_fails_even_an_informational_case() {
         headers: vec![],
         seed: None,
         idle_timeout: IDLE,
+        memory: wsprobe::runner::budget::Budget::new(
+            wsprobe::runner::budget::DEFAULT_MAX_MEMORY,
+            1,
+        ),
     };
     let r = rt.block_on(async {
         tokio::time::timeout(Duration::from_secs(30), runner::exec::run_case(&case, &cx))

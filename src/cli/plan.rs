@@ -108,6 +108,12 @@ pub struct RunArgs {
     /// least 16 MiB) and 100 000 frames; a server sending more is an excessive-traffic finding.
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
     max_message_size: u64,
+    /// Memory for everything kept of what servers send, shared by all cases in flight (bytes,
+    /// or with KiB/MiB/GiB; at least 1 MiB). A case may keep 1/(2 x jobs) of it at once, one
+    /// case at a time more (over half); beyond that its server gets an excessive-traffic
+    /// finding. Cases waiting for memory stop reading; they are never failed for it.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = runner::budget::parse_size)]
+    max_memory: u64,
     /// Extra request header for every handshake, e.g. 'Authorization: Bearer x' (repeatable;
     /// values are redacted in traces and reports).
     #[arg(long = "header", value_name = "NAME: VALUE")]
@@ -226,6 +232,8 @@ pub struct RunPlan {
     pub timeout_scale: f64,
     /// `--max-message-size`.
     pub max_message: u64,
+    /// `--max-memory`.
+    pub max_memory: u64,
     /// `--idle-timeout`, before scaling.
     pub idle_timeout: Duration,
     /// `--seed`.
@@ -285,6 +293,12 @@ impl RunPlan {
         if args.jobs == Some(0) {
             return Err(CliError::usage("--jobs must be at least 1"));
         }
+        if args.max_memory < runner::budget::MIN_MAX_MEMORY {
+            return Err(CliError::usage(format!(
+                "--max-memory {} must be at least 1 MiB",
+                args.max_memory
+            )));
+        }
         let headers = args
             .headers
             .iter()
@@ -301,6 +315,7 @@ impl RunPlan {
         for dir in [&args.traces, &args.snapshots].into_iter().flatten() {
             check_output_dir(dir).map_err(CliError::usage)?;
         }
+        // Moved, not cloned: a suite of 10 000 cases would otherwise be held twice.
         let all: Vec<Case> = suites.into_iter().flat_map(|s| s.cases).collect();
         let known: BTreeSet<String> = all.iter().map(|c| c.id.clone()).collect();
         let selection = Selection {
@@ -346,6 +361,7 @@ impl RunPlan {
             fail_fast: args.fail_fast,
             timeout_scale: args.timeout_scale,
             max_message: args.max_message_size,
+            max_memory: args.max_memory,
             idle_timeout: args.idle_timeout,
             seed: args.seed,
             preflight: !args.no_preflight,

@@ -124,6 +124,7 @@ async fn run_cases(
             headers: plan.headers.clone(),
             seed: plan.seed,
             idle_timeout: plan.idle_timeout,
+            memory: runner::budget::Budget::new(plan.max_memory, plan.jobs),
         },
         jobs: plan.jobs,
         fail_fast: plan.fail_fast,

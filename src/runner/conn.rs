@@ -14,6 +14,7 @@ use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout_at};
 
 use super::browser::{Browser, CloseAction};
+use super::budget::{self, CaseMemory, Grant, Lease};
 use super::result::Closer;
 use super::rng::Rng;
 use crate::trace::{BrowserEvent, ConnectionTrace, TcpEnd, TraceEvent, frame_preview, preview};
@@ -42,6 +43,16 @@ const RETAIN_FACTOR: u64 = 2;
 /// Lower bound of the kept-data budget, so a small `--max-message-size` does not starve cases
 /// that exchange many small messages.
 const MIN_RETAIN: u64 = 16 * 1024 * 1024;
+/// What a heap allocation costs beyond its bytes (allocator header and rounding), counted for
+/// each kept payload.
+const ALLOC_OVERHEAD: u64 = 16;
+/// Heap bytes a trace event holds besides itself (previews, header lines), on average.
+const TRACE_EVENT_HEAP: u64 = 64;
+/// Bytes asked for before each socket read (the size of the read buffer).
+const READ_CHUNK: u64 = 64 * 1024;
+/// A lease gives back what it holds beyond its need only past this much, so that reading a
+/// stream does not take and return the same bytes on every read.
+const SHRINK_SLACK: u64 = 256 * 1024;
 
 /// Something the server did, in the order it happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -152,6 +163,8 @@ pub struct OpenParams<'a> {
     pub max_message: u64,
     /// Bound of connect + handshake.
     pub deadline: Instant,
+    /// The case's account in the run's memory budget.
+    pub memory: &'a CaseMemory,
     /// Call `close()` while CONNECTING, right after the request is written.
     pub abort: bool,
     /// Request headers whose values the trace must not show (e.g. `--header Authorization`).
@@ -201,6 +214,16 @@ pub struct Connection {
     idle_timeout: Duration,
     /// wsprobe's own random handshake nonce (redacted in traces).
     own_key: Option<String>,
+    /// Writes that failed or stalled (see [`Connection::trace`]).
+    write_errors: Vec<String>,
+    /// This connection's part of the run's memory budget (see [`budget`]).
+    lease: Lease,
+    /// Decoding stopped until memory is granted; the rest waits in the decoder.
+    paused: bool,
+    /// Bytes still missing for the frame at the decoder's head (0 between frames).
+    need_more: u64,
+    /// Whether the trace says that reading waited for memory until a deadline.
+    memory_noted: bool,
 }
 
 impl Connection {
@@ -217,6 +240,7 @@ impl Connection {
             offer,
             max_message,
             deadline,
+            memory,
             abort,
             secret_headers,
             idle_timeout,
@@ -266,6 +290,11 @@ impl Connection {
             last_activity: Instant::now(),
             idle_timeout,
             own_key: own_key.map(|k| k.trim().to_string()),
+            write_errors: Vec::new(),
+            lease: Lease::new(memory),
+            paused: false,
+            need_more: 0,
+            memory_noted: false,
         };
         conn.trace_request(request, secret_headers);
         if abort {
@@ -431,10 +460,11 @@ impl Connection {
         }
     }
 
-    /// A handshake header's value as the trace shows it: wsprobe's own random nonce and the
-    /// Accept derived from it become `[key]` and `[accept]` (they differ in every run), and so
-    /// does `Date`; everything else, a key or Accept the suite or the server chose included,
-    /// is shown as sent, so a malformed value is visible in the trace of the case testing it.
+    /// A handshake header's value as the trace shows it: wsprobe's own random nonce and any
+    /// Accept answering a request that carried it become `[key]` and `[accept]` (they differ in
+    /// every run), and so does `Date`; everything else, keys the suite wrote and the Accept
+    /// answering them included, is shown as sent, so a malformed value is visible in the trace
+    /// of the case testing it.
     fn header_value(&self, name: &str, value: &[u8]) -> String {
         let text = String::from_utf8_lossy(value);
         let own = self.own_key.as_deref();
@@ -445,7 +475,10 @@ impl Connection {
                 text.into_owned()
             }
         } else if name.eq_ignore_ascii_case("sec-websocket-accept") {
-            if own.is_some_and(|k| handshake::accept_for_key(k) == text.trim()) {
+            // With a nonce of wsprobe's own in the request, whatever the server derived its
+            // Accept from (that nonce, or a combination of several keys) changes every run.
+            // Whether it was right is reported by the handshake checks, not by the trace.
+            if own.is_some() {
                 "[accept]".into()
             } else {
                 text.into_owned()
@@ -493,9 +526,22 @@ impl Connection {
         &self.browser
     }
 
-    /// The connection's trace, with a note for elided frames.
+    /// The connection's trace, with a note for elided frames and for writes that failed.
+    ///
+    /// A write that fails because the server had already sent its close frame or closed TCP
+    /// is explained by that, and whether it fails at all depends on timing (the server's
+    /// reset may or may not arrive before the last write): such failures stay out of the
+    /// trace, so it is the same in every run. Writes that failed while the server had not
+    /// closed are noted at the end.
     pub fn trace(&self) -> ConnectionTrace {
         let mut t = self.trace.clone();
+        let server_closed = self.browser.close_received().is_some()
+            || matches!(self.tcp_end, Some(TcpEnd::ClosedByServer | TcpEnd::Reset));
+        if !server_closed {
+            for e in &self.write_errors {
+                t.events.push(TraceEvent::Note(e.clone()));
+            }
+        }
         if self.elided > 0 {
             t.events.push(TraceEvent::Note(format!(
                 "{} more frames not traced",
@@ -564,7 +610,7 @@ impl Connection {
         self.sync_trace();
         let sizes = chop.sizes(&bounds, bytes.len());
         if let Err(e) = self.write_chunks(&bytes, &sizes, delay, deadline).await {
-            self.trace.events.push(TraceEvent::Note(e));
+            self.write_errors.push(e);
         }
     }
 
@@ -582,7 +628,7 @@ impl Connection {
         });
         let sizes = chop.sizes(&[bytes.len()], bytes.len());
         if let Err(e) = self.write_chunks(bytes, &sizes, delay, deadline).await {
-            self.trace.events.push(TraceEvent::Note(e));
+            self.write_errors.push(e);
         }
     }
 
@@ -638,11 +684,16 @@ impl Connection {
         let mut size_iter = sizes.iter();
         let mut reading =
             self.tcp_end.is_none() && self.browser.state() != crate::trace::ReadyState::Connecting;
+        let budget = self.lease.budget();
         'chunks: while offset < bytes.len() {
             let size = size_iter.next().copied().unwrap_or(bytes.len() - offset);
             let end = (offset + size.max(1)).min(bytes.len());
             let mut written = offset;
             while written < end {
+                // Reading waits while the run's memory budget cannot take what it brings.
+                let changed = budget.changed();
+                let may_read = reading && self.memory_ready();
+                let memory_retry = (Instant::now() + budget::RETRY).min(deadline);
                 let (mut rd, mut wr) = stream.split();
                 // Checked first: a server that floods while never reading keeps the read
                 // branch ready forever, and `biased` would never reach the timer.
@@ -655,7 +706,8 @@ impl Connection {
                     tokio::select! {
                         biased;
                         r = wr.write(&bytes[written..end]) => Step::Wrote(r),
-                        r = rd.read(&mut buf), if reading => Step::Read(r),
+                        r = rd.read(&mut buf), if may_read => Step::Read(r),
+                        _ = timeout_at(memory_retry, changed), if reading && !may_read => Step::Memory,
                         _ = tokio::time::sleep_until(stall) => Step::Timeout,
                     }
                 };
@@ -671,6 +723,7 @@ impl Connection {
                         self.last_activity = Instant::now();
                         written += n;
                     }
+                    Step::Memory => {}
                     Step::Read(Ok(0)) => {
                         reading = false;
                         self.on_eof();
@@ -742,6 +795,19 @@ impl Connection {
         // checked here rather than left to the timer (callers loop while this returns true).
         if self.tcp_end.is_some() || Instant::now() >= deadline {
             return false;
+        }
+        if self.stream.is_none() {
+            return false;
+        }
+        // Frames whose decoding waited for memory come first; nothing is read until what it
+        // brings can be kept (TCP then holds the server back).
+        let was_paused = self.paused;
+        if !self.wait_for_memory(deadline).await {
+            return false;
+        }
+        if was_paused {
+            self.flush_pending(deadline).await;
+            return true;
         }
         let Some(stream) = self.stream.as_mut() else {
             return false;
@@ -826,36 +892,186 @@ impl Connection {
             return;
         }
         self.decoder.push(bytes);
+        if self.paused {
+            return;
+        }
         loop {
+            // The first frame's raw bytes, to explain a header that is really text.
+            let first = self.frames.is_empty().then(|| {
+                let raw = self.decoder.buffered();
+                raw[..raw.len().min(64)].to_vec()
+            });
             match self.decoder.next_frame() {
-                Decoded::NeedMore(_) => break,
+                Decoded::NeedMore(n) => {
+                    self.need_more = n;
+                    // A header that breaks the rules fails the connection now, as a browser
+                    // does, instead of after buffering a payload of up to the message limit.
+                    if let Some(header) = self.decoder.pending_header() {
+                        let mut found = self.rules.check_header(&header);
+                        if !found.is_empty() {
+                            explain_first(first.as_deref(), &header, &mut found);
+                            self.record_frame(&header, &[]);
+                            self.fail_with(found);
+                        }
+                    }
+                    break;
+                }
                 Decoded::Oversized { header, .. } => {
-                    let found = self.rules.observe_oversized(&header);
+                    self.need_more = 0;
+                    let mut found = self.rules.observe_oversized(&header);
+                    explain_first(first.as_deref(), &header, &mut found);
                     self.record_frame(&header, &[]);
                     self.fail_with(found);
                     break;
                 }
                 Decoded::Frame(f) => {
-                    let found = self.rules.observe(&f.frame.header, &f.frame.payload);
+                    let mut found = self.rules.observe(&f.frame.header, &f.frame.payload);
+                    explain_first(first.as_deref(), &f.frame.header, &mut found);
                     self.record_frame(&f.frame.header, &f.frame.payload);
                     if !found.is_empty() {
                         self.fail_with(found);
                         break;
                     }
+                    self.need_more = 0;
                     self.handle(f.frame);
                     if let Some(v) = self.over_budget() {
                         self.fail_with(vec![v]);
+                    } else {
+                        match self.settle_memory(0) {
+                            Grant::Granted => {}
+                            Grant::Exceeded => self.fail_for_memory(),
+                            Grant::Wait => self.paused = true,
+                        }
                     }
                     // Events belong right after the frame that caused them, however the bytes
                     // were split into reads: this keeps traces deterministic.
                     self.sync_trace();
                 }
             }
-            if self.failed {
+            if self.failed || self.paused {
                 break;
             }
         }
         self.sync_trace();
+    }
+
+    /// Bytes this connection keeps of what the server sent: an estimate from the lengths and
+    /// capacities of what holds it, counted against the run's memory budget.
+    fn held(&self) -> u64 {
+        use std::mem::size_of;
+        let message = self.message.as_ref().map_or(0, |(_, d)| d.capacity());
+        let items = self.frames.capacity() * size_of::<Frame>()
+            + self.observations.capacity() * size_of::<Observation>()
+            + std::mem::size_of_val(self.browser.events())
+            + self.trace.events.capacity() * (size_of::<TraceEvent>() + TRACE_EVENT_HEAP as usize);
+        self.retained + (self.decoder.buffered().len() + message + items) as u64
+    }
+
+    /// What the frame being received will still take once complete: its missing bytes, its
+    /// kept copy, and one more copy of the message when it is moved into its shared buffer.
+    fn frame_need(&self) -> u64 {
+        if self.need_more == 0 {
+            return 0;
+        }
+        let frame = self.decoder.buffered().len() as u64 + self.need_more;
+        let message = self.message.as_ref().map_or(0, |(_, d)| d.len() as u64);
+        self.need_more + frame.min(FRAME_PAYLOAD_KEEP as u64) + frame + message
+    }
+
+    /// Brings the lease in line with what is kept (plus `extra` about to be read): asks for
+    /// more, or gives back what is no longer needed. A failed connection keeps what it has and
+    /// reads only to discard.
+    fn settle_memory(&mut self, extra: u64) -> Grant {
+        if self.failed {
+            self.lease.shrink_to(self.held());
+            return Grant::Granted;
+        }
+        let want = self.held() + self.frame_need() + extra;
+        let grant = self.lease.grow_to(want);
+        if grant == Grant::Granted && self.lease.granted() > want + SHRINK_SLACK {
+            self.lease.shrink_to(want);
+        }
+        grant
+    }
+
+    /// Whether the connection may read now; resumes decoding that waited for memory. A demand
+    /// over what one case may keep fails the connection (it then reads only to discard).
+    fn memory_ready(&mut self) -> bool {
+        if self.failed {
+            return true;
+        }
+        if self.paused {
+            match self.settle_memory(0) {
+                Grant::Wait => return false,
+                Grant::Exceeded => {
+                    self.fail_for_memory();
+                    return true;
+                }
+                Grant::Granted => {
+                    self.paused = false;
+                    self.process(&[]);
+                    if self.paused {
+                        return false;
+                    }
+                }
+            }
+        }
+        match self.settle_memory(READ_CHUNK) {
+            Grant::Granted => true,
+            Grant::Wait => false,
+            Grant::Exceeded => {
+                self.fail_for_memory();
+                true
+            }
+        }
+    }
+
+    /// Waits until the connection may read (see [`Connection::memory_ready`]); false when
+    /// `deadline` passes first.
+    async fn wait_for_memory(&mut self, deadline: Instant) -> bool {
+        let budget = self.lease.budget();
+        loop {
+            let changed = budget.changed();
+            if self.memory_ready() {
+                return true;
+            }
+            let until = (Instant::now() + budget::RETRY).min(deadline);
+            let _ = timeout_at(until, changed).await;
+            if Instant::now() >= deadline {
+                if !self.memory_noted {
+                    // Said once, so that a step which times out meanwhile is not read as a
+                    // silent server.
+                    self.memory_noted = true;
+                    self.trace.events.push(TraceEvent::Note(format!(
+                        "reading paused: other cases of this run held the memory this one needs (--max-memory {})",
+                        budget.limit()
+                    )));
+                }
+                return false;
+            }
+        }
+    }
+
+    /// The server sent more than one case may keep under `--max-memory`: a finding about the
+    /// server (RFC 6455 §10.4), failed like the per-connection limits (close 1008).
+    fn fail_for_memory(&mut self) {
+        let budget = self.lease.budget();
+        let frame = if self.need_more > 0 {
+            format!(
+                " (receiving a frame of {} bytes)",
+                self.decoder.buffered().len() as u64 + self.need_more
+            )
+        } else {
+            String::new()
+        };
+        self.fail_with(vec![Violation::new(
+            ViolationKind::ExcessiveTraffic,
+            format!(
+                "the server sent more than one case may keep{frame}: at most {} bytes of --max-memory {}",
+                budget.cap(),
+                budget.limit()
+            ),
+        )]);
     }
 
     fn record_frame(&mut self, header: &FrameHeader, payload: &[u8]) {
@@ -865,7 +1081,7 @@ impl Connection {
             preview: frame_preview(header.opcode, payload),
         });
         let keep = payload.len().min(FRAME_PAYLOAD_KEEP);
-        self.retained += keep as u64;
+        self.retained += keep as u64 + ALLOC_OVERHEAD;
         self.frames.push(Frame {
             header: *header,
             payload: payload[..keep].to_vec(),
@@ -968,7 +1184,7 @@ impl Connection {
                     // One copy of the data, shared by the observation, the browser event
                     // and the trace.
                     let data: Arc<[u8]> = data.into();
-                    self.retained += data.len() as u64;
+                    self.retained += data.len() as u64 + ALLOC_OVERHEAD;
                     // Observations are what was on the wire; whether a page sees it is the
                     // browser state machine's business.
                     if !self.browser.message(op, &data) {
@@ -995,11 +1211,11 @@ impl Connection {
                     });
                     spec.encode_into(&mut self.pending);
                 }
-                self.retained += payload.len() as u64;
+                self.retained += payload.len() as u64 + ALLOC_OVERHEAD;
                 self.observations.push(Observation::Ping(payload));
             }
             Opcode::Pong => {
-                self.retained += payload.len() as u64;
+                self.retained += payload.len() as u64 + ALLOC_OVERHEAD;
                 self.observations.push(Observation::Pong(payload));
             }
             Opcode::Close => {
@@ -1057,7 +1273,18 @@ impl Connection {
     }
 }
 
+/// Puts the explanation of a first frame header that is really text (an HTTP response after
+/// the 101, say) in front of the first violation it caused, so the failure names it.
+fn explain_first(first: Option<&[u8]>, header: &FrameHeader, found: &mut [Violation]) {
+    if let (Some(raw), Some(v)) = (first, found.first_mut())
+        && let Some(why) = crate::wire::rules::explain_text_as_frame(raw, header)
+    {
+        v.detail = format!("{why}; {}", v.detail);
+    }
+}
+
 enum Step {
+    Memory,
     Wrote(std::io::Result<usize>),
     Read(std::io::Result<usize>),
     Timeout,

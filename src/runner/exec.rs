@@ -39,6 +39,8 @@ pub struct CaseContext {
     /// `--idle-timeout` (unscaled): a wait ends when nothing at all arrives for this long, so
     /// long kill timers only apply while data keeps flowing.
     pub idle_timeout: Duration,
+    /// The run's memory budget for what servers send (`--max-memory`), shared by all cases.
+    pub memory: super::budget::Budget,
 }
 
 /// The default `--idle-timeout`.
@@ -108,6 +110,7 @@ struct Exec<'a> {
     rtts: Vec<Duration>,
     bytes: u64,
     notes: Vec<Note>,
+    memory: super::budget::CaseMemory,
 }
 
 /// Runs one case to a verdict. Never panics on target behaviour and never outlives the
@@ -151,6 +154,7 @@ pub async fn run_case(case: &Case, cx: &CaseContext) -> CaseResult {
         rtts: Vec::new(),
         bytes: 0,
         notes: Vec::new(),
+        memory: cx.memory.case(),
     };
     let stop = exec.run_steps(&case.steps).await.err();
     // Close every connection the way a page would: the closing handshake gets one step
@@ -161,8 +165,12 @@ pub async fn run_case(case: &Case, cx: &CaseContext) -> CaseResult {
         .timeout(None)
         .min(scale(cx.idle_timeout, cx.timeout_scale));
     let now = Instant::now();
+    // Once an expectation has failed the verdict cannot change with the closing (docs/
+    // verdicts.md: a closing finding counts at most at the case's level), so the closing
+    // handshake gets the same short wait.
+    let decided = matches!(stop, Some(Stop::Failed(_) | Stop::HandshakeFailed(_)));
     for c in &mut exec.conns {
-        let bound = if c.conn.failed_by_client() {
+        let bound = if c.conn.failed_by_client() || decided {
             bound.min(scale(FAILED_CLOSE_WAIT, cx.timeout_scale))
         } else {
             bound
@@ -258,8 +266,9 @@ pub async fn run_case(case: &Case, cx: &CaseContext) -> CaseResult {
     result
 }
 
-/// How long a server gets to close TCP after wsprobe failed the connection (RFC 6455 §7.1.7:
-/// the client then waits for the server to close, but the verdict is already decided).
+/// How long a server gets to close TCP once the verdict is decided: after wsprobe failed the
+/// connection (RFC 6455 §7.1.7: the client then waits for the server to close) or after an
+/// expectation failed.
 const FAILED_CLOSE_WAIT: Duration = Duration::from_secs(1);
 
 fn scale(d: Duration, s: f64) -> Duration {
@@ -445,6 +454,7 @@ impl Exec<'_> {
             offer: &offer,
             max_message: self.cx.max_message,
             deadline,
+            memory: &self.memory,
             abort: c.abort,
             secret_headers: &secret_headers,
             idle_timeout: scale(self.cx.idle_timeout, self.cx.timeout_scale),

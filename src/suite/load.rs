@@ -180,9 +180,17 @@ fn load_one(source: &Source) -> Loaded {
             );
         }
     }
-    let raw = cx
-        .deserialize::<RawSuite>(&top, root.clone())
-        .unwrap_or_default();
+    // `defaults` and `cases` are read from `root` below; the suite-level keys are checked
+    // from a copy without them, so a large suite is not held twice.
+    let head = Value::Mapping(
+        map.iter()
+            .map(|(k, v)| match k.as_str() {
+                Some("defaults" | "cases") => (k.clone(), Value::Null),
+                _ => (k.clone(), v.clone()),
+            })
+            .collect(),
+    );
+    let raw = cx.deserialize::<RawSuite>(&top, head).unwrap_or_default();
     if let Some(version) = &raw.version
         && version.as_u64() != Some(1)
     {

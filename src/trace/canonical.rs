@@ -8,6 +8,7 @@
 use serde_json::{Value, json};
 
 use super::{BrowserEvent, ConnectionTrace, TcpEnd, TraceEvent};
+use crate::wire::Direction;
 
 /// First line of every canonical text trace.
 pub const HEADER: &str = "# wsprobe trace v1";
@@ -118,12 +119,45 @@ pub fn event_lines(event: &TraceEvent, r: &Redaction) -> Vec<String> {
     }
 }
 
+/// The events of a connection in canonical order.
+///
+/// Everything up to the first close frame (in either direction) keeps the order it happened
+/// in: before the closing handshake, what each side sends answers what the other sent. From
+/// the first close frame on, the protocol leaves the interleaving of the two directions open:
+/// when both sides start closing at about the same time, which close frame is first depends on
+/// timing only (RFC 6455 §7.1.2, §7.1.3). So the closing phase is rendered direction by
+/// direction, each in its own (TCP-given) order: wsprobe's frames, then the server's frames,
+/// then the readyState changes, events, violations, notes and the end of TCP in the order
+/// they happened.
+pub fn canonical_order(events: &[TraceEvent]) -> Vec<&TraceEvent> {
+    let is_close = |e: &TraceEvent| matches!(e, TraceEvent::Frame { header, .. } if header.opcode == crate::wire::Opcode::Close);
+    let Some(start) = events.iter().position(is_close) else {
+        return events.iter().collect();
+    };
+    let (before, closing) = events.split_at(start);
+    let frames_from = |dir: Direction| {
+        closing
+            .iter()
+            .filter(move |e| matches!(e, TraceEvent::Frame { dir: d, .. } if *d == dir))
+    };
+    before
+        .iter()
+        .chain(frames_from(Direction::ClientToServer))
+        .chain(frames_from(Direction::ServerToClient))
+        .chain(
+            closing
+                .iter()
+                .filter(|e| !matches!(e, TraceEvent::Frame { .. })),
+        )
+        .collect()
+}
+
 /// The canonical text of a case's connections.
 pub fn render_text(traces: &[ConnectionTrace], r: &Redaction) -> String {
     let mut out = String::new();
     for t in traces {
         out.push_str(&format!("connection {}\n", escape(&t.name)));
-        for e in &t.events {
+        for e in canonical_order(&t.events) {
             for line in event_lines(e, r) {
                 out.push_str("  ");
                 out.push_str(&line);
@@ -216,7 +250,10 @@ pub fn render_json(traces: &[ConnectionTrace], r: &Redaction) -> Value {
             .map(|t| {
                 json!({
                     "name": t.name,
-                    "events": t.events.iter().map(|e| event_json(e, r)).collect::<Vec<_>>(),
+                    "events": canonical_order(&t.events)
+                        .into_iter()
+                        .map(|e| event_json(e, r))
+                        .collect::<Vec<_>>(),
                 })
             })
             .collect(),
@@ -275,6 +312,64 @@ mod tests {
         );
         assert!(!text.contains('\u{1b}'));
         assert!(!text.contains("41234"));
+    }
+
+    #[test]
+    fn rfc6455_7_1_2_crossing_close_frames_render_the_same_in_either_order() {
+        use crate::wire::ClosePayload;
+        let close = |dir: Direction| {
+            let spec = FrameSpec::new(
+                Opcode::Close,
+                ClosePayload::Code {
+                    code: 1000,
+                    reason: vec![],
+                }
+                .to_bytes(),
+            );
+            TraceEvent::Frame {
+                dir,
+                header: spec.header(),
+                preview: "1000".into(),
+            }
+        };
+        let trace = |first: Direction, second: Direction| ConnectionTrace {
+            name: "main".into(),
+            events: vec![
+                TraceEvent::TcpOpen,
+                close(first),
+                TraceEvent::State(ReadyState::Closing),
+                close(second),
+                TraceEvent::TcpEnd(TcpEnd::ClosedByServer),
+                TraceEvent::State(ReadyState::Closed),
+            ],
+        };
+        let a = trace(Direction::ClientToServer, Direction::ServerToClient);
+        let b = trace(Direction::ServerToClient, Direction::ClientToServer);
+        let r = Redaction::default();
+        assert_eq!(render_text(&[a.clone()], &r), render_text(&[b.clone()], &r));
+        assert_eq!(render_json(&[a], &r), render_json(&[b], &r));
+        // Before the first close frame the order is kept.
+        let text = |events: Vec<TraceEvent>| {
+            render_text(
+                &[ConnectionTrace {
+                    name: "main".into(),
+                    events,
+                }],
+                &r,
+            )
+        };
+        assert_ne!(
+            text(vec![
+                TraceEvent::TcpOpen,
+                TraceEvent::State(ReadyState::Open),
+                close(Direction::ServerToClient)
+            ]),
+            text(vec![
+                TraceEvent::TcpOpen,
+                close(Direction::ServerToClient),
+                TraceEvent::State(ReadyState::Open)
+            ]),
+        );
     }
 
     #[test]

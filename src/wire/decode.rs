@@ -113,6 +113,18 @@ impl FrameDecoder {
         &self.buf[self.start..]
     }
 
+    /// The header of the frame at the head of the buffer when the header is complete but the
+    /// payload is not (yet): lets a caller judge a frame before its payload arrives.
+    pub fn pending_header(&self) -> Option<FrameHeader> {
+        if self.skip > 0 {
+            return None;
+        }
+        match parse_header(&self.buf[self.start..]) {
+            HeaderStatus::Complete(h, _) => Some(h),
+            HeaderStatus::Incomplete(_) => None,
+        }
+    }
+
     /// Payload bytes of an oversized frame still to be discarded.
     pub fn skipping(&self) -> u64 {
         self.skip
@@ -191,6 +203,21 @@ mod tests {
             out.push(f.frame);
         }
         out
+    }
+
+    #[test]
+    fn a_pending_header_is_visible_before_its_payload() {
+        let bytes = FrameSpec::new(Opcode::Ping, vec![7u8; 1000]).encode();
+        let mut d = FrameDecoder::default();
+        d.push(&bytes[..1]);
+        assert_eq!(d.pending_header(), None);
+        d.push(&bytes[1..10]);
+        assert!(matches!(d.next_frame(), Decoded::NeedMore(_)));
+        let h = d.pending_header().expect("the header is complete");
+        assert_eq!((h.opcode, h.payload_len), (Opcode::Ping, 1000));
+        d.push(&bytes[10..]);
+        assert!(matches!(d.next_frame(), Decoded::Frame(_)));
+        assert_eq!(d.pending_header(), None);
     }
 
     /// RFC 6455 §5.7 examples, byte for byte, in both directions of the codec.

@@ -30,6 +30,43 @@ impl Default for RuleConfig {
     }
 }
 
+/// When the first bytes after an opening handshake are text (an HTTP response or an HTML page
+/// sent after the `101`, say), names what went wrong with the first frame header: the bytes,
+/// what they decode to as a header, and the text they are. None when the bytes are not text:
+/// the violations then say enough.
+pub fn explain_text_as_frame(bytes: &[u8], header: &FrameHeader) -> Option<String> {
+    let texty = |b: &u8| b.is_ascii_graphic() || matches!(b, b' ' | b'\r' | b'\n' | b'\t');
+    let head = &bytes[..bytes.len().min(8)];
+    if head.len() < 4 || !head.iter().all(texty) {
+        return None;
+    }
+    let line: String = bytes
+        .iter()
+        .take_while(|&&b| b != b'\r' && b != b'\n')
+        .take(40)
+        .map(|&b| if texty(&b) { b as char } else { '.' })
+        .collect();
+    let what = if bytes.starts_with(b"HTTP/") {
+        "an http response"
+    } else if bytes.starts_with(b"<") {
+        "html"
+    } else {
+        "text"
+    };
+    Some(format!(
+        "the first frame header after the handshake is {what}, not a websocket frame: \
+         \"{line}\" starts with bytes {:02x} {:02x}, read as fin {}, rsv {:03b}, opcode 0x{:x} ({}), \
+         payload length {}",
+        bytes[0],
+        bytes[1],
+        u8::from(header.fin),
+        header.rsv,
+        header.opcode.as_u8(),
+        header.opcode,
+        header.payload_len
+    ))
+}
+
 /// Judges the frames one endpoint sends, in order.
 #[derive(Clone, Debug)]
 pub struct RuleEngine {
@@ -254,6 +291,43 @@ impl RuleEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A server that answers the upgrade with a 101 and then keeps talking HTTP: the first
+    /// "frame header" is `HT`, and the explanation says so.
+    #[test]
+    fn rfc6455_5_2_http_text_after_the_101_is_named() {
+        let text = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html>";
+        let header = match crate::wire::frame::parse_header(text) {
+            crate::wire::frame::HeaderStatus::Complete(h, _) => h,
+            crate::wire::frame::HeaderStatus::Incomplete(_) => panic!("two bytes are a header"),
+        };
+        let why = explain_text_as_frame(text, &header).expect("text is explained");
+        assert!(
+            why.contains("is an http response, not a websocket frame"),
+            "{why}"
+        );
+        assert!(why.contains("\"HTTP/1.1 200 OK\""), "{why}");
+        assert!(
+            why.contains(
+                "bytes 48 54, read as fin 0, rsv 100, opcode 0x8 (close), payload length 84"
+            ),
+            "{why}"
+        );
+        let page = b"<html><body>hello</body></html>";
+        let header = match crate::wire::frame::parse_header(page) {
+            crate::wire::frame::HeaderStatus::Complete(h, _) => h,
+            crate::wire::frame::HeaderStatus::Incomplete(_) => panic!("two bytes are a header"),
+        };
+        let why = explain_text_as_frame(page, &header).expect("html is explained");
+        assert!(why.contains("is html"), "{why}");
+        // Binary frames, even broken ones, are left to the violations.
+        let frame = [0xc1, 0x05, b'h', b'e', b'l', b'l', b'o'];
+        let header = match crate::wire::frame::parse_header(&frame) {
+            crate::wire::frame::HeaderStatus::Complete(h, _) => h,
+            crate::wire::frame::HeaderStatus::Incomplete(_) => panic!("two bytes are a header"),
+        };
+        assert_eq!(explain_text_as_frame(&frame, &header), None);
+    }
     use crate::wire::encode::{FrameSpec, LengthSpec};
     use crate::wire::frame::Frame;
     use crate::wire::{Decoded, FrameDecoder};

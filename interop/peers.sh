@@ -1,0 +1,109 @@
+# Sourced by interop/run.sh and interop/determinism.sh: installs the third-party peers at pinned
+# versions and starts one by name. Expects $root (the repository) and $work (a scratch directory)
+# to be set and a `pids` array for the processes to stop on exit.
+
+WS_VERSION=8.23.0               # npm ws
+WEBSOCKET_NODE_VERSION=1.0.35   # npm websocket (WebSocket-Node)
+WEBSOCKETS_VERSION=17.4         # PyPI websockets
+AIOHTTP_VERSION=3.14.5          # PyPI aiohttp
+TORNADO_VERSION=6.6.1           # PyPI tornado
+
+ALL_PEERS=(tokio-tungstenite python-websockets node-ws websocketd-counter websocketd-echo
+           aiohttp tornado websocket-node)
+
+pip_pinned() { # pip-name version
+  if ! python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('$1') != '$2')" 2>/dev/null; then
+    python3 -m pip install -q --disable-pip-version-check "$1==$2"
+  fi
+}
+
+install_peers() {
+  if ! command -v websocketd >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q websocketd >/dev/null \
+        || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q websocketd >/dev/null; }
+    fi
+  fi
+  local have_ws have_wsn
+  have_ws=$(node -p "require('$root/interop/node/node_modules/ws/package.json').version" 2>/dev/null || true)
+  have_wsn=$(node -p "require('$root/interop/node/node_modules/websocket/package.json').version" 2>/dev/null || true)
+  if [ "$have_ws" != "$WS_VERSION" ] || [ "$have_wsn" != "$WEBSOCKET_NODE_VERSION" ]; then
+    mkdir -p "$root/interop/node"
+    (cd "$root/interop/node" && npm install --silent --no-audit --no-fund --prefix . \
+      "ws@$WS_VERSION" "websocket@$WEBSOCKET_NODE_VERSION" >/dev/null)
+  fi
+  pip_pinned websockets "$WEBSOCKETS_VERSION"
+  pip_pinned aiohttp "$AIOHTTP_VERSION"
+  pip_pinned tornado "$TORNADO_VERSION"
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_port() {
+  for _ in $(seq 100); do
+    if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "interop: nothing listens on 127.0.0.1:$1" >&2
+  return 1
+}
+
+wait_file() {
+  for _ in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.1; done
+  echo "interop: $1 was not written" >&2
+  return 1
+}
+
+# start_peer NAME: starts the peer on 127.0.0.1 and sets peer_url and peer_args (the extra
+# `wsprobe run` arguments for it). websocketd relays lines of text only, so the 9.x performance
+# cases (megabytes of binary and text, kill timers of up to 1000 s) are left out for its echo:
+# they would only measure the timers.
+start_peer() {
+  local name="$1" port
+  peer_args=()
+  case "$name" in
+    tokio-tungstenite)
+      port=$(free_port)
+      "$wsprobe" serve --port "$port" > /dev/null & pids+=($!)
+      wait_port "$port" ;;
+    python-websockets|aiohttp|tornado)
+      local script
+      case "$name" in
+        python-websockets) script=websockets-echo.py ;;
+        aiohttp) script=aiohttp-echo.py ;;
+        tornado) script=tornado-echo.py ;;
+      esac
+      rm -f "$work/$name.port"
+      python3 "$root/interop/peers/$script" "$work/$name.port" 2> "$work/$name.log" & pids+=($!)
+      wait_file "$work/$name.port"
+      port=$(cat "$work/$name.port") ;;
+    node-ws|websocket-node)
+      local script=ws-echo.js
+      [ "$name" = websocket-node ] && script=websocket-node-echo.js
+      rm -f "$work/$name.port"
+      NODE_PATH="$root/interop/node/node_modules" node "$root/interop/peers/$script" "$work/$name.port" \
+        2> "$work/$name.log" & pids+=($!)
+      wait_file "$work/$name.port"
+      port=$(cat "$work/$name.port") ;;
+    websocketd-counter)
+      port=$(free_port)
+      websocketd --address=127.0.0.1 --port="$port" --loglevel=fatal "$root/fixtures/count.sh" \
+        2> "$work/$name.log" & pids+=($!)
+      wait_port "$port"
+      peer_args=("$root/suites/examples/counter.yaml") ;;
+    websocketd-echo)
+      port=$(free_port)
+      websocketd --address=127.0.0.1 --port="$port" --loglevel=fatal "$root/interop/peers/echo.sh" \
+        2> "$work/$name.log" & pids+=($!)
+      wait_port "$port"
+      peer_args=(--exclude 'limits.*') ;;
+    *)
+      echo "interop: unknown peer '$name' (known: ${ALL_PEERS[*]})" >&2
+      return 2 ;;
+  esac
+  peer_url="ws://127.0.0.1:$port/"
+}
