@@ -31,6 +31,8 @@ def main():
         for line in f:
             if line.strip():
                 r = json.loads(line)
+                if "summary" in r:  # the run's closing summary record
+                    continue
                 actual[r["id"]] = r["verdict"]
     diffs = []
     for case, verdict in sorted(actual.items()):

@@ -57,6 +57,8 @@ print("# case-id verdict  (reviewed against RFC 6455; the comment after a non-PA
 print("# what the peer did, from wsprobe's failure report)")
 for line in open(sys.argv[1]):
     r = json.loads(line)
+    if "summary" in r:  # the run's closing summary record
+        continue
     why = ""
     f = r.get("failure") or {}
     if r["verdict"] != "PASS" and f:

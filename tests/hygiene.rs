@@ -193,8 +193,17 @@ fn hostile_escape_sequences_never_reach_the_terminal() {
     for (suite, url) in runs {
         for color in ["never", "always"] {
             for format in ["text", "json"] {
+                // --no-preflight: the case itself must meet the malformed handshake.
                 let args = [
-                    "run", suite, "--target", url, "--color", color, "--format", format,
+                    "run",
+                    suite,
+                    "--target",
+                    url,
+                    "--color",
+                    color,
+                    "--format",
+                    format,
+                    "--no-preflight",
                 ];
                 let (code, stdout, stderr) = run_raw(&args, dir.path(), home.path());
                 assert_eq!(code, 1, "{args:?}: {}", String::from_utf8_lossy(&stdout));

@@ -3,9 +3,14 @@
 //! `report`) print, and only this module ends the process. It may use every other module.
 
 mod capture;
+mod error;
 pub mod exit;
+mod plan;
 mod run;
+mod show;
 mod snapshot;
+
+pub use error::CliError;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -33,9 +38,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run conformance suites against a server (the embedded reference server by default).
-    Run(Box<run::RunArgs>),
+    Run(Box<plan::RunArgs>),
     /// List the cases of suites with id, Autobahn id, RFC section, level and title.
-    List(run::ListArgs),
+    List(plan::ListArgs),
+    /// Print the YAML source of built-in cases (by id, Autobahn id or glob).
+    Show(show::ShowArgs),
     /// Run a reference WebSocket server.
     Serve(ServeArgs),
     /// Decode a pcap/pcapng capture into WebSocket frames and messages.
@@ -120,28 +127,10 @@ fn parse_fault_arg(text: &str) -> Result<FaultArg, String> {
 /// The fault name nearest to `text` by edit distance, if it is near enough to be a typo.
 fn closest_fault(text: &str) -> Option<&'static str> {
     Fault::names()
-        .map(|name| (edit_distance(text, name), name))
+        .map(|name| (strsim::levenshtein(text, name), name))
         .filter(|(d, name)| *d <= 2.max(name.len() / 4))
         .min_by_key(|(d, _)| *d)
         .map(|(_, name)| name)
-}
-
-/// Levenshtein distance over bytes (names are ASCII).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b = b.as_bytes();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.bytes().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != cb))
-                .min(row[j] + 1)
-                .min(above + 1);
-            diagonal = above;
-        }
-    }
-    row[b.len()]
 }
 
 /// The fault catalogue as `--list-faults` prints it: `none` first, then one line per fault
@@ -184,16 +173,33 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    // `colored` would otherwise decide from its own reading of the environment, which looks
+    // at stdout only. Every renderer is told per stream whether to color (`--color`, NO_COLOR,
+    // whether that stream is a terminal) and leaves text plain otherwise, so the switch is
+    // turned on once, before anything renders, and never changed.
+    colored::control::set_override(true);
     ExitCode::from(run(cli))
 }
 
 fn run(cli: Cli) -> u8 {
-    match cli.command {
-        Command::Serve(args) => serve(args),
+    let result = match cli.command {
+        Command::Serve(args) => Ok(serve(args)),
         Command::Run(args) => run::run(*args),
         Command::List(args) => run::list(args),
-        Command::Inspect(args) => capture::inspect(args),
-        Command::Overhead(args) => capture::overhead(args),
+        Command::Show(args) => show::show(args),
+        Command::Inspect(args) => Ok(capture::inspect(args)),
+        Command::Overhead(args) => Ok(capture::overhead(args)),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if !e.message.is_empty() {
+                use std::io::Write;
+                // Nothing is left to report a failed write to stderr to.
+                let _ = writeln!(std::io::stderr(), "{}", e.message);
+            }
+            e.code
+        }
     }
 }
 
@@ -332,20 +338,6 @@ mod tests {
         }
         let err = parse_fault_arg("zzzzzzzz").expect_err("unknown");
         assert!(!err.contains("did you mean"), "{err}");
-    }
-
-    #[test]
-    fn edit_distance_counts_single_byte_edits() {
-        for (a, b, d) in [
-            ("", "", 0),
-            ("abc", "abc", 0),
-            ("abc", "abd", 1),
-            ("abc", "ab", 1),
-            ("ab", "abc", 1),
-            ("kitten", "sitting", 3),
-        ] {
-            assert_eq!(edit_distance(a, b), d, "{a} {b}");
-        }
     }
 
     #[test]

@@ -5,19 +5,76 @@
 use serde::Serialize;
 
 use super::RunReport;
-use super::text::{Scrub, mb_per_s};
+pub(crate) use super::text::Scrub;
+use super::text::{Counts, mb_per_s};
 use crate::runner::result::{CaseResult, CloseBehavior, Closer, Failure, Perf};
 use crate::wire::Violation;
 
-/// One JSON object per case.
+/// One JSON object per case, then the summary record.
 pub fn render(report: &RunReport) -> String {
     let scrub = Scrub::new(&report.secrets);
     let mut out = String::new();
     for r in report.results {
-        out.push_str(&to_json(&CaseLine::of(r, &scrub)));
-        out.push('\n');
+        out.push_str(&line(r, &scrub));
     }
+    out.push_str(&summary_line(report));
     out
+}
+
+/// The record of one case and its newline, as streamed while a run goes on.
+pub(crate) fn line(r: &CaseResult, scrub: &Scrub) -> String {
+    let mut out = to_json(&CaseLine::of(r, scrub));
+    out.push('\n');
+    out
+}
+
+/// The last record: `{"summary":{...}}`, the counts of every verdict, whether the run passed
+/// (as the exit code says, snapshots aside), its wall time and the target.
+pub fn summary_line(report: &RunReport) -> String {
+    let c = Counts::of(report.results);
+    let record = SummaryRecord {
+        summary: Summary {
+            total: c.total,
+            passed: c.passed,
+            non_strict: c.non_strict,
+            informational: c.informational,
+            unimplemented: c.unimplemented,
+            failed: c.failed,
+            errors: c.errors,
+            skipped: c.skipped,
+            success: !report
+                .results
+                .iter()
+                .any(|r| r.verdict.is_failure(report.strict)),
+            strict: report.strict,
+            duration_ms: millis(report.duration),
+            target: Scrub::new(&report.secrets).clean(&report.target),
+        },
+    };
+    let mut out = to_json(&record);
+    out.push('\n');
+    out
+}
+
+#[derive(Debug, Serialize)]
+struct SummaryRecord {
+    summary: Summary,
+}
+
+#[derive(Debug, Serialize)]
+struct Summary {
+    total: usize,
+    passed: usize,
+    non_strict: usize,
+    informational: usize,
+    unimplemented: usize,
+    failed: usize,
+    errors: usize,
+    skipped: usize,
+    success: bool,
+    strict: bool,
+    duration_ms: f64,
+    target: String,
 }
 
 /// Serializes a value built from plain strings and numbers.

@@ -1,175 +1,123 @@
-//! The JUnit XML report, in the dialect CI systems read (Jenkins, GitLab, GitHub actions that
-//! parse surefire/nextest output): a `<testsuites>` root with totals, one `<testsuite>` per
-//! suite id, one `<testcase>` per case. FAIL is a `<failure>` whose body is the uncolored
-//! terminal failure block, ERROR an `<error>`, SKIP `<skipped>`. NON-STRICT passes with a
-//! `verdict` property, or is a `<failure>` under `--strict`; INFORMATIONAL and UNIMPLEMENTED
-//! pass with a `verdict` property (NON-STRICT and UNIMPLEMENTED also carry their brief
-//! failure block in `<system-out>`). Written by hand: the format is small, and escaping is the
-//! only subtle part (characters XML 1.0 forbids are replaced, not escaped).
+//! The JUnit XML report, written with `quick-junit` in the dialect Jenkins' JUnit schema
+//! (`junit-10.xsd` of the xUnit plugin, the Surefire format) accepts: a `<testsuites>` root with
+//! totals, one `<testsuite>` per suite id with a `target` property, one `<testcase>` per case.
+//! FAIL is a `<failure>` whose body is the uncolored terminal failure block, ERROR an
+//! `<error>`, SKIP `<skipped>`. NON-STRICT passes, or is a `<failure>` under `--strict`;
+//! INFORMATIONAL and UNIMPLEMENTED pass. A passing case that is not a plain PASS says its
+//! verdict (and, except INFORMATIONAL, its brief failure block) in `<system-out>`: the schema
+//! allows no properties on a test case.
 
-use std::fmt::Write as _;
-use std::time::Duration;
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::RunReport;
 use super::terminal::failure_block;
-use super::text::{Counts, Scrub};
+use super::text::Scrub;
 use crate::runner::result::{CaseResult, Verdict};
+
+/// Failure bodies are not wrapped: CI viewers wrap themselves.
+const BODY_WIDTH: usize = usize::MAX / 2;
 
 /// Renders the whole JUnit document.
 pub fn render(report: &RunReport) -> String {
     let scrub = Scrub::new(&report.secrets);
     let strict = report.strict;
-    let total = Totals::of(report.results.iter(), strict);
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"wsprobe\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\">",
-        total.tests,
-        total.failures,
-        total.errors,
-        total.skipped,
-        secs(report.duration)
-    );
+    let mut root = Report::new("wsprobe");
+    root.set_time(report.duration);
     for (suite, cases) in super::by_suite(report.results) {
-        let t = Totals::of(cases.iter().copied(), strict);
-        let time: Duration = cases.iter().map(|c| c.duration).sum();
-        let _ = writeln!(
-            out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\">",
-            attr(&scrub.clean(suite)),
-            t.tests,
-            t.failures,
-            t.errors,
-            t.skipped,
-            secs(time)
-        );
-        let _ = writeln!(
-            out,
-            "    <properties>\n      <property name=\"target\" value=\"{}\"/>\n    </properties>",
-            attr(&scrub.clean(&report.target))
-        );
-        for r in cases {
-            testcase(&mut out, r, &scrub, strict);
+        let mut ts = TestSuite::new(xml_safe(&scrub.clean(suite)));
+        ts.add_property(Property::new(
+            "target",
+            xml_safe(&scrub.clean(&report.target)),
+        ));
+        ts.set_time(cases.iter().map(|c| c.duration).sum());
+        for r in &cases {
+            ts.add_test_case(testcase(r, &scrub, strict));
         }
-        out.push_str("  </testsuite>\n");
+        root.add_test_suite(ts);
     }
-    out.push_str("</testsuites>\n");
-    out
+    // Serializing plain strings into an in-memory buffer has no failure path but a bug in the
+    // writer; an empty report is then better than a panic in the middle of a run.
+    let xml = root.to_string().unwrap_or_default();
+    drop_root_skipped(&xml)
 }
 
-fn testcase(out: &mut String, r: &CaseResult, scrub: &Scrub, strict: bool) {
-    let _ = write!(
-        out,
-        "    <testcase name=\"{}\" classname=\"{}\" time=\"{}\" file=\"{}\" line=\"{}\"",
-        attr(&scrub.clean(&r.id)),
-        attr(&scrub.clean(&r.suite)),
-        secs(r.duration),
-        attr(&scrub.clean(&r.location.file.display().to_string())),
-        r.location.line
-    );
-    let property = matches!(
-        r.verdict,
-        Verdict::NonStrict | Verdict::Informational | Verdict::Unimplemented
-    );
+fn testcase(r: &CaseResult, scrub: &Scrub, strict: bool) -> TestCase {
     let summary = r
         .failure
         .as_ref()
         .map(|f| scrub.clean(&f.summary))
         .unwrap_or_default();
-    let element = match r.verdict {
-        Verdict::Fail => Some("failure"),
-        Verdict::NonStrict if strict => Some("failure"),
-        Verdict::Error => Some("error"),
-        _ => None,
+    let body = || xml_safe(&failure_block(r, scrub, strict, false, BODY_WIDTH));
+    let non_success = |kind| {
+        let mut s = TestCaseStatus::non_success(kind);
+        s.set_message(xml_safe(&summary))
+            .set_type(r.verdict.name())
+            .set_description(body());
+        s
     };
-    if !property && element.is_none() && r.verdict != Verdict::Skip {
-        out.push_str("/>\n");
-        return;
-    }
-    out.push_str(">\n");
-    if property {
-        let _ = writeln!(
-            out,
-            "      <properties>\n        <property name=\"verdict\" value=\"{}\"/>\n      </properties>",
-            r.verdict.name()
-        );
-    }
-    if let Some(element) = element {
-        let body = failure_block(r, scrub, strict, false);
-        let _ = writeln!(
-            out,
-            "      <{element} message=\"{}\" type=\"{}\">{}</{element}>",
-            attr(&summary),
-            r.verdict.name(),
-            text(&body)
-        );
-    }
-    // A passing NON-STRICT or UNIMPLEMENTED case still says why, for CI viewers.
-    if element.is_none() && matches!(r.verdict, Verdict::NonStrict | Verdict::Unimplemented) {
-        let body = failure_block(r, scrub, strict, false);
-        let _ = writeln!(out, "      <system-out>{}</system-out>", text(&body));
-    }
-    if r.verdict == Verdict::Skip {
-        let _ = writeln!(out, "      <skipped message=\"{}\"/>", attr(&summary));
-    }
-    out.push_str("    </testcase>\n");
-}
-
-/// The counts a `<testsuites>` or `<testsuite>` element carries.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Totals {
-    tests: usize,
-    failures: usize,
-    errors: usize,
-    skipped: usize,
-}
-
-impl Totals {
-    fn of<'a>(results: impl Iterator<Item = &'a CaseResult>, strict: bool) -> Totals {
-        let c = Counts::of(results);
-        Totals {
-            tests: c.total,
-            failures: c.failed + if strict { c.non_strict } else { 0 },
-            errors: c.errors,
-            skipped: c.skipped,
+    let status = match r.verdict {
+        Verdict::Fail => non_success(NonSuccessKind::Failure),
+        Verdict::NonStrict if strict => non_success(NonSuccessKind::Failure),
+        Verdict::Error => non_success(NonSuccessKind::Error),
+        Verdict::Skip => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_message(xml_safe(&summary));
+            s
         }
-    }
-}
-
-/// Seconds with millisecond precision, as JUnit readers expect.
-fn secs(d: Duration) -> String {
-    format!("{:.3}", d.as_secs_f64())
-}
-
-/// Escapes character data.
-fn text(s: &str) -> String {
-    escape(s, false)
-}
-
-/// Escapes an attribute value; whitespace other than space is kept as character references so
-/// attribute-value normalization does not turn it into spaces.
-fn attr(s: &str) -> String {
-    escape(s, true)
-}
-
-fn escape(s: &str, attribute: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' if attribute => out.push_str("&quot;"),
-            '\n' if attribute => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' if attribute => out.push_str("&#9;"),
-            '\t' | '\n' => out.push(c),
-            // XML 1.0 §2.2 Char: no other C0 control, no U+FFFE/U+FFFF, even as references.
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => out.push('\u{fffd}'),
-            c => out.push(c),
+        _ => TestCaseStatus::success(),
+    };
+    let mut tc = TestCase::new(xml_safe(&scrub.clean(&r.id)), status);
+    tc.set_classname(xml_safe(&scrub.clean(&r.suite)))
+        .set_time(r.duration);
+    match r.verdict {
+        Verdict::NonStrict if !strict => {
+            tc.set_system_out(format!("verdict: NON-STRICT\n{}", body()));
         }
+        Verdict::Unimplemented => {
+            tc.set_system_out(format!("verdict: UNIMPLEMENTED\n{}", body()));
+        }
+        Verdict::Informational => {
+            tc.set_system_out("verdict: INFORMATIONAL\n");
+        }
+        _ => {}
     }
-    out
+    tc
+}
+
+/// `quick-junit` writes a `skipped` count on `<testsuites>`, an attribute Jenkins' schema
+/// does not define there (each `<testsuite>` keeps its own `skipped`); it is removed from the
+/// root element only.
+fn drop_root_skipped(xml: &str) -> String {
+    let Some(start) = xml.find("<testsuites") else {
+        return xml.to_string();
+    };
+    let end = xml[start..].find('>').map_or(xml.len(), |e| start + e);
+    let head = &xml[start..end];
+    let Some(at) = head.find(" skipped=\"") else {
+        return xml.to_string();
+    };
+    let value_end = head[at + 10..]
+        .find('"')
+        .map_or(head.len(), |e| at + 10 + e + 1);
+    format!(
+        "{}{}{}{}",
+        &xml[..start],
+        &head[..at],
+        &head[value_end..],
+        &xml[end..]
+    )
+}
+
+/// Characters XML 1.0 does not allow even escaped (C0 controls other than tab, newline and
+/// carriage return, U+FFFE, U+FFFF) replaced by U+FFFD; `quick-junit` escapes the rest.
+fn xml_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => '\u{fffd}',
+            c => c,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -177,9 +125,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escaping_keeps_xml_well_formed() {
-        assert_eq!(text("a<b>&c\n"), "a&lt;b&gt;&amp;c\n");
-        assert_eq!(attr("\"x\"\n\t"), "&quot;x&quot;&#10;&#9;");
-        assert_eq!(text("\u{1}\u{1b}\u{ffff}"), "\u{fffd}\u{fffd}\u{fffd}");
+    fn forbidden_characters_are_replaced() {
+        assert_eq!(xml_safe("a<b>\n\t"), "a<b>\n\t");
+        assert_eq!(xml_safe("\u{1}\u{1b}\u{ffff}"), "\u{fffd}\u{fffd}\u{fffd}");
+    }
+
+    #[test]
+    fn only_the_root_loses_its_skipped_count() {
+        let xml = "<?xml?>\n<testsuites name=\"w\" tests=\"2\" skipped=\"1\" failures=\"0\">\n\
+                   <testsuite name=\"s\" tests=\"2\" skipped=\"1\">";
+        assert_eq!(
+            drop_root_skipped(xml),
+            "<?xml?>\n<testsuites name=\"w\" tests=\"2\" failures=\"0\">\n\
+             <testsuite name=\"s\" tests=\"2\" skipped=\"1\">"
+        );
     }
 }

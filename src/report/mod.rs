@@ -3,7 +3,7 @@
 //! Only this module and `cli` print.
 //!
 //! Every renderer takes a [`RunReport`] and returns a `String`; only [`write()`] touches the file
-//! system and only the [`progress()`] line writes to stderr. Every value that came from the
+//! system and only the [`progress::Live`] line writes to stderr. Every value that came from the
 //! server or a suite goes through one scrubber that escapes control characters (so a hostile
 //! title or payload cannot inject ANSI sequences) and replaces `RunReport::secrets` with
 //! `[redacted]`. The file formats are documented in `docs/report-formats.md`.
@@ -197,15 +197,6 @@ pub fn list_text(cases: &[Case]) -> String {
 /// `wsprobe list --format json` output.
 pub fn list_json(cases: &[Case]) -> String {
     list::json(cases)
-}
-
-/// A progress line on stderr (drawn only when `enabled`).
-pub fn progress(enabled: bool, color: bool) -> Box<dyn crate::runner::Progress> {
-    if enabled {
-        Box::new(progress::LineProgress::new(std::io::stderr(), color))
-    } else {
-        Box::new(crate::runner::NoProgress)
-    }
 }
 
 /// Results grouped by suite, suites in order of first appearance, cases in run order.

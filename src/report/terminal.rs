@@ -1,7 +1,10 @@
-//! The human report: one line per case grouped by suite (h2spec), a `Failures` recap with
-//! hurl-style details for every case that did not simply pass, performance figures, and a
-//! summary. Colors are our own ANSI codes added after every value was scrubbed, and only when
-//! asked; the failure block without color is also the body of JUnit `<failure>` elements.
+//! The human report: one line per case grouped by suite (h2spec), streamable case by case
+//! ([`CaseLines`]); then a `Failures` section with hurl-style details for FAIL and ERROR, a
+//! shorter `Notes` section saying what was observed for NON-STRICT, INFORMATIONAL and
+//! UNIMPLEMENTED, performance figures, and a summary. Lines fit the given width (the
+//! terminal's): values wrap, trace lines are cut. Colors come from the `colored` crate, added
+//! after every value was scrubbed and only when asked; the failure block without color is also
+//! the body of JUnit `<failure>` elements.
 
 use std::fmt::Write as _;
 
@@ -10,6 +13,7 @@ use super::text::{
     Counts, Scrub, Style, fmt_duration, fmt_rtt, mb_per_s, pad, paint, plural, verdict_style, width,
 };
 use crate::runner::result::{CaseResult, Verdict};
+use crate::suite::model::Case;
 use crate::trace::render_event;
 
 /// Width of the verdict column: `INFORMATIONAL` is the longest name.
@@ -24,34 +28,350 @@ pub const TRACE_TAIL: usize = 12;
 /// Width of a detail label (`requirement` plus two spaces).
 const LABEL_WIDTH: usize = 13;
 
-/// Renders the whole terminal report.
-pub fn render(report: &RunReport, color: bool) -> String {
-    let scrub = Scrub::new(&report.secrets);
-    let mut out = String::new();
-    case_lines(&mut out, report, &scrub, color);
-    let recap: Vec<&CaseResult> = report
-        .results
-        .iter()
-        .filter(|r| in_recap(r.verdict))
-        .collect();
-    if !recap.is_empty() {
-        let _ = writeln!(out, "\n{}", paint("Failures", Style::Bold, color));
-        for r in recap {
-            out.push('\n');
-            out.push_str(&failure_block(r, &scrub, report.strict, color));
+/// Line width when the output is not a terminal (or its width is unknown).
+pub const DEFAULT_WIDTH: usize = 100;
+
+/// Lines are never cut narrower than this, however narrow the terminal.
+const MIN_WIDTH: usize = 60;
+
+/// The id column is at most this wide: nine ids in ten fit, a longer one takes its room from
+/// its own title rather than from every line's.
+const MAX_ID_WIDTH: usize = 36;
+
+/// Width of the duration column: `123.45s`.
+const DURATION_WIDTH: usize = 7;
+
+/// How the terminal report is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Color through `colored`.
+    pub color: bool,
+    /// Longest line, in characters: the terminal's width, else [`DEFAULT_WIDTH`].
+    pub width: usize,
+    /// `-q`: no case lines, only failures, notes and the summary.
+    pub quiet: bool,
+}
+
+impl Options {
+    /// Not quiet, [`DEFAULT_WIDTH`] wide.
+    pub fn plain(color: bool) -> Options {
+        Options {
+            color,
+            width: DEFAULT_WIDTH,
+            quiet: false,
         }
     }
-    perf_lines(&mut out, report, &scrub, color);
-    summary(&mut out, report, &scrub, color);
+
+    fn width(&self) -> usize {
+        self.width.max(MIN_WIDTH)
+    }
+}
+
+/// Renders the whole terminal report, [`DEFAULT_WIDTH`] wide.
+pub fn render(report: &RunReport, color: bool) -> String {
+    render_with(report, Options::plain(color))
+}
+
+/// Renders the whole terminal report: the case lines (as [`CaseLines`] streams them) and the
+/// [`tail`].
+pub fn render_with(report: &RunReport, options: Options) -> String {
+    let mut out = String::new();
+    if !options.quiet {
+        let mut lines = CaseLines::new(
+            report.results.iter().map(Head::of_result),
+            &report.secrets,
+            options,
+        );
+        for r in report.results {
+            out.push_str(&lines.line(r));
+        }
+    }
+    out.push_str(&tail(report, options));
     out
 }
 
-/// Whether a verdict gets a block in the `Failures` recap.
-fn in_recap(v: Verdict) -> bool {
-    matches!(
-        v,
-        Verdict::Fail | Verdict::Error | Verdict::NonStrict | Verdict::Unimplemented
-    )
+/// What follows the case lines: the `Failures` section (FAIL and ERROR, and NON-STRICT under
+/// `--strict`), the shorter `Notes` (what was observed for NON-STRICT, INFORMATIONAL and
+/// UNIMPLEMENTED), performance figures and the summary.
+pub fn tail(report: &RunReport, options: Options) -> String {
+    let scrub = Scrub::new(&report.secrets);
+    let color = options.color;
+    let mut out = String::new();
+    let failures: Vec<&CaseResult> = report
+        .results
+        .iter()
+        .filter(|r| in_failures(r.verdict, report.strict))
+        .collect();
+    if !failures.is_empty() {
+        let _ = writeln!(out, "\n{}", paint("Failures", Style::Bold, color));
+        for r in failures {
+            out.push('\n');
+            out.push_str(&failure_block(
+                r,
+                &scrub,
+                report.strict,
+                color,
+                options.width(),
+            ));
+        }
+    }
+    let notes: Vec<&CaseResult> = report
+        .results
+        .iter()
+        .filter(|r| in_notes(r.verdict, report.strict))
+        .collect();
+    if !notes.is_empty() {
+        let _ = writeln!(out, "\n{}", paint("Notes", Style::Bold, color));
+        for r in notes {
+            out.push_str(&note(r, &scrub, color, options.width()));
+        }
+    }
+    perf_lines(&mut out, report, &scrub, color, options.width());
+    summary(&mut out, report, &scrub, color, options.width());
+    out
+}
+
+/// Whether a verdict gets a block in the `Failures` section.
+fn in_failures(v: Verdict, strict: bool) -> bool {
+    matches!(v, Verdict::Fail | Verdict::Error) || (strict && v == Verdict::NonStrict)
+}
+
+/// Whether a verdict gets a line in the `Notes` section.
+fn in_notes(v: Verdict, strict: bool) -> bool {
+    matches!(v, Verdict::Informational | Verdict::Unimplemented)
+        || (!strict && v == Verdict::NonStrict)
+}
+
+/// A note: the verdict, id and title, then what was observed, wrapped to `width`.
+fn note(r: &CaseResult, scrub: &Scrub, color: bool, width: usize) -> String {
+    let mut head = format!(
+        "  {} {}",
+        paint(r.verdict.name(), verdict_style(r.verdict), color),
+        paint(&scrub.clean(&r.id), Style::Bold, color)
+    );
+    if let Some(ab) = &r.autobahn {
+        let _ = write!(head, " [{}]", scrub.clean(ab));
+    }
+    let mut out = String::new();
+    let title = truncate(
+        &scrub.clean(&r.title),
+        width.saturating_sub(plain_head_width(r, scrub) + 2),
+    );
+    let _ = writeln!(out, "{head}  {title}");
+    for line in wrap(&observation(r, scrub), width.saturating_sub(6)) {
+        let _ = writeln!(out, "      {line}");
+    }
+    out
+}
+
+/// Width of `  VERDICT id [ab]` without color.
+fn plain_head_width(r: &CaseResult, scrub: &Scrub) -> usize {
+    3 + width(r.verdict.name())
+        + width(&scrub.clean(&r.id))
+        + r.autobahn
+            .as_deref()
+            .map_or(0, |a| width(&scrub.clean(a)) + 3)
+}
+
+/// What a note says was observed: the failure's observation; without one, the summary and how
+/// the connection closed (a summary alone, such as "took a NON-STRICT alternative", says
+/// nothing about the server); never empty.
+fn observation(r: &CaseResult, scrub: &Scrub) -> String {
+    let observed = r.failure.as_ref().map(|f| f.observed.trim()).unwrap_or("");
+    let summary = r.failure.as_ref().map(|f| f.summary.trim()).unwrap_or("");
+    let closing = r
+        .close
+        .as_ref()
+        .map(|c| format!("closing {}: {}", c.verdict.autobahn(), c.detail));
+    let text = if !observed.is_empty() {
+        format!("observed: {observed}")
+    } else {
+        let parts: Vec<String> = [Some(summary.to_string()).filter(|s| !s.is_empty()), closing]
+            .into_iter()
+            .flatten()
+            .collect();
+        if parts.is_empty() {
+            format!("{} (no observation recorded)", r.verdict.name())
+        } else {
+            parts.join("; ")
+        }
+    };
+    scrub.clean(&text)
+}
+
+/// Word-wraps `text` (one line, no control characters) to lines of at most `width`
+/// characters (at least 20); a word longer than that is cut.
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(20);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let mut word = word.to_string();
+        if !line.is_empty() && chars(&line) + 1 + chars(&word) > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        while chars(&word) > width {
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            lines.push(word.chars().take(width).collect());
+            word = word.chars().skip(width).collect();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+fn chars(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// `text` cut to `width` characters, the last one `…` when cut.
+pub(crate) fn truncate(text: &str, width: usize) -> String {
+    if chars(text) <= width {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// What a case line needs to know of a case before it has run.
+#[derive(Debug, Clone, Copy)]
+pub struct Head<'a> {
+    /// Suite id.
+    pub suite: &'a str,
+    /// Case id.
+    pub id: &'a str,
+    /// Autobahn id.
+    pub autobahn: Option<&'a str>,
+    /// Title.
+    pub title: &'a str,
+}
+
+impl<'a> Head<'a> {
+    /// The head of a case about to run.
+    pub fn of_case(c: &'a Case) -> Head<'a> {
+        Head {
+            suite: &c.suite,
+            id: &c.id,
+            autobahn: c.autobahn.as_deref(),
+            title: &c.title,
+        }
+    }
+
+    /// The head of a case that ran.
+    pub fn of_result(r: &'a CaseResult) -> Head<'a> {
+        Head {
+            suite: &r.suite,
+            id: &r.id,
+            autobahn: r.autobahn.as_deref(),
+            title: &r.title,
+        }
+    }
+}
+
+/// The case lines of a run, one at a time: column widths are fixed from the list of cases
+/// before any has run, so each line can be printed as soon as its case is done and the
+/// streamed output is the same as the whole report rendered at the end.
+pub struct CaseLines {
+    scrub: Scrub,
+    color: bool,
+    id_w: usize,
+    ab_w: usize,
+    title_w: usize,
+    /// Cases per suite, for the suite header.
+    per_suite: Vec<(String, usize)>,
+    current: Option<String>,
+}
+
+impl CaseLines {
+    /// Lines for these cases (in run order), with these secrets redacted.
+    pub fn new<'a>(
+        heads: impl IntoIterator<Item = Head<'a>>,
+        secrets: &[String],
+        options: Options,
+    ) -> CaseLines {
+        let scrub = Scrub::new(secrets);
+        let (mut id_w, mut ab_w, mut title_max) = (0, 0, 0);
+        let mut per_suite: Vec<(String, usize)> = Vec::new();
+        for h in heads {
+            id_w = id_w.max(width(&scrub.clean(h.id)));
+            ab_w = ab_w.max(h.autobahn.map_or(0, |a| width(&scrub.clean(a)) + 2));
+            title_max = title_max.max(width(&scrub.clean(h.title)));
+            match per_suite.iter_mut().find(|(s, _)| s == h.suite) {
+                Some((_, n)) => *n += 1,
+                None => per_suite.push((h.suite.to_string(), 1)),
+            }
+        }
+        // `  VERDICT id [ab] title duration`: the title gets what the line width leaves.
+        let id_w = id_w.min(MAX_ID_WIDTH);
+        let ab_room = if ab_w > 0 { ab_w + 1 } else { 0 };
+        let fixed = 2 + VERDICT_WIDTH + 1 + id_w + ab_room + 2 + DURATION_WIDTH;
+        let room = options.width().saturating_sub(fixed).max(16);
+        CaseLines {
+            scrub,
+            color: options.color,
+            id_w,
+            ab_w,
+            title_w: title_max.min(MAX_TITLE_WIDTH).min(room),
+            per_suite,
+            current: None,
+        }
+    }
+
+    /// The line of one case, preceded by its suite's header when the suite changes.
+    pub fn line(&mut self, r: &CaseResult) -> String {
+        let mut out = String::new();
+        if self.current.as_deref() != Some(r.suite.as_str()) {
+            let n = self
+                .per_suite
+                .iter()
+                .find(|(s, _)| *s == r.suite)
+                .map_or(1, |(_, n)| *n);
+            let header = format!(
+                "{}  {}",
+                self.scrub.clean(&r.suite),
+                plural(n, "case", "cases")
+            );
+            let _ = writeln!(out, "{}", paint(&header, Style::Bold, self.color));
+            self.current = Some(r.suite.clone());
+        }
+        let row = Row::of(r, &self.scrub);
+        let mut line = format!(
+            "  {}{} {}",
+            paint(row.verdict.name(), verdict_style(row.verdict), self.color),
+            " ".repeat(VERDICT_WIDTH - width(row.verdict.name())),
+            pad(&row.id, self.id_w)
+        );
+        if self.ab_w > 0 {
+            line.push(' ');
+            line.push_str(&pad(&row.autobahn, self.ab_w));
+        }
+        // An id wider than its column takes the room from this line's title.
+        let over = width(&row.id).saturating_sub(self.id_w);
+        let title_w = self.title_w.saturating_sub(over).max(8);
+        let title = if row.verdict == Verdict::Skip {
+            // A SKIP line has no duration: its reason may use that room.
+            truncate(&row.title, title_w + 1 + DURATION_WIDTH)
+        } else {
+            truncate(&row.title, title_w)
+        };
+        let _ = write!(
+            line,
+            " {} {:>DURATION_WIDTH$}",
+            pad(&title, title_w),
+            row.duration
+        );
+        let _ = writeln!(out, "{}", line.trim_end());
+        out
+    }
 }
 
 /// One row of the case list, scrubbed.
@@ -90,52 +410,18 @@ impl Row {
     }
 }
 
-fn case_lines(out: &mut String, report: &RunReport, scrub: &Scrub, color: bool) {
-    let rows: Vec<Row> = report.results.iter().map(|r| Row::of(r, scrub)).collect();
-    let id_w = rows.iter().map(|r| width(&r.id)).max().unwrap_or(0);
-    let ab_w = rows.iter().map(|r| width(&r.autobahn)).max().unwrap_or(0);
-    // SKIP rows carry their reason and no duration: they need not widen the column.
-    let title_w = rows
-        .iter()
-        .filter(|r| r.verdict != Verdict::Skip)
-        .map(|r| width(&r.title))
-        .max()
-        .unwrap_or(0)
-        .min(MAX_TITLE_WIDTH);
-    let dur_w = rows.iter().map(|r| width(&r.duration)).max().unwrap_or(0);
-    for (suite, cases) in super::by_suite(report.results) {
-        let header = format!(
-            "{}  {}",
-            scrub.clean(suite),
-            plural(cases.len(), "case", "cases")
-        );
-        let _ = writeln!(out, "{}", paint(&header, Style::Bold, color));
-        for row in cases.iter().map(|r| Row::of(r, scrub)) {
-            let mut line = format!(
-                "  {}{} {}",
-                paint(row.verdict.name(), verdict_style(row.verdict), color),
-                " ".repeat(VERDICT_WIDTH - width(row.verdict.name())),
-                pad(&row.id, id_w)
-            );
-            if ab_w > 0 {
-                line.push(' ');
-                line.push_str(&pad(&row.autobahn, ab_w));
-            }
-            let _ = write!(
-                line,
-                " {} {:>dur_w$}",
-                pad(&row.title, title_w),
-                row.duration
-            );
-            let _ = writeln!(out, "{}", line.trim_end());
-        }
-    }
-}
-
 /// The detail block of a case that did not simply pass, hurl/h2spec style. FAIL and ERROR (and
 /// NON-STRICT under `strict`) get the closing behaviour, violations and the end of the trace;
 /// the other verdicts only what was expected and observed.
-pub(crate) fn failure_block(r: &CaseResult, scrub: &Scrub, strict: bool, color: bool) -> String {
+pub(crate) fn failure_block(
+    r: &CaseResult,
+    scrub: &Scrub,
+    strict: bool,
+    color: bool,
+    line_width: usize,
+) -> String {
+    // Values start after the indent and the label column.
+    let room = line_width.saturating_sub(2 + LABEL_WIDTH);
     let full = matches!(r.verdict, Verdict::Fail | Verdict::Error)
         || (r.verdict == Verdict::NonStrict && strict);
     let mut out = String::new();
@@ -147,7 +433,13 @@ pub(crate) fn failure_block(r: &CaseResult, scrub: &Scrub, strict: bool, color: 
     if let Some(ab) = &r.autobahn {
         let _ = write!(head, " [{}]", scrub.clean(ab));
     }
-    let _ = writeln!(out, "{head}  {}", scrub.clean(&r.title));
+    // `plain_head_width` counts the two-space indent notes have and this head has not.
+    let title_room = line_width.saturating_sub(plain_head_width(r, scrub));
+    let _ = writeln!(
+        out,
+        "{head}  {}",
+        truncate(&scrub.clean(&r.title), title_room)
+    );
     let location = r.failure.as_ref().map_or(&r.location, |f| &f.location);
     let _ = writeln!(
         out,
@@ -155,18 +447,28 @@ pub(crate) fn failure_block(r: &CaseResult, scrub: &Scrub, strict: bool, color: 
         paint("-->", Style::BlueBold, color),
         scrub.clean(&location.to_string())
     );
+    // Values are wrapped to the line width, continuation lines under the value.
     let label = |out: &mut String, name: &str, value: &str| {
-        let _ = writeln!(
-            out,
-            "  {}{value}",
-            paint(&pad(name, LABEL_WIDTH), Style::Bold, color)
-        );
+        for (i, line) in wrap(value, room).iter().enumerate() {
+            if i == 0 {
+                let _ = writeln!(
+                    out,
+                    "  {}{line}",
+                    paint(&pad(name, LABEL_WIDTH), Style::Bold, color)
+                );
+            } else {
+                let _ = writeln!(out, "  {}{line}", " ".repeat(LABEL_WIDTH));
+            }
+        }
     };
     let more = |out: &mut String, value: &str| {
-        let _ = writeln!(out, "  {}{value}", " ".repeat(LABEL_WIDTH));
+        for line in wrap(value, room) {
+            let _ = writeln!(out, "  {}{line}", " ".repeat(LABEL_WIDTH));
+        }
     };
     if let Some(f) = &r.failure
         && !f.summary.is_empty()
+        && !repeats_expected(&f.summary, &f.expected)
     {
         label(&mut out, "reason", &scrub.clean(&f.summary));
     }
@@ -180,12 +482,10 @@ pub(crate) fn failure_block(r: &CaseResult, scrub: &Scrub, strict: bool, color: 
             if i == 0 {
                 label(&mut out, "expected", &scrub.clean(e));
             } else {
-                let _ = writeln!(
-                    out,
-                    "  {}{}",
-                    pad(&format!("{:>10}", "or"), LABEL_WIDTH),
-                    scrub.clean(e)
-                );
+                for (j, line) in wrap(&scrub.clean(e), room).iter().enumerate() {
+                    let or = if j == 0 { "or" } else { "" };
+                    let _ = writeln!(out, "  {}{line}", pad(&format!("{or:>10}"), LABEL_WIDTH));
+                }
             }
         }
         if !f.observed.is_empty() {
@@ -236,14 +536,27 @@ pub(crate) fn failure_block(r: &CaseResult, scrub: &Scrub, strict: bool, color: 
             "trace",
             &paint(&format!("connection {name}, {what}"), Style::Dimmed, color),
         );
+        // Trace lines are cut rather than wrapped: one event per line.
         for e in &t.events[n.saturating_sub(TRACE_TAIL)..] {
-            more(&mut out, &scrub.clean(&render_event(e)));
+            let _ = writeln!(
+                out,
+                "  {}{}",
+                " ".repeat(LABEL_WIDTH),
+                truncate(&scrub.clean(&render_event(e)), room)
+            );
         }
     }
     out
 }
 
-fn perf_lines(out: &mut String, report: &RunReport, scrub: &Scrub, color: bool) {
+/// Whether a failure's summary only says what the `expected` line says anyway
+/// (`expected a pong` above `expected  a pong`).
+fn repeats_expected(summary: &str, expected: &[String]) -> bool {
+    let rest = summary.strip_prefix("expected ").unwrap_or(summary).trim();
+    expected.first().is_some_and(|e| e.trim() == rest)
+}
+
+fn perf_lines(out: &mut String, report: &RunReport, scrub: &Scrub, color: bool, line_width: usize) {
     let perf: Vec<(&CaseResult, String)> = report
         .results
         .iter()
@@ -261,8 +574,7 @@ fn perf_lines(out: &mut String, report: &RunReport, scrub: &Scrub, color: bool) 
             .map(|m| format!("{m:.2} MB/s"))
             .unwrap_or_else(|| "- MB/s".into());
         let rtt = |d: Option<std::time::Duration>| d.map(fmt_rtt).unwrap_or_else(|| "-".into());
-        let _ = writeln!(
-            out,
+        let line = format!(
             "  {}  {} bytes  {}  {rate}  median {}  p99 {}",
             pad(&id, id_w),
             p.bytes,
@@ -270,35 +582,70 @@ fn perf_lines(out: &mut String, report: &RunReport, scrub: &Scrub, color: bool) 
             rtt(p.median_rtt),
             rtt(p.p99_rtt),
         );
+        let _ = writeln!(out, "{}", truncate(&line, line_width));
     }
 }
 
-fn summary(out: &mut String, report: &RunReport, scrub: &Scrub, color: bool) {
+fn summary(out: &mut String, report: &RunReport, scrub: &Scrub, color: bool, width: usize) {
     let c = Counts::of(report.results);
     let count = |n: usize, word: &str, style: Style| {
         let text = format!("{n} {word}");
-        if n > 0 {
+        let styled = if n > 0 {
             paint(&text, style, color)
         } else {
-            text
-        }
+            text.clone()
+        };
+        (text, styled)
     };
-    let _ = writeln!(
-        out,
-        "\n{}: {}, {}, {}, {}, {}, {}, {} in {:.2}s",
-        plural(c.total, "case", "cases"),
-        count(c.passed, "passed", Style::Green),
-        count(c.non_strict, "non-strict", Style::Yellow),
-        count(c.informational, "informational", Style::Blue),
-        count(c.unimplemented, "unimplemented", Style::Cyan),
-        count(c.failed, "failed", Style::RedBold),
-        count(
-            c.errors,
-            if c.errors == 1 { "error" } else { "errors" },
-            Style::Magenta
-        ),
-        count(c.skipped, "skipped", Style::Dimmed),
-        report.duration.as_secs_f64()
+    let width_of = |s: &str| s.chars().count();
+    // `passed` and `failed` always, the other verdicts only when they occurred: the line
+    // stays short enough for any width.
+    // (plain, styled) pairs: the plain text measures the line.
+    let mut parts = vec![count(c.passed, "passed", Style::Green)];
+    let optional = [
+        (c.non_strict, "non-strict", Style::Yellow),
+        (c.informational, "informational", Style::Blue),
+        (c.unimplemented, "unimplemented", Style::Cyan),
+    ];
+    parts.extend(
+        optional
+            .iter()
+            .filter(|(n, ..)| *n > 0)
+            .map(|(n, word, style)| count(*n, word, *style)),
     );
+    parts.push(count(c.failed, "failed", Style::RedBold));
+    if c.errors > 0 {
+        let word = if c.errors == 1 { "error" } else { "errors" };
+        parts.push(count(c.errors, word, Style::Magenta));
+    }
+    if c.skipped > 0 {
+        parts.push(count(c.skipped, "skipped", Style::Dimmed));
+    }
+    let head = format!("{}:", plural(c.total, "case", "cases"));
+    let tail = format!("in {:.2}s", report.duration.as_secs_f64());
+    // Parts go on one line while it fits; a continuation line is indented by two spaces.
+    out.push('\n');
+    let mut line_w = width_of(&head);
+    out.push_str(&head);
+    let last = parts.len() - 1;
+    for (i, (plain, styled)) in parts.iter().enumerate() {
+        let text_w = width_of(plain) + usize::from(i < last);
+        if line_w + 1 + text_w > width {
+            out.push_str("\n ");
+            line_w = 1;
+        }
+        out.push(' ');
+        out.push_str(styled);
+        if i < last {
+            out.push(',');
+        }
+        line_w += 1 + text_w;
+    }
+    if line_w + 1 + width_of(&tail) > width {
+        out.push_str("\n ");
+    }
+    out.push(' ');
+    out.push_str(&tail);
+    out.push('\n');
     let _ = writeln!(out, "target {}", scrub.clean(&report.target));
 }

@@ -3,11 +3,10 @@
 //! deterministic.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
-use crate::runner::Progress;
 use crate::runner::result::{
     CaseResult, CloseBehavior, CloseVerdict, Closer, Failure, Perf, Verdict,
 };
@@ -341,10 +340,22 @@ fn report_terminal() {
 fn report_json() {
     let results = fixture();
     let out = json::render(&run_report(&results));
-    for line in out.lines() {
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines.len(),
+        results.len() + 1,
+        "one record per case, then the summary"
+    );
+    for line in &lines[..results.len()] {
         let value: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
         assert!(value.get("verdict").is_some());
     }
+    let last: serde_json::Value = serde_json::from_str(lines[results.len()]).expect("JSON");
+    let summary = last.get("summary").expect("the last record is the summary");
+    assert_eq!(summary["total"], results.len());
+    assert_eq!(summary["failed"], 1);
+    assert_eq!(summary["errors"], 1);
+    assert_eq!(summary["success"], false);
     snapshot!("report_json", out);
 }
 
@@ -453,16 +464,146 @@ fn report_list() {
     snapshot!("report_list", out);
 }
 
+/// (element, allowed attributes, required attributes, allowed children)
+type ElementRule = (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+/// The rules of Jenkins' JUnit schema (`junit-10.xsd` of the xUnit plugin, the format of
+/// Maven Surefire reports) for each element wsprobe writes: allowed attributes, required
+/// attributes, allowed children. Checked on the parsed document, since no XSD validator is a
+/// dependency; numbers as the schema types them (`SUREFIRE_TIME` for `time`).
+const JUNIT_SCHEMA: &[ElementRule] = &[
+    // (element, allowed attributes, required attributes, allowed children)
+    (
+        "testsuites",
+        &["name", "time", "tests", "failures", "errors"],
+        &[],
+        &["testsuite"],
+    ),
+    (
+        "testsuite",
+        &[
+            "name",
+            "tests",
+            "failures",
+            "errors",
+            "group",
+            "time",
+            "skipped",
+            "timestamp",
+            "hostname",
+            "id",
+            "package",
+            "file",
+            "log",
+            "url",
+        ],
+        &["name", "tests", "failures", "errors"],
+        &[
+            "testsuite",
+            "properties",
+            "testcase",
+            "system-out",
+            "system-err",
+        ],
+    ),
+    ("properties", &[], &[], &["property"]),
+    ("property", &["name", "value"], &["name", "value"], &[]),
+    (
+        "testcase",
+        &["name", "time", "classname", "group"],
+        &["name"],
+        &["skipped", "error", "failure", "system-out", "system-err"],
+    ),
+    ("failure", &["type", "message"], &[], &[]),
+    ("error", &["type", "message"], &[], &[]),
+    ("skipped", &["type", "message"], &[], &[]),
+    ("system-out", &[], &[], &[]),
+    ("system-err", &[], &[], &[]),
+];
+
+/// Checks every element of `doc` against [`JUNIT_SCHEMA`]; returns the problems found.
+fn junit_schema_problems(doc: &roxmltree::Document) -> Vec<String> {
+    let mut problems = Vec::new();
+    if doc.root_element().tag_name().name() != "testsuites" {
+        problems.push("root is not <testsuites>".to_string());
+    }
+    for node in doc.descendants().filter(|n| n.is_element()) {
+        let name = node.tag_name().name();
+        let Some((_, allowed, required, children)) = JUNIT_SCHEMA.iter().find(|(e, ..)| *e == name)
+        else {
+            problems.push(format!("<{name}> is not in the schema"));
+            continue;
+        };
+        for a in node.attributes() {
+            if !allowed.contains(&a.name()) {
+                problems.push(format!("<{name}> has attribute {}", a.name()));
+            }
+        }
+        for r in *required {
+            if node.attribute(*r).is_none() {
+                problems.push(format!("<{name}> lacks required attribute {r}"));
+            }
+        }
+        for c in node.children().filter(|c| c.is_element()) {
+            if !children.contains(&c.tag_name().name()) {
+                problems.push(format!("<{name}> has child <{}>", c.tag_name().name()));
+            }
+        }
+        if let Some(t) = node.attribute("time") {
+            let ok = !t.is_empty()
+                && t.split_once('.')
+                    .map_or(t.chars().all(|c| c.is_ascii_digit()), |(a, b)| {
+                        a.chars().all(|c| c.is_ascii_digit())
+                            && b.chars().all(|c| c.is_ascii_digit())
+                    });
+            if !ok {
+                problems.push(format!("<{name}> time {t:?} is not a SUREFIRE_TIME"));
+            }
+        }
+        for n in ["tests", "failures", "errors", "skipped"] {
+            if let Some(v) = node.attribute(n)
+                && v.parse::<usize>().is_err()
+            {
+                problems.push(format!("<{name}> {n}={v:?} is not a count"));
+            }
+        }
+    }
+    problems
+}
+
 #[test]
-fn junit_is_well_formed_and_counts_match() {
+fn junit_schema_check_catches_what_the_schema_forbids() {
+    let bad = r#"<testsuites skipped="1"><testsuite name="s" tests="1" failures="0"><testcase name="c" file="f"><properties/></testcase></testsuite></testsuites>"#;
+    let doc = roxmltree::Document::parse(bad).expect("well-formed");
+    let problems = junit_schema_problems(&doc);
+    for expected in [
+        "<testsuites> has attribute skipped",
+        "<testsuite> lacks required attribute errors",
+        "<testcase> has attribute file",
+        "<testcase> has child <properties>",
+    ] {
+        assert!(
+            problems.iter().any(|p| p == expected),
+            "{expected} in {problems:?}"
+        );
+    }
+}
+
+#[test]
+fn junit_follows_the_schema_and_counts_match() {
     for strict in [false, true] {
         let results = fixture();
         let mut report = run_report(&results);
         report.strict = strict;
         let xml = junit_text(&report);
         let doc = roxmltree::Document::parse(&xml).expect("JUnit output is well-formed XML");
+        assert_eq!(junit_schema_problems(&doc), Vec::<String>::new(), "{xml}");
         let root = doc.root_element();
-        assert_eq!(root.tag_name().name(), "testsuites");
         let attr = |n: roxmltree::Node, a: &str| -> usize {
             n.attribute(a)
                 .and_then(|v| v.parse().ok())
@@ -483,16 +624,16 @@ fn junit_is_well_formed_and_counts_match() {
         assert_eq!(attr(root, "failures"), has("failure"));
         assert_eq!(attr(root, "failures"), if strict { 2 } else { 1 });
         assert_eq!(attr(root, "errors"), has("error"));
-        assert_eq!(attr(root, "skipped"), has("skipped"));
         let suites: Vec<_> = root
             .children()
             .filter(|n| n.has_tag_name("testsuite"))
             .collect();
         assert_eq!(suites.len(), 3);
         let sum = |a: &str| suites.iter().map(|s| attr(*s, a)).sum::<usize>();
-        for a in ["tests", "failures", "errors", "skipped"] {
+        for a in ["tests", "failures", "errors"] {
             assert_eq!(sum(a), attr(root, a), "{a}");
         }
+        assert_eq!(sum("skipped"), has("skipped"));
     }
 }
 
@@ -610,6 +751,8 @@ fn secrets_written_to_files_are_redacted() {
 
 #[test]
 fn hostile_text_cannot_inject_escapes() {
+    // What `cli` does once when color is on: tests only ever turn it on.
+    colored::control::set_override(true);
     let hostile = "\x1b[2J\x1b]0;pwned\x07\u{9b}31m\r\u{202e}evil";
     let results = carrying(hostile);
     let report = run_report(&results);
@@ -648,6 +791,8 @@ fn hostile_text_cannot_inject_escapes() {
 
 #[test]
 fn no_color_means_no_escape_byte() {
+    // What `cli` does once when color is on: tests only ever turn it on.
+    colored::control::set_override(true);
     let results = fixture();
     let report = run_report(&results);
     assert!(!terminal::render(&report, false).contains('\x1b'));
@@ -658,6 +803,8 @@ fn no_color_means_no_escape_byte() {
 
 #[test]
 fn diagnostic_parts_are_colored() {
+    // What `cli` does once when color is on: tests only ever turn it on.
+    colored::control::set_override(true);
     let diag = "error: unknown key `sned` in step\n  --> suites/echo.yaml:12:9\n   |\n12 |       - sned: { text: hello }\n   |         ^^^^ did you mean `send`?\n";
     let out = colorize_diagnostic(diag, true);
     let lines: Vec<&str> = out.lines().collect();
@@ -678,49 +825,100 @@ fn diagnostic_parts_are_colored() {
     );
 }
 
-/// A writer whose bytes the test can read after the progress line is dropped.
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .map_err(|_| std::io::Error::other("poisoned"))?
-            .extend_from_slice(buf);
-        Ok(buf.len())
+#[test]
+fn progress_line_names_failures_and_running_cases() {
+    let results = fixture();
+    let mut live = progress::Live::hidden(results.len());
+    assert_eq!(live.message(), "");
+    for (i, r) in results.iter().enumerate() {
+        live.started(i, &r.id);
     }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+    let all = live.message();
+    assert!(
+        all.starts_with(&format!("running {}, ", results[0].id)),
+        "{all}"
+    );
+    assert!(all.ends_with(&format!("(+{})", results.len() - 3)), "{all}");
+    for (i, r) in results.iter().enumerate() {
+        live.finished(i, r);
     }
+    assert_eq!(live.message(), "2 failed");
+    assert_eq!(
+        progress::message(3, &["a", "b"], false),
+        "3 failed · running a, b"
+    );
+    assert!(!progress::message(3, &["a"], false).contains('\x1b'));
+    assert!(progress::message(3, &["a"], true).contains('\x1b'));
+    live.finish();
 }
 
 #[test]
-fn progress_line_is_drawn_and_wiped() {
-    fn assert_send<T: Send>(_: &T) {}
+fn notes_say_what_was_observed_and_reasons_do_not_repeat_expectations() {
+    let mut results = fixture();
+    // A NON-STRICT case whose failure has no observation: the note falls back to the summary
+    // and the closing behaviour, never the summary alone.
+    let ns = results
+        .iter_mut()
+        .find(|r| r.verdict == Verdict::NonStrict)
+        .expect("fixture has a NON-STRICT case");
+    if let Some(f) = &mut ns.failure {
+        f.observed.clear();
+        f.summary = "the server took a NON-STRICT alternative".into();
+    }
+    let fail = results
+        .iter_mut()
+        .find(|r| r.verdict == Verdict::Fail)
+        .expect("fixture has a FAIL case");
+    if let Some(f) = &mut fail.failure {
+        f.summary = format!("expected {}", f.expected[0]);
+    }
+    let out = terminal::render(&run_report(&results), false);
+    let notes = &out[out.find("\nNotes\n").expect("a Notes section")..];
+    assert!(
+        notes
+            .contains("the server took a NON-STRICT alternative; closing OK: wsprobe closed first"),
+        "{notes}"
+    );
+    let failures = &out[out.find("\nFailures\n").expect("a Failures section")..];
+    assert!(!failures.contains("  reason       expected"), "{failures}");
+    assert!(
+        failures.contains("  expected     close frame with code 1002"),
+        "{failures}"
+    );
+    // FAIL and ERROR only in Failures; the others only in Notes.
+    let failures = &failures[..failures.find("\nNotes\n").unwrap_or(failures.len())];
+    assert!(!failures.contains("NON-STRICT ping."), "{failures}");
+    assert!(!failures.contains("INFORMATIONAL"), "{failures}");
+}
+
+#[test]
+fn lines_fit_the_width() {
     let results = fixture();
-    let buf = Shared::default();
-    {
-        let mut p = progress::LineProgress::new(buf.clone(), false);
-        assert_send(&p);
-        for (i, r) in results.iter().enumerate() {
-            p.finished(r, i + 1, results.len());
+    // From 80 columns on (narrower, a case line keeps at least 16 characters of title).
+    for width in [80, 100, 120] {
+        let out = terminal::render_with(
+            &run_report(&results),
+            terminal::Options {
+                color: false,
+                width,
+                quiet: false,
+            },
+        );
+        for line in out.lines() {
+            assert!(line.chars().count() <= width, "{width}: {line:?}");
         }
     }
-    let bytes = buf.0.lock().expect("not poisoned").clone();
-    let text = String::from_utf8(bytes).expect("utf-8");
-    assert!(text.starts_with("\r[1/8] running…"), "{text:?}");
-    assert!(text.contains("\r[8/8] running… 2 failed"), "{text:?}");
+    let quiet = terminal::render_with(
+        &run_report(&results),
+        terminal::Options {
+            color: false,
+            width: 100,
+            quiet: true,
+        },
+    );
+    assert!(!quiet.contains("  PASS "), "{quiet}");
     assert!(
-        text.ends_with(&format!("\r{}\r", " ".repeat(23))),
-        "{text:?}"
+        quiet.contains("\nFailures\n") && quiet.contains("8 cases:"),
+        "{quiet}"
     );
-    assert!(!text.contains('\x1b'));
-    assert_eq!(
-        progress::line(42, 301, 3, false),
-        "[ 42/301] running… 3 failed"
-    );
-    // Disabled progress is a no-op and still Send.
-    let mut quiet = super::progress(false, true);
-    quiet.finished(&results[0], 1, 1);
 }

@@ -1,7 +1,8 @@
 //! Text hygiene shared by every report: secrets redacted, control characters that came from
-//! the server or a suite neutralised, our own ANSI styling added only when asked, and the
-//! duration and count formats. Everything here is pure; nothing touches a global color switch,
-//! so rendering is thread-safe and `color = false` output holds no escape byte at all.
+//! the server or a suite neutralised, our own styling (through the `colored` crate) added only
+//! when asked, and the duration and count formats. Rendering never changes a global switch
+//! (`cli` turns `colored`'s on once, before anything renders), so it is thread-safe, and
+//! `color = false` output holds no escape byte at all.
 
 use std::time::Duration;
 
@@ -159,29 +160,29 @@ pub(crate) enum Style {
     Dimmed,
 }
 
-impl Style {
-    fn sgr(self) -> &'static str {
-        match self {
-            Style::Green => "32",
-            Style::Yellow => "33",
-            Style::Blue => "34",
-            Style::Cyan => "36",
-            Style::Magenta => "35",
-            Style::RedBold => "1;31",
-            Style::BlueBold => "1;34",
-            Style::Bold => "1",
-            Style::Dimmed => "2",
-        }
-    }
-}
-
 /// `text` in `style` when `enabled`, unchanged otherwise.
+///
+/// The escape codes come from the `colored` crate. `colored` also has a process-wide switch
+/// (`colored::control`), which `cli` turns on once at start; `enabled` is the per-stream
+/// decision (`--color`, NO_COLOR, terminal or not), so `enabled = false` output holds no escape
+/// byte whatever the switch says.
 pub(crate) fn paint(text: &str, style: Style, enabled: bool) -> String {
-    if enabled && !text.is_empty() {
-        format!("\x1b[{}m{text}\x1b[0m", style.sgr())
-    } else {
-        text.to_string()
+    use colored::Colorize;
+    if !enabled || text.is_empty() {
+        return text.to_string();
     }
+    let styled = match style {
+        Style::Green => text.green(),
+        Style::Yellow => text.yellow(),
+        Style::Blue => text.blue(),
+        Style::Cyan => text.cyan(),
+        Style::Magenta => text.magenta(),
+        Style::RedBold => text.red().bold(),
+        Style::BlueBold => text.blue().bold(),
+        Style::Bold => text.bold(),
+        Style::Dimmed => text.dimmed(),
+    };
+    styled.to_string()
 }
 
 /// The color of a verdict.
@@ -318,6 +319,7 @@ mod tests {
         assert_eq!(fmt_duration(Duration::from_millis(2500)), "2.50s");
         assert_eq!(fmt_rtt(Duration::from_micros(850)), "850µs");
         assert_eq!(fmt_rtt(Duration::from_micros(1250)), "1.25ms");
+        colored::control::set_override(true);
         assert_eq!(paint("x", Style::Green, false), "x");
         assert_eq!(paint("x", Style::Green, true), "\x1b[32mx\x1b[0m");
     }

@@ -10,11 +10,13 @@ pub mod budget;
 pub mod conn;
 pub mod exec;
 pub mod matcher;
+pub mod preflight;
 pub mod result;
 mod rng;
 pub mod select;
 pub mod verdict;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -205,71 +207,153 @@ pub fn default_jobs() -> usize {
         .clamp(4, 32)
 }
 
-/// Receives progress while a run is under way (the terminal progress line).
+/// Receives a run's events while it is under way: the live progress line and the streamed
+/// case lines. Every method has a default that does nothing.
 pub trait Progress: Send {
-    /// A case finished; `done` of `total` are finished.
-    fn finished(&mut self, result: &CaseResult, done: usize, total: usize);
+    /// Case `index` (in the order given to [`run`]) started.
+    fn started(&mut self, _index: usize, _case: &Case) {}
+    /// Case `index` finished, in completion order; `done` of `total` are finished.
+    fn finished(&mut self, _index: usize, _result: &CaseResult, _done: usize, _total: usize) {}
+    /// Case `index` is done and so is every case before it: called once per case, in case
+    /// order, so what is printed here never depends on `jobs`. Returning `false` stops the run
+    /// (e.g. nobody reads the output any more): cases still running are cancelled.
+    fn ready(&mut self, _index: usize, _result: &CaseResult) -> bool {
+        true
+    }
 }
 
 /// Progress that does nothing.
 pub struct NoProgress;
 
-impl Progress for NoProgress {
-    fn finished(&mut self, _: &CaseResult, _: usize, _: usize) {}
-}
+impl Progress for NoProgress {}
+
+/// Why a case that has no result of its own is reported as SKIP.
+const NOT_STARTED: &str = "not run: --fail-fast stopped the run";
+const CANCELLED: &str = "cancelled: --fail-fast stopped the run";
+const STOPPED: &str = "not run: the run was stopped";
 
 /// Runs `cases` and returns their results in the same order.
+///
+/// With `fail_fast`, the first failure cancels the cases still running (they are reported as
+/// SKIP, not FAIL) and no further case starts. A case whose task panics is reported as ERROR
+/// under its own id: each task is mapped to its case by tokio's task id.
 pub async fn run(
     cases: Vec<Case>,
     config: &RunConfig,
     progress: &mut dyn Progress,
 ) -> Vec<CaseResult> {
+    run_with(cases, config, progress, |case, cx| async move {
+        exec::run_case(&case, &cx).await
+    })
+    .await
+}
+
+/// [`run`] with the function that runs one case given (tests give one that panics).
+async fn run_with<F, Fut>(
+    cases: Vec<Case>,
+    config: &RunConfig,
+    progress: &mut dyn Progress,
+    run_case: F,
+) -> Vec<CaseResult>
+where
+    F: Fn(Arc<Case>, Arc<CaseContext>) -> Fut,
+    Fut: std::future::Future<Output = CaseResult> + Send + 'static,
+{
     let total = cases.len();
     let cases: Vec<Arc<Case>> = cases.into_iter().map(Arc::new).collect();
     let context = Arc::new(config.context.clone());
     let mut results: Vec<Option<CaseResult>> = (0..total).map(|_| None).collect();
     let mut set = tokio::task::JoinSet::new();
+    let mut task_index: HashMap<tokio::task::Id, usize> = HashMap::new();
     let mut next = 0;
     let mut done = 0;
-    let mut stop = false;
+    // Results up to here have been passed to `ready`.
+    let mut emitted = 0;
+    let mut stop: Option<&'static str> = None;
     let jobs = config.jobs.max(1);
     loop {
-        while !stop && next < total && set.len() < jobs {
+        while stop.is_none() && next < total && set.len() < jobs {
             let case = Arc::clone(&cases[next]);
             let cx = Arc::clone(&context);
-            let index = next;
-            set.spawn(async move { (index, exec::run_case(&case, &cx).await) });
+            progress.started(next, &case);
+            let handle = set.spawn(run_case(case, cx));
+            task_index.insert(handle.id(), next);
             next += 1;
         }
-        let Some(joined) = set.join_next().await else {
+        let Some(joined) = set.join_next_with_id().await else {
             break;
         };
         let (index, result) = match joined {
-            Ok(x) => x,
+            Ok((id, result)) => (task_index.remove(&id), result),
             Err(e) => {
-                // A panicking case is wsprobe's fault: report it as ERROR, keep going.
-                let index = results.iter().position(|r| r.is_none()).unwrap_or(0);
-                let case = &cases[index];
-                (index, error_result(case, &format!("internal error: {e}")))
+                let index = task_index.remove(&e.id());
+                let Some(i) = index else { continue };
+                let case = &cases[i];
+                let result = if e.is_cancelled() {
+                    skipped(case, stop.unwrap_or(CANCELLED))
+                } else {
+                    // A panicking case is wsprobe's fault: report it as ERROR, keep going.
+                    error_result(case, &format!("internal error: {}", panic_message(e)))
+                };
+                (index, result)
             }
         };
+        // Every spawned task was registered under its id before it could finish.
+        let Some(index) = index else { continue };
         done += 1;
-        if config.fail_fast && result.verdict.is_failure(config.strict) {
-            stop = true;
+        if stop.is_none() && config.fail_fast && result.verdict.is_failure(config.strict) {
+            stop = Some(CANCELLED);
+            set.abort_all();
         }
-        progress.finished(&result, done, total);
+        progress.finished(index, &result, done, total);
         // Kept as a copy made on this thread: a result built on a worker thread lives in that
         // thread's allocator arena, so holding it there makes each worker's arena grow with
         // the number of cases, beside the memory freed after loading the suites. Copied here,
         // it reuses that memory and the worker's arena serves the next cases (10 000 echo
         // cases: 93 MB peak RSS instead of 106 MB).
         results[index] = Some(result.clone());
+        while emitted < total && stop != Some(STOPPED) {
+            let Some(r) = &results[emitted] else { break };
+            if !progress.ready(emitted, r) && stop.is_none() {
+                stop = Some(STOPPED);
+                set.abort_all();
+            }
+            emitted += 1;
+        }
     }
-    results
+    let why_not_run = match stop {
+        Some(STOPPED) => STOPPED,
+        _ => NOT_STARTED,
+    };
+    let results: Vec<CaseResult> = results
         .into_iter()
         .zip(cases.iter())
-        .map(|(r, case)| r.unwrap_or_else(|| skipped(case, "not run: --fail-fast stopped the run")))
-        .collect()
+        .map(|(r, case)| r.unwrap_or_else(|| skipped(case, why_not_run)))
+        .collect();
+    if stop != Some(STOPPED) {
+        for (i, r) in results.iter().enumerate().skip(emitted) {
+            if !progress.ready(i, r) {
+                break;
+            }
+        }
+    }
+    results
+}
+
+/// The message a panicking case left, if it was a string.
+fn panic_message(e: tokio::task::JoinError) -> String {
+    match e.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| format!("the case panicked: {s}"))
+            .or_else(|| {
+                payload
+                    .downcast_ref::<String>()
+                    .map(|s| format!("the case panicked: {s}"))
+            })
+            .unwrap_or_else(|| "the case panicked".into()),
+        Err(e) => e.to_string(),
+    }
 }
 
 fn skipped(case: &Case, why: &str) -> CaseResult {
@@ -305,6 +389,173 @@ fn error_result(case: &Case, why: &str) -> CaseResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn cases(n: usize) -> Vec<Case> {
+        let suites = crate::suite::load(&crate::suite::embedded()).expect("embedded suites load");
+        suites.into_iter().flat_map(|s| s.cases).take(n).collect()
+    }
+
+    fn config(jobs: usize, fail_fast: bool) -> RunConfig {
+        RunConfig {
+            context: CaseContext {
+                addr: SocketAddr::from(([127, 0, 0, 1], 9)),
+                host: "127.0.0.1:9".into(),
+                path: "/".into(),
+                timeout_scale: 1.0,
+                max_message: 1 << 20,
+                headers: vec![],
+                seed: None,
+                idle_timeout: exec::DEFAULT_IDLE_TIMEOUT,
+                memory: budget::Budget::new(64 << 20, jobs),
+            },
+            jobs,
+            fail_fast,
+            strict: false,
+        }
+    }
+
+    fn verdict_of(case: &Case, v: Verdict) -> CaseResult {
+        let mut r = error_result(case, "test");
+        r.verdict = v;
+        r
+    }
+
+    /// Records what a run reports, in the order it reports it.
+    #[derive(Default)]
+    struct Recorder {
+        ready: Vec<(usize, String, Verdict)>,
+        started: usize,
+    }
+
+    impl Progress for Recorder {
+        fn started(&mut self, _: usize, _: &Case) {
+            self.started += 1;
+        }
+        fn ready(&mut self, index: usize, r: &CaseResult) -> bool {
+            self.ready.push((index, r.id.clone(), r.verdict));
+            true
+        }
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async { tokio::time::timeout(Duration::from_secs(20), f).await })
+            .expect("the run ends")
+    }
+
+    #[test]
+    fn a_panicking_case_is_an_error_under_its_own_id_and_ready_is_in_order() {
+        let list = cases(6);
+        let ids: Vec<String> = list.iter().map(|c| c.id.clone()).collect();
+        let panicking = ids[2].clone();
+        let mut rec = Recorder::default();
+        let results = block_on(run_with(
+            list,
+            &config(4, false),
+            &mut rec,
+            move |case, _| {
+                let panicking = panicking.clone();
+                async move {
+                    // Later cases finish first, so completion order differs from case order.
+                    let wait = 60 - 10 * case.id.len().min(5) as u64;
+                    tokio::time::sleep(Duration::from_millis(wait)).await;
+                    assert_ne!(case.id, panicking, "deliberate panic");
+                    verdict_of(&case, Verdict::Pass)
+                }
+            },
+        ));
+        let got: Vec<(&str, Verdict)> =
+            results.iter().map(|r| (r.id.as_str(), r.verdict)).collect();
+        for (i, (id, v)) in got.iter().enumerate() {
+            assert_eq!(*id, ids[i]);
+            assert_eq!(
+                *v,
+                if i == 2 {
+                    Verdict::Error
+                } else {
+                    Verdict::Pass
+                },
+                "{id}"
+            );
+        }
+        let summary = &results[2]
+            .failure
+            .as_ref()
+            .expect("error has a summary")
+            .summary;
+        assert!(summary.contains("deliberate panic"), "{summary}");
+        let order: Vec<usize> = rec.ready.iter().map(|(i, _, _)| *i).collect();
+        assert_eq!(order, (0..6).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn fail_fast_cancels_running_cases_as_skip() {
+        let list = cases(8);
+        let first = list[0].id.clone();
+        let mut rec = Recorder::default();
+        let results = block_on(run_with(
+            list,
+            &config(4, true),
+            &mut rec,
+            move |case, _| {
+                let first = first.clone();
+                async move {
+                    if case.id == first {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        verdict_of(&case, Verdict::Fail)
+                    } else {
+                        // Never ends on its own: only cancellation ends the run.
+                        std::future::pending::<()>().await;
+                        verdict_of(&case, Verdict::Pass)
+                    }
+                }
+            },
+        ));
+        assert_eq!(rec.started, 4, "no case starts after the failure");
+        assert_eq!(results[0].verdict, Verdict::Fail);
+        for r in &results[1..4] {
+            assert_eq!(r.verdict, Verdict::Skip, "{}", r.id);
+            let why = &r.failure.as_ref().expect("reason").summary;
+            assert!(why.starts_with("cancelled"), "{why}");
+        }
+        for r in &results[4..] {
+            assert_eq!(r.verdict, Verdict::Skip);
+            let why = &r.failure.as_ref().expect("reason").summary;
+            assert!(why.starts_with("not run"), "{why}");
+        }
+        assert_eq!(rec.ready.len(), 8, "every case is reported once");
+    }
+
+    #[test]
+    fn a_reader_that_stops_ends_the_run() {
+        struct Closed(usize);
+        impl Progress for Closed {
+            fn ready(&mut self, _: usize, _: &CaseResult) -> bool {
+                self.0 += 1;
+                false
+            }
+        }
+        let mut closed = Closed(0);
+        let results = block_on(run_with(
+            cases(6),
+            &config(2, false),
+            &mut closed,
+            |case, _| async move {
+                if case.id.is_empty() {
+                    verdict_of(&case, Verdict::Pass)
+                } else {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    verdict_of(&case, Verdict::Pass)
+                }
+            },
+        ));
+        assert_eq!(closed.0, 1, "ready is not called after it said stop");
+        assert!(results.iter().any(|r| r.verdict == Verdict::Skip));
+    }
 
     #[test]
     fn parses_targets() {
