@@ -48,7 +48,12 @@ pub fn first_far_reference(data: &[u8], window: u32) -> Option<FarReference> {
             _ => return None,
         }
         if last {
-            return None;
+            // §7.2.1: a block with BFINAL set is padded to a byte boundary and further blocks
+            // may follow.
+            r.align();
+            if r.at_end() {
+                return None;
+            }
         }
     }
 }
@@ -87,6 +92,10 @@ impl<'a> Bits<'a> {
     fn align(&mut self) {
         self.buf = 0;
         self.count = 0;
+    }
+
+    fn at_end(&self) -> bool {
+        self.count == 0 && self.pos >= self.data.len()
     }
 
     fn skip_bytes(&mut self, n: usize) -> Option<()> {

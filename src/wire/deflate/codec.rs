@@ -151,9 +151,9 @@ pub struct Inflater {
     /// The compressed bytes of the current message, kept for the window walk when the agreed
     /// window is below 15 bits.
     compressed: Vec<u8>,
-    /// The current message ended with a final block (BFINAL): the rest is ignored and the next
-    /// message starts a new stream.
-    ended: bool,
+    /// The last 32 KiB inflated in the current context: the window a new DEFLATE stream starts
+    /// with after a block with BFINAL set.
+    history: Vec<u8>,
     /// The current message already produced a finding; the rest of it is ignored.
     failed: bool,
     /// With context takeover, a failed or missing message leaves the shared window unknown.
@@ -188,7 +188,7 @@ impl Inflater {
             reset_each_message: no_context_takeover,
             scratch: vec![0; STEP],
             compressed: Vec::new(),
-            ended: false,
+            history: Vec::new(),
             failed: false,
             broken: false,
         })
@@ -229,10 +229,10 @@ impl Inflater {
 
     /// Starts a compressed message (its first frame had RSV1 set).
     pub fn begin_message(&mut self) {
-        if self.reset_each_message || self.ended {
+        if self.reset_each_message {
             self.decoder.reset(false);
+            self.history.clear();
         }
-        self.ended = false;
         self.failed = false;
         self.compressed.clear();
     }
@@ -241,7 +241,7 @@ impl Inflater {
     /// holds at most `max_size` bytes.
     #[must_use]
     pub fn push(&mut self, fragment: &[u8], max_size: usize, out: &mut Vec<u8>) -> Option<Finding> {
-        if self.failed || self.ended {
+        if self.failed {
             return None;
         }
         if self.broken {
@@ -317,16 +317,43 @@ impl Inflater {
                 ));
             }
             out.extend_from_slice(&self.scratch[..produced]);
+            self.remember(produced);
             if status == Status::StreamEnd {
-                // §7.2.3.4: a block with BFINAL ends the DEFLATE stream; what follows in this
-                // message (the stripped empty block) is not data.
-                self.ended = true;
-                return None;
+                // A block with BFINAL set ends zlib's stream, not the extension's: §7.2.1 lets
+                // further blocks follow (byte-aligned), still sharing the LZ77 window. Start a
+                // new stream primed with that window.
+                self.decoder.reset(false);
+                if !self.history.is_empty()
+                    && let Err(e) = self.decoder.set_dictionary(&self.history)
+                {
+                    return Some(Finding::new(
+                        FindingKind::InvalidCompressedData,
+                        format!("cannot continue after a final block: {e}"),
+                    ));
+                }
+                if input.is_empty() {
+                    return None;
+                }
+                continue;
             }
             let output_left = produced < self.scratch.len();
             if (input.is_empty() && output_left) || (used == 0 && produced == 0) {
                 return None;
             }
+        }
+    }
+
+    /// Keeps the last 32 KiB of output: the most any DEFLATE reference can reach.
+    fn remember(&mut self, produced: usize) {
+        const WINDOW: usize = 1 << MAX_WINDOW_BITS;
+        let data = &self.scratch[..produced];
+        if data.len() >= WINDOW {
+            self.history.clear();
+            self.history.extend_from_slice(&data[data.len() - WINDOW..]);
+        } else {
+            let excess = (self.history.len() + data.len()).saturating_sub(WINDOW);
+            self.history.drain(..excess);
+            self.history.extend_from_slice(data);
         }
     }
 

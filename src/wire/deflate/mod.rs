@@ -27,6 +27,8 @@ pub mod rsv;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_negotiation;
 
 use std::fmt;
 
@@ -112,7 +114,7 @@ pub enum FindingKind {
     /// agreed (§7.1.1.2, §7.2.1).
     ClientContextTakeover,
     /// The inflated message passed the receiver's size limit: a compression bomb is stopped as
-    /// it is produced (§9; the limit itself is the implementation's, RFC 6455 §10.4).
+    /// it is produced (RFC 7692 sets no limit; RFC 6455 §10.4 leaves it to the implementation).
     InflatedTooLarge,
 }
 
@@ -166,11 +168,11 @@ impl FindingKind {
             ClientWindowExceeded => "7692-7.1.2.2-g",
             ServerContextTakeover => "7692-7.2.1-c",
             ClientContextTakeover => "7692-7.2.1-d",
-            InflatedTooLarge => "7692-9-a",
+            InflatedTooLarge => "7692-limit-a",
         }
     }
 
-    /// The RFC section, e.g. `RFC 7692 §7.1.2.1`.
+    /// The RFC section, e.g. `RFC 7692 §7.1.2.1` (RFC 6455 §10.4 for the size limit).
     pub fn section(self) -> &'static str {
         use FindingKind::*;
         match self {
@@ -190,7 +192,7 @@ impl FindingKind {
             Rsv1NotNegotiated => "RFC 7692 §6",
             Rsv1OnControlFrame | Rsv1OnContinuation => "RFC 7692 §6.1",
             InvalidCompressedData => "RFC 7692 §7.2.2",
-            InflatedTooLarge => "RFC 7692 §9",
+            InflatedTooLarge => "RFC 6455 §10.4",
         }
     }
 

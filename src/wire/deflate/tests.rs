@@ -137,9 +137,22 @@ fn rfc7692_7_2_3_4_a_block_with_bfinal_set() {
     assert_eq!(payload, [0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00]);
     let mut inf = Inflater::new(Role::Server, 15, false).expect("inflater");
     assert_eq!(inflate_ok(&mut inf, &payload), HELLO);
-    // The stream ended; the next message starts a new one.
-    assert_eq!(inflate_ok(&mut inf, &HELLO_BLOCK), HELLO);
+    // §7.2.1: the LZ77 window carries on past the final block, so §7.2.3.2's second message,
+    // which refers back to "Hello", inflates next.
+    assert_eq!(inflate_ok(&mut inf, &[0xf2, 0x00, 0x11, 0x00, 0x00]), HELLO);
     assert_eq!(inflate_ok(&mut inf, &payload), HELLO);
+}
+
+#[test]
+fn rfc7692_7_2_1_blocks_may_follow_a_final_block_in_one_message() {
+    let mut first = forms::bfinal(b"He").expect("bfinal");
+    first.pop(); // the 00 of the stripped empty block: only the final block remains
+    let payload = [first, forms::bfinal(b"llo").expect("bfinal")].concat();
+    for no_context_takeover in [false, true] {
+        let mut inf = Inflater::new(Role::Server, 9, no_context_takeover).expect("inflater");
+        assert_eq!(inflate_ok(&mut inf, &payload), HELLO);
+        assert_eq!(inflate_ok(&mut inf, &payload), HELLO);
+    }
 }
 
 #[test]
@@ -259,7 +272,7 @@ fn rfc7692_7_1_2_data_reaching_beyond_the_window_is_a_violation() {
 }
 
 #[test]
-fn rfc7692_9_a_compression_bomb_stops_at_the_limit() {
+fn rfc6455_10_4_a_compression_bomb_stops_at_the_limit() {
     let mut c = Compressor::new(15, false, 9).expect("compressor");
     let payload = c.compress(&vec![0u8; 16 << 20]).expect("compresses");
     assert!(payload.len() < 64 << 10, "{} bytes", payload.len());
@@ -284,7 +297,7 @@ fn rfc7692_9_a_compression_bomb_stops_at_the_limit() {
 }
 
 #[test]
-fn rfc7692_9_the_limit_counts_across_fragments() {
+fn rfc6455_10_4_the_inflated_limit_counts_across_fragments() {
     let mut c = Compressor::new(15, true, 6).expect("compressor");
     let payload = c.compress(&[b'x'; 3000]).expect("compresses");
     let mut inf = Inflater::new(Role::Server, 15, true).expect("inflater");
