@@ -158,6 +158,9 @@ pub struct Inflater {
     failed: bool,
     /// With context takeover, a failed or missing message leaves the shared window unknown.
     broken: bool,
+    /// Payload bytes of the current message so far, and its last four of them.
+    message_len: u64,
+    last_four: [u8; 4],
 }
 
 impl std::fmt::Debug for Inflater {
@@ -191,6 +194,8 @@ impl Inflater {
             history: Vec::new(),
             failed: false,
             broken: false,
+            message_len: 0,
+            last_four: [0; 4],
         })
     }
 
@@ -235,6 +240,8 @@ impl Inflater {
         }
         self.failed = false;
         self.compressed.clear();
+        self.message_len = 0;
+        self.last_four = [0; 4];
     }
 
     /// Inflates the payload of one frame of the current message, appending to `out` while it
@@ -254,6 +261,11 @@ impl Inflater {
         if self.window_bits < MAX_WINDOW_BITS {
             self.compressed.extend_from_slice(fragment);
         }
+        self.message_len += fragment.len() as u64;
+        for &b in fragment.iter().rev().take(4).rev() {
+            self.last_four.rotate_left(1);
+            self.last_four[3] = b;
+        }
         let finding = self.run(fragment, max_size, out);
         if finding.is_some() {
             self.failed = true;
@@ -265,8 +277,32 @@ impl Inflater {
     }
 
     /// Ends the current message: appends `00 00 ff ff` (§7.2.2) and inflates what is left.
+    ///
+    /// A payload that is empty or already ends in `00 00 ff ff` gets no second tail: it is
+    /// reported ([`FindingKind::TailNotRemoved`]) and the stream stays at a block boundary, so
+    /// later messages still inflate. (A correctly stripped payload never ends in `ff`: its last
+    /// octet holds the empty stored block's zero header bits and zero padding.)
     #[must_use]
     pub fn finish(&mut self, max_size: usize, out: &mut Vec<u8>) -> Option<Finding> {
+        if self.message_len == 0 || (self.message_len >= 4 && self.last_four == TAIL) {
+            let clean = !self.failed;
+            self.compressed.clear();
+            self.failed = false;
+            return clean.then(|| {
+                Finding::new(
+                    FindingKind::TailNotRemoved,
+                    if self.message_len == 0 {
+                        "the compressed message has an empty payload".to_string()
+                    } else {
+                        "the compressed message still ends in 00 00 ff ff".to_string()
+                    },
+                )
+            });
+        }
+        self.finish_with_tail(max_size, out)
+    }
+
+    fn finish_with_tail(&mut self, max_size: usize, out: &mut Vec<u8>) -> Option<Finding> {
         let clean = !self.failed;
         let mut finding = self.push(&TAIL, max_size, out);
         if clean && finding.is_none() && self.window_bits < MAX_WINDOW_BITS {

@@ -101,6 +101,10 @@ pub enum FindingKind {
     Rsv1OnContinuation,
     /// A compressed message that is not valid DEFLATE data (§7.2.2).
     InvalidCompressedData,
+    /// A compressed message whose payload is empty or still ends in `00 00 ff ff`: the sender
+    /// skipped §7.2.1's last step, and appending the tail again would leave the receiver in
+    /// the middle of a block (the wrong form of §7.2.3.6's empty last fragment).
+    TailNotRemoved,
     /// The server's data reaches further back than the agreed `server_max_window_bits`
     /// (§7.1.2.1).
     ServerWindowExceeded,
@@ -120,7 +124,7 @@ pub enum FindingKind {
 
 impl FindingKind {
     /// Every kind, for tables that must stay complete.
-    pub const ALL: [FindingKind; 21] = [
+    pub const ALL: [FindingKind; 22] = [
         FindingKind::OfferUnknownParameter,
         FindingKind::OfferInvalidValue,
         FindingKind::OfferDuplicateParameter,
@@ -137,6 +141,7 @@ impl FindingKind {
         FindingKind::Rsv1OnControlFrame,
         FindingKind::Rsv1OnContinuation,
         FindingKind::InvalidCompressedData,
+        FindingKind::TailNotRemoved,
         FindingKind::ServerWindowExceeded,
         FindingKind::ClientWindowExceeded,
         FindingKind::ServerContextTakeover,
@@ -164,6 +169,7 @@ impl FindingKind {
             Rsv1OnControlFrame => "7692-6.1-b",
             Rsv1OnContinuation => "7692-6.1-c",
             InvalidCompressedData => "7692-7.2.2-c",
+            TailNotRemoved => "7692-7.2.1-e",
             ServerWindowExceeded => "7692-7.1.2.1-f",
             ClientWindowExceeded => "7692-7.1.2.2-g",
             ServerContextTakeover => "7692-7.2.1-c",
@@ -192,6 +198,7 @@ impl FindingKind {
             Rsv1NotNegotiated => "RFC 7692 §6",
             Rsv1OnControlFrame | Rsv1OnContinuation => "RFC 7692 §6.1",
             InvalidCompressedData => "RFC 7692 §7.2.2",
+            TailNotRemoved => "RFC 7692 §7.2.1",
             InflatedTooLarge => "RFC 6455 §10.4",
         }
     }
@@ -226,6 +233,7 @@ impl FindingKind {
             Rsv1OnControlFrame => "rsv1-on-control-frame",
             Rsv1OnContinuation => "rsv1-on-continuation",
             InvalidCompressedData => "invalid-compressed-data",
+            TailNotRemoved => "deflate-tail-not-removed",
             ServerWindowExceeded => "server-window-exceeded",
             ClientWindowExceeded => "client-window-exceeded",
             ServerContextTakeover => "server-context-takeover",

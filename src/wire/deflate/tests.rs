@@ -379,3 +379,22 @@ mod prop {
         }
     }
 }
+
+#[test]
+fn rfc7692_7_2_1_a_payload_with_its_tail_left_on_is_a_finding() {
+    // The wrong form of §7.2.3.6: a flushed fragment (tail kept), then a 0-byte last fragment.
+    let [first, _] = forms::with_empty_final_fragment(HELLO).expect("fragments");
+    let mut inf = Inflater::new(Role::Server, 15, false).expect("inflater");
+    let mut out = Vec::new();
+    inf.begin_message();
+    assert_eq!(inf.push(&first, LIMIT, &mut out), None);
+    assert_eq!(inf.push(&[], LIMIT, &mut out), None);
+    let f = inf.finish(LIMIT, &mut out).expect("a finding");
+    assert_eq!(f.kind, FindingKind::TailNotRemoved);
+    assert_eq!(out, HELLO);
+    // The stream was left at a block boundary: the shared window still works.
+    assert_eq!(inflate_ok(&mut inf, &[0xf2, 0x00, 0x11, 0x00, 0x00]), HELLO);
+    // An empty payload is the same mistake.
+    assert_eq!(finding(&mut inf, &[]), FindingKind::TailNotRemoved);
+    assert_eq!(inflate_ok(&mut inf, &HELLO_BLOCK), HELLO);
+}
