@@ -31,10 +31,10 @@ use super::offer::{MAX_WINDOW_BITS, MIN_WINDOW_BITS, Negotiated};
 use super::{DeflateError, Finding, FindingKind, TAIL};
 use crate::wire::Role;
 
-/// The window bits zlib is asked for: 8 becomes 9 (see the module docs).
 /// Output produced per inflate step: the unit in which the size limit is checked.
 const STEP: usize = 16 << 10;
 
+/// The window bits zlib is asked for: 8 becomes 9 (see the module docs).
 fn zlib_bits(bits: u8) -> Result<u8, DeflateError> {
     if !(MIN_WINDOW_BITS..=MAX_WINDOW_BITS).contains(&bits) {
         return Err(DeflateError::WindowBits(bits));
