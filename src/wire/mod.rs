@@ -3,8 +3,9 @@
 //! `wire` owns the frame decoder and encoder ([`frame`], [`decode`], [`encode`], [`mask`]), the
 //! incremental UTF-8 validator ([`utf8`]), close frames and close-code classes ([`close`]), the
 //! opening handshake ([`handshake`]) and the rules that turn observed frames into
-//! [`Violation`]s ([`rules`]). It may use only std, httparse, sha1 and base64: no tokio, no
-//! sockets, no clock and no randomness. Mask keys, nonces and limits are always arguments.
+//! [`Violation`]s ([`rules`]), and the permessage-deflate extension (RFC 7692, [`deflate`]).
+//! It may use only std, httparse, sha1, base64 and flate2: no tokio, no sockets, no clock and
+//! no randomness. Mask keys, nonces and limits are always arguments.
 //!
 //! The decoder represents any bit pattern (reserved opcodes, RSV bits, non-minimal or absurd
 //! lengths) and records how each frame was encoded; judging is a separate step in [`rules`].
@@ -15,6 +16,7 @@
 
 pub mod close;
 pub mod decode;
+pub mod deflate;
 pub mod encode;
 pub mod frame;
 pub mod handshake;
