@@ -319,6 +319,7 @@ pub fn capture(data: &[u8]) {
         port: Some(80),
         decode: true,
         max_message: 4096,
+        reorder_window: 64 << 10,
     };
     let frames = InspectView::default();
     let messages = InspectView {

@@ -395,7 +395,10 @@ impl Analyzer<'_> {
             id,
             client,
             server,
-            reasm: [Reassembler::new(), Reassembler::new()],
+            reasm: [
+                Reassembler::with_window(self.options.reorder_window),
+                Reassembler::with_window(self.options.reorder_window),
+            ],
             dissector: Some(Box::new(Dissector::new(assume_ws))),
             ledger: Ledger {
                 connections: 1,
@@ -532,18 +535,7 @@ impl Analyzer<'_> {
             return;
         };
         if seg.ack {
-            let od = other(dir);
-            let (reasm, dissector, ledger) = {
-                let Conn {
-                    reasm,
-                    dissector,
-                    ledger,
-                    ..
-                } = c;
-                (reasm, dissector, ledger)
-            };
-            let mut deliver = |chunk: Chunk<'_>| deliver_to(dissector, ledger, od, chunk, &mut ctx);
-            reasm[idx(od)].peer_ack(p.number, seg.ack_no, &mut deliver);
+            c.reasm[idx(other(dir))].peer_ack(seg.ack_no);
         }
         let end = if seg.rst && !c.rst_seen {
             c.rst_seen = true;
