@@ -606,9 +606,9 @@ impl Analyzer<'_> {
                 l.other_payload += c.new_bytes[idx(dir)].saturating_sub(counted);
             }
         }
-        // Free the reassembly buffers; late packets are still counted.
+        // The flush left the reassemblers without buffers; they stay, so that a late copy of
+        // a segment already seen still counts as a retransmission, wherever the capture put it.
         c.partial = c.reasm.iter().all(|r| !r.has_base() || r.partial);
-        c.reasm = [Reassembler::new(), Reassembler::new()];
         c.closed_at = Some(time_ns);
         self.closed.push_back(i);
     }
