@@ -466,6 +466,31 @@ fn edge(dir: &std::path::Path) -> std::io::Result<()> {
             seg.caplen = Some(96);
         }
     }));
+    // Every packet cut to 160 bytes: the handshake heads are cut after their start lines, a
+    // masked text of two-byte characters loses most of its payload (zeros unmasked with this
+    // key would be invalid UTF-8), and the server's close frame is captured up to its header
+    // only (zeros would read as close code 0). Nothing may be judged from those bytes.
+    let mut cut = Conn::new(40015, 80, 1_000_000, 5000);
+    cut.open();
+    cut.send(true, &request());
+    cut.send(false, &response(ACCEPT));
+    let text = "é".repeat(150);
+    cut.send(
+        true,
+        &frame(true, 0, 1, Some([0x80, 0x81, 0x82, 0x83]), text.as_bytes()),
+    );
+    let mut tail = frame(true, 0, 2, None, &[0x42; 102]);
+    let mut close = vec![0x03, 0xe9];
+    close.extend_from_slice(b"going away now");
+    tail.extend(frame(true, 0, 8, None, &close));
+    cut.send(false, &tail);
+    cut.send(true, &frame(true, 0, 8, Some([1, 2, 3, 4]), &[0x03, 0xe9]));
+    cut.close();
+    cases.push(simple("edge-snaplen-160.pcap", cut, |s| {
+        for seg in s.iter_mut() {
+            seg.caplen = Some(160);
+        }
+    }));
     // The capture starts after the handshake: decode with --port 80.
     cases.push(simple("edge-midstream.pcap", session(40005, 5000), |s| {
         s.drain(..7);

@@ -4,8 +4,11 @@
 //!
 //! A gap in the TCP stream that falls inside a payload of known length is filled with zeros so
 //! the decoder stays in step (unmasking stays aligned: the mask index is the payload offset);
-//! the frame reports how many of its bytes were not captured. A gap that hits a frame header
-//! leaves no way to know where the next frame starts, so the direction is marked lost there.
+//! the frame and its message carry the ranges that were not captured, so every output marks
+//! them, and no rule that reads payload bytes (UTF-8 of a text message, close code and reason)
+//! judges a frame or message with missing bytes: they would be judged from zeros that were
+//! never on the wire. A gap that hits a frame header leaves no way to know where the next
+//! frame starts, so the direction is marked lost there (or resumes at a plausible header).
 
 use std::collections::VecDeque;
 
@@ -87,6 +90,19 @@ struct Message {
     frames: u32,
     wire_len: u64,
     incomplete: bool,
+    /// Ranges of `data` that were not captured.
+    missing: Vec<(u64, u64)>,
+}
+
+/// Violations that are computed from payload bytes: not reported for a frame or message whose
+/// payload has bytes that were not captured.
+fn reads_payload(kind: ViolationKind) -> bool {
+    matches!(
+        kind,
+        ViolationKind::InvalidUtf8Text
+            | ViolationKind::InvalidUtf8CloseReason
+            | ViolationKind::InvalidCloseCode
+    )
 }
 
 /// The WebSocket decoder of one direction.
@@ -116,6 +132,10 @@ pub struct WsSide {
     /// `overhead` mode: headers only, through the walker.
     walker: Option<Walker>,
     inflated: Vec<u8>,
+    /// The ranges of the current frame's payload that were not captured.
+    frame_missing: Vec<(u64, u64)>,
+    /// A frame of the open data message had bytes that were not captured.
+    message_missing: bool,
 }
 
 impl std::fmt::Debug for WsSide {
@@ -173,6 +193,8 @@ impl WsSide {
             skip_is_data: false,
             walker: (!ctx.decode).then(|| Walker::new(dir, allowed_rsv)),
             inflated: Vec::new(),
+            frame_missing: Vec::new(),
+            message_missing: false,
         }
     }
 
@@ -347,12 +369,18 @@ impl WsSide {
         }
     }
 
-    /// Zero-filled bytes inside `[from, to)`: (all, lost ones); forgets ranges ending by `to`.
+    /// Zero-filled bytes inside `[from, to)`: (all, lost ones), their ranges relative to
+    /// `from` in `frame_missing`; forgets ranges ending by `to`.
     fn take_filled(&mut self, from: u64, to: u64) -> (u64, u64) {
         let mut all = 0;
         let mut lost = 0;
+        self.frame_missing.clear();
         for &(s, e, is_lost) in &self.filled {
-            let n = e.min(to).saturating_sub(s.max(from));
+            let (a, b) = (s.max(from), e.min(to));
+            let n = b.saturating_sub(a);
+            if n > 0 {
+                self.frame_missing.push((a - from, b - from));
+            }
             all += n;
             if is_lost {
                 lost += n;
@@ -404,6 +432,7 @@ impl WsSide {
                         header_len: hl,
                         payload: &[],
                         missing: 0,
+                        missing_ranges: &[],
                         oversized: true,
                     }));
                     if let Some(m) = &mut self.message {
@@ -427,7 +456,7 @@ impl WsSide {
 
     fn on_frame(
         &mut self,
-        f: DecodedFrame,
+        mut f: DecodedFrame,
         ctx: &mut Ctx<'_>,
         marks: &mut Marks,
         counts: &mut AppCounts,
@@ -441,10 +470,20 @@ impl WsSide {
         let first_packet = marks.packet_at(start);
         marks.trim_before(end);
         let (missing, lost) = if self.filled.is_empty() {
+            self.frame_missing.clear();
             (0, 0)
         } else {
             self.take_filled(f.offset + hl, f.offset + hl + h.payload_len)
         };
+        // The zeros that stood in for missing bytes were unmasked with the key: put zeros back,
+        // so the payload never shows bytes derived from the mask as if they were data.
+        if h.mask.is_some() {
+            for &(a, b) in &self.frame_missing {
+                if let Some(r) = f.frame.payload.get_mut(a as usize..b as usize) {
+                    r.fill(0);
+                }
+            }
+        }
         let is_data = matches!(
             h.opcode,
             Opcode::Text | Opcode::Binary | Opcode::Continuation
@@ -461,7 +500,13 @@ impl WsSide {
         let compressed_start = h.rsv & RSV1 != 0 && (self.deflate || self.unknown_extensions);
         if matches!(h.opcode, Opcode::Text | Opcode::Binary) {
             self.compressed = compressed_start;
+            self.message_missing = false;
         }
+        if is_data {
+            self.message_missing |= missing > 0;
+        }
+        // Bytes that were not captured are zeros here: nothing read from them is judged.
+        let unjudged = missing > 0 || (is_data && self.message_missing);
         if let Some(rules) = &mut self.rules {
             // The rules check text for UTF-8 frame by frame; a compressed message is judged
             // after inflation instead, so its frames are shown to the rules as binary.
@@ -474,6 +519,9 @@ impl WsSide {
                 h
             };
             for v in rules.observe(&judged, &f.frame.payload) {
+                if unjudged && reads_payload(v.kind) {
+                    continue;
+                }
                 ctx.sink.event(&Event::Violation(ViolationEvent {
                     at,
                     dir: self.dir,
@@ -489,6 +537,7 @@ impl WsSide {
             header_len: hl,
             payload: &f.frame.payload,
             missing,
+            missing_ranges: &self.frame_missing,
             oversized: false,
         }));
         self.track_open(h.opcode, h.fin, counts);
@@ -516,6 +565,7 @@ impl WsSide {
                     data: std::mem::take(&mut payload),
                     frames: 1,
                     incomplete,
+                    missing: self.frame_missing.clone(),
                 });
             }
             Opcode::Continuation => {
@@ -524,6 +574,9 @@ impl WsSide {
                 m.wire_len += h.payload_len;
                 m.incomplete |= incomplete;
                 if m.data.len() + payload.len() <= ctx.max_message {
+                    let at = m.data.len() as u64;
+                    m.missing
+                        .extend(self.frame_missing.iter().map(|&(a, b)| (at + a, at + b)));
                     m.data.extend_from_slice(&payload);
                 } else {
                     m.incomplete = true;
@@ -537,6 +590,7 @@ impl WsSide {
                     frames: 1,
                     wire_len: h.payload_len,
                     data: &payload,
+                    missing: &self.frame_missing,
                     inflation: Inflation::Plain,
                     incomplete,
                 }));
@@ -565,10 +619,10 @@ impl WsSide {
                 "rsv1 is set but no permessage-deflate negotiation was captured".into(),
             )
         };
-        let data: &[u8] = if inflation == Inflation::Inflated {
-            &self.inflated
+        let (data, missing): (&[u8], &[(u64, u64)]) = if inflation == Inflation::Inflated {
+            (&self.inflated, &[])
         } else {
-            &m.data
+            (&m.data, &m.missing)
         };
         if inflation == Inflation::Inflated
             && m.opcode == Opcode::Text
@@ -591,6 +645,7 @@ impl WsSide {
             frames: m.frames,
             wire_len: m.wire_len,
             data,
+            missing,
             inflation,
             incomplete: m.incomplete,
         }));
