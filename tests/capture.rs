@@ -430,6 +430,82 @@ fn inspect_messages_port_and_check() {
     );
 }
 
+/// `--vs` on captures of different workloads says so first, and compares per message and per
+/// payload byte in plain words; on the same workload it says that instead.
+#[test]
+fn overhead_vs_says_when_the_workloads_differ() {
+    let (code, out, _) = wsprobe(&[
+        "overhead",
+        "fixtures/counter-ws.pcap",
+        "--vs",
+        "fixtures/echo-fragments.pcap",
+    ]);
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[2],
+        "!! DIFFERENT WORKLOADS: A carries 10 messages (11 payload bytes), B carries 6 messages (668 payload bytes)."
+    );
+    assert!(lines[3].contains("not comparable"), "{out}");
+    let row = |label: &str| {
+        lines
+            .iter()
+            .find(|l| l.starts_with(label))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .unwrap_or_else(|| panic!("no row {label}: {out}"))
+    };
+    assert_eq!(
+        row("bytes per message"),
+        "bytes per message 256.1 459.3 1.79x"
+    );
+    assert_eq!(
+        row("bytes per payload byte"),
+        "bytes per payload byte 232.8 4.1 0.02x"
+    );
+    assert_eq!(row("  spread over"), "spread over (messages) 10 6");
+    assert!(
+        out.contains(
+            "In plain words: B used 1.8\u{d7} the bytes of A per message (A 256.1, B 459.3 bytes per message)."
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("Per payload byte: A used 56.4\u{d7} the bytes of B per payload byte"),
+        "{out}"
+    );
+    let (_, same, _) = wsprobe(&[
+        "overhead",
+        "fixtures/counter-ws.pcap",
+        "--vs",
+        "fixtures/counter-poll-keepalive.pcap",
+    ]);
+    assert!(
+        same.contains("Same workload: 10 messages (11 payload bytes) in each."),
+        "{same}"
+    );
+    assert!(!same.contains("DIFFERENT"), "{same}");
+    assert!(!same.contains("Per payload byte:"), "{same}");
+    for (other, expect) in [
+        ("fixtures/echo-fragments.pcap", false),
+        ("fixtures/counter-poll-keepalive.pcap", true),
+    ] {
+        let (_, json, _) = wsprobe(&[
+            "overhead",
+            "fixtures/counter-ws.pcap",
+            "--vs",
+            other,
+            "--format",
+            "json",
+        ]);
+        let v: Value = serde_json::from_str(&json).expect("json");
+        assert_eq!(v["same_workload"], expect, "{other}");
+        assert_eq!(
+            v["setup_bytes"]["a"], 604,
+            "SYN 148 + FIN 132 + handshake 324"
+        );
+    }
+}
+
 #[test]
 fn overhead_golden_output() {
     golden(

@@ -621,7 +621,13 @@ fn gen_session(c: &mut Choices<'_>) -> (Vec<GenSeg>, usize) {
         } else {
             usize::from(choice & 1)
         };
-        let size = 1 + c.below(1448);
+        // Small segments while the input lasts; full ones after it (or after 256 packets), so
+        // that a long frame does not become thousands of one-byte segments.
+        let size = if c.0.is_empty() || segs.len() > 256 {
+            1448
+        } else {
+            1 + c.below(1448)
+        };
         let end = (at[d] + size).min(streams[d].len());
         let payload = streams[d][at[d]..end].to_vec();
         at[d] = end;
