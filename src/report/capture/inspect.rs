@@ -94,6 +94,50 @@ fn hex_missing(bytes: &[u8], missing: &[(u64, u64)]) -> String {
     s
 }
 
+/// Appends `"preview":` and the JSON string of [`preview`]`(data)`, written in one pass without
+/// building the preview first: the preview escapes every control character, so its JSON form
+/// only doubles backslashes and escapes quotes. Frames are most of `inspect --format json`'s
+/// output and this was a tenth of its time.
+fn push_preview_field(out: &mut String, data: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let cut = &data[..data.len().min(crate::trace::PREVIEW_BYTES)];
+    out.push_str("\"preview\":\"");
+    for chunk in cut.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\n' => out.push_str("\\\\n"),
+                '\r' => out.push_str("\\\\r"),
+                '\t' => out.push_str("\\\\t"),
+                '\\' => out.push_str("\\\\\\\\"),
+                '"' => out.push_str("\\\\\\\""),
+                c if c.is_control() => {
+                    out.push_str("\\\\u{");
+                    let v = c as u32;
+                    let mut started = false;
+                    for shift in (0..8).rev() {
+                        let d = (v >> (shift * 4)) & 0xf;
+                        if d != 0 || started || shift == 0 {
+                            started = true;
+                            out.push(DIGITS[d as usize] as char);
+                        }
+                    }
+                    out.push('}');
+                }
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str("\\\\x");
+            out.push(DIGITS[usize::from(b >> 4)] as char);
+            out.push(DIGITS[usize::from(b & 0x0f)] as char);
+        }
+    }
+    if data.len() > cut.len() {
+        let _ = write!(out, "…({} bytes)", data.len());
+    }
+    out.push('"');
+}
+
 /// Appends `"key":` and a JSON string value, escaped.
 fn push_str_field(out: &mut String, key: &str, value: &str) {
     out.push('"');
@@ -149,7 +193,7 @@ fn frame_json_line(f: &crate::pcap::events::FrameEvent<'_>, out: &mut String) {
     if f.missing_ranges.is_empty() {
         push_hex(out, shown);
         out.push_str("\",");
-        push_str_field(out, "preview", &preview(f.payload));
+        push_preview_field(out, f.payload);
     } else {
         push_hex_missing(out, shown, f.missing_ranges);
         out.push_str("\",");
@@ -706,6 +750,10 @@ mod tests {
             let fast: Value = serde_json::from_str(&line).expect("valid json");
             assert_eq!(fast, event_json(&Event::Frame(f.clone())));
             assert_eq!(line, event_json(&Event::Frame(f)).to_string());
+            let mut p = String::new();
+            push_preview_field(&mut p, payload);
+            let want = format!("\"preview\":{}", Value::from(preview(payload)));
+            assert_eq!(p, want);
             if !missing_ranges.is_empty() {
                 assert_eq!(
                     fast["missing_ranges"],
@@ -714,6 +762,27 @@ mod tests {
                 let hex = fast["payload_hex"].as_str().expect("hex");
                 assert_eq!(&hex[..12], "0000??????00", "missing bytes are not zeros");
                 assert_eq!(hex.len(), 128);
+            }
+        }
+    }
+
+    mod prop {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// The one-pass JSON preview is exactly the JSON string of `preview`.
+            #[test]
+            fn one_pass_preview_is_the_json_of_preview(
+                data in proptest::collection::vec(
+                    prop_oneof![any::<u8>(), Just(b'\\'), Just(b'"'), Just(0x7f), Just(0xc2)],
+                    0..100,
+                )
+            ) {
+                let mut p = String::new();
+                push_preview_field(&mut p, &data);
+                let want = format!("\"preview\":{}", Value::from(preview(&data)));
+                prop_assert_eq!(p, want);
             }
         }
     }
