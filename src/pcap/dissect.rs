@@ -220,7 +220,7 @@ impl Dissector {
         ctx: &mut Ctx<'_>,
     ) {
         let i = idx(dir);
-        self.sides[i].marks.push(offset, packet);
+        self.sides[i].marks.push(offset, packet, ctx.time_ns);
         if self.sides[i].buf.is_empty() {
             self.sides[i].pos = offset;
         }
@@ -704,11 +704,11 @@ impl Dissector {
             && !self.sides[i].buf.is_empty()
             && self.cut_head(i);
         if head_cut {
-            self.sides[i].marks.push(offset, packet);
+            self.sides[i].marks.push(offset, packet, ctx.time_ns);
             return self.cut_head_gap(i, offset, len, packet, ctx);
         }
         let side = &mut self.sides[i];
-        side.marks.push(offset, packet);
+        side.marks.push(offset, packet, ctx.time_ns);
         if let Mode::Ws(ws) = &mut side.mode {
             let effect = ws.gap_effect(offset, len);
             ctx.sink.event(&Event::Gap(GapEvent {

@@ -156,6 +156,11 @@ impl Reassembler {
         self.pending_bytes
     }
 
+    /// Whether anything (bytes, or a range cut by the snaplen) is held above a hole.
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
     /// Whether a FIN has been seen and every byte before it delivered.
     pub fn finished(&self) -> bool {
         self.fin_at.is_some_and(|f| self.next >= f) || self.reset

@@ -28,51 +28,59 @@ use super::ledger::AppCounts;
 use super::reassembly::GapKind;
 use super::walker::{Walker, count_message, plausible};
 
-/// Which packet brought which stream bytes, for the bytes not yet reported.
+/// Which packet brought which stream bytes, and when, for the bytes not yet reported.
 #[derive(Clone, Debug, Default)]
 pub struct Marks {
-    /// (first stream offset, packet), ascending.
-    marks: VecDeque<(u64, u64)>,
+    /// (first stream offset, packet, capture time of the packet), ascending.
+    marks: VecDeque<(u64, u64, i128)>,
 }
 
 impl Marks {
-    /// Records that bytes from `offset` on came in `packet`.
-    pub fn push(&mut self, offset: u64, packet: u64) {
+    /// Records that bytes from `offset` on came in `packet`, captured at `time_ns`.
+    pub fn push(&mut self, offset: u64, packet: u64, time_ns: i128) {
         match self.marks.back() {
-            Some(&(_, p)) if p == packet => {}
-            Some(&(o, _)) if o == offset => {
+            Some(&(_, p, _)) if p == packet => {}
+            Some(&(o, _, _)) if o == offset => {
                 self.marks.pop_back();
-                self.marks.push_back((offset, packet));
+                self.marks.push_back((offset, packet, time_ns));
             }
-            _ => self.marks.push_back((offset, packet)),
+            _ => self.marks.push_back((offset, packet, time_ns)),
+        }
+    }
+
+    fn entry_at(&self, offset: u64) -> Option<&(u64, u64, i128)> {
+        let i = self.marks.partition_point(|&(o, _, _)| o <= offset);
+        if i == 0 {
+            self.marks.front()
+        } else {
+            self.marks.get(i - 1)
         }
     }
 
     /// The packet that brought the byte at `offset` (0 if unknown).
     pub fn packet_at(&self, offset: u64) -> u64 {
-        let i = self.marks.partition_point(|&(o, _)| o <= offset);
-        if i == 0 {
-            self.marks.front().map_or(0, |m| m.1)
-        } else {
-            self.marks[i - 1].1
-        }
+        self.entry_at(offset).map_or(0, |m| m.1)
     }
 
-    /// The highest packet number among the bytes `[from, to)`: the packet whose arrival
-    /// completed them, which is where tshark reports a PDU (with reordering it is not the
-    /// packet that carried the last byte).
-    pub fn completing_packet(&self, from: u64, to: u64) -> u64 {
+    /// The packet that brought the byte at `offset` and its capture time.
+    pub fn at(&self, offset: u64) -> Option<(u64, i128)> {
+        self.entry_at(offset).map(|m| (m.1, m.2))
+    }
+
+    /// The highest packet number among the bytes `[from, to)`, with its capture time: the
+    /// packet whose arrival completed them, which is where tshark reports a PDU (with
+    /// reordering it is not the packet that carried the last byte).
+    pub fn completing(&self, from: u64, to: u64) -> Option<(u64, i128)> {
         let first = self
             .marks
-            .partition_point(|&(o, _)| o <= from)
+            .partition_point(|&(o, _, _)| o <= from)
             .saturating_sub(1);
         self.marks
             .iter()
             .skip(first)
-            .take_while(|&&(o, _)| o < to)
-            .map(|&(_, p)| p)
-            .max()
-            .unwrap_or(0)
+            .take_while(|&&(o, _, _)| o < to)
+            .max_by_key(|&&(_, p, _)| p)
+            .map(|&(_, p, t)| (p, t))
     }
 
     /// Forgets marks wholly before `offset`.
@@ -80,6 +88,16 @@ impl Marks {
         while self.marks.len() > 1 && self.marks[1].0 <= offset {
             self.marks.pop_front();
         }
+    }
+}
+
+/// Where an event completed by `packet` (captured at `time_ns`, when known) is reported.
+fn at_packet(ctx: &Ctx<'_>, found: Option<(u64, i128)>) -> super::events::At {
+    let (packet, time_ns) = found.unwrap_or((0, ctx.time_ns));
+    super::events::At {
+        conn: ctx.conn,
+        packet,
+        time_ns,
     }
 }
 
@@ -399,7 +417,7 @@ impl WsSide {
                     let hl = header.header_len() as u64;
                     let mask = if header.mask.is_some() { 4 } else { 0 };
                     let start = self.base + offset;
-                    let packet = marks.packet_at(start + hl.saturating_sub(1));
+                    let at = at_packet(ctx, marks.at(start + hl.saturating_sub(1)));
                     counts.ws_frames += 1;
                     counts.ws_header += hl - mask;
                     counts.ws_mask += mask;
@@ -414,7 +432,6 @@ impl WsSide {
                     if self.skip_is_data {
                         counts.ws_data_payload += arrived;
                     }
-                    let at = ctx.at(packet);
                     if let Some(rules) = &mut self.rules {
                         for v in rules.observe_oversized(&header) {
                             ctx.sink.event(&Event::Violation(ViolationEvent {
@@ -466,7 +483,7 @@ impl WsSide {
         let mask = if h.mask.is_some() { 4 } else { 0 };
         let start = self.base + f.offset;
         let end = start + hl + h.payload_len;
-        let packet = marks.completing_packet(start, end);
+        let at = at_packet(ctx, marks.completing(start, end));
         let first_packet = marks.packet_at(start);
         marks.trim_before(end);
         let (missing, lost) = if self.filled.is_empty() {
@@ -496,7 +513,6 @@ impl WsSide {
         if is_data {
             counts.ws_data_payload += h.payload_len - lost;
         }
-        let at = ctx.at(packet);
         let compressed_start = h.rsv & RSV1 != 0 && (self.deflate || self.unknown_extensions);
         if matches!(h.opcode, Opcode::Text | Opcode::Binary) {
             self.compressed = compressed_start;
