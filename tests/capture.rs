@@ -381,6 +381,53 @@ fn golden(name: &str, args: &[&str]) {
     });
 }
 
+/// The byte ledger of every fixture, one line each: reassembly changes (reordering, when a hole
+/// is declared lost) must not move a byte between rows on captures they do not concern.
+#[test]
+fn overhead_totals_per_fixture() {
+    let mut text = String::new();
+    for cap in captures() {
+        let Ok(s) = pcap::analyze_file(
+            &cap,
+            &Options {
+                decode: false,
+                ..Options::default()
+            },
+            &mut pcap::Discard,
+        ) else {
+            text.push_str(&format!("{}: unreadable\n", name(&cap)));
+            continue;
+        };
+        let t = &s.total;
+        text.push_str(&format!(
+            "{}: wire {} link {} ip {} tcp {} control {} retrans {}/{} http {}+{} ws {}+{}+{} \
+             other {} non-tcp {} messages {} payload {} lost {} truncated {}\n",
+            name(&cap),
+            t.wire_bytes,
+            t.link,
+            t.ip,
+            t.tcp_header,
+            t.control.bytes(),
+            t.retransmitted_packets,
+            t.retransmitted,
+            t.http_head,
+            t.http_body,
+            t.ws_header,
+            t.ws_mask,
+            t.ws_payload,
+            t.other_payload,
+            t.non_tcp,
+            t.messages,
+            t.app_payload,
+            t.lost_bytes,
+            t.truncated_bytes
+        ));
+    }
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("overhead-totals-per-fixture", text);
+    });
+}
+
 #[test]
 fn inspect_golden_output_per_fixture() {
     for cap in captures() {
