@@ -545,7 +545,7 @@ fn gen_frame(c: &mut Choices<'_>, client: bool) -> Vec<u8> {
 /// A WebSocket session generated from fuzz choices: handshake (with permessage-deflate offered
 /// and accepted or not), frames each way cut into segments of chosen sizes, exact
 /// re-transmissions, ACKs, close with a FIN each way. Returns the packets in sending order and
-/// how many of them form the handshake.
+/// how many of them stay in place (the SYN and the SYN-ACK).
 fn gen_session(c: &mut Choices<'_>) -> (Vec<GenSeg>, usize) {
     let deflate = c.byte().is_multiple_of(2);
     let ext = if deflate {
@@ -592,10 +592,12 @@ fn gen_session(c: &mut Choices<'_>) -> (Vec<GenSeg>, usize) {
         });
         seq[me] = seq[me].wrapping_add(adv);
     };
+    // Only the SYN and SYN-ACK stay in place: the rest, the upgrade request and its 101
+    // included, may be recorded in any order within the window.
+    let handshake = segs.len();
     push(&mut segs, true, 0, vec![]);
     push(&mut segs, true, 0, request.into_bytes());
     push(&mut segs, false, 0, response.into_bytes());
-    let handshake = segs.len();
     let mut streams = [Vec::new(), Vec::new()];
     for _ in 0..c.byte() % 12 {
         let client = c.byte().is_multiple_of(2);
@@ -691,7 +693,8 @@ impl Sink for Dissected {
 }
 
 /// The reordering property: a generated WebSocket session and the same packets recorded out
-/// of order (every packet after the handshake moved by fewer than `W` places, `W` up to 16)
+/// of order (every packet after the SYN and SYN-ACK moved by fewer than `W` places, `W` up to
+/// 16: the 101 may come before its request)
 /// decode to the same frames, messages and violations, with no gap, and the byte ledger
 /// (retransmissions included) is the same.
 pub fn capture_reorder(data: &[u8]) {

@@ -47,6 +47,10 @@ enum Mode {
     UntilClose,
     /// The client sent an upgrade request and the answer is not in yet.
     AwaitUpgrade,
+    /// The server's first bytes are an HTTP response but no request is in yet: the capture
+    /// recorded the answer before the question (merged or multi-queue capture points do).
+    /// Its bytes are kept and decoded once the request arrives.
+    AwaitRequest,
     /// WebSocket frames.
     Ws(Box<WsSide>),
     /// Not HTTP or WebSocket: counted, not decoded.
@@ -233,6 +237,12 @@ impl Dissector {
 
     /// Consumes a prefix of `data` in the current mode of side `i`; returns its length.
     fn consume(&mut self, i: usize, data: &[u8], packet: u64, ctx: &mut Ctx<'_>) -> usize {
+        // The server answers before the client has sent anything at all.
+        let answer_first = i == 1
+            && matches!(self.sides[0].mode, Mode::Detect)
+            && self.sides[0].buf.is_empty()
+            && self.sides[0].pos == 0
+            && self.methods.is_empty();
         let side = &mut self.sides[i];
         match &mut side.mode {
             Mode::Ws(ws) => {
@@ -271,14 +281,25 @@ impl Dissector {
                 };
                 used
             }
-            Mode::AwaitUpgrade => {
+            Mode::AwaitUpgrade | Mode::AwaitRequest => {
                 if side.buf.len() + data.len() > MAX_AWAIT {
-                    side.mode = Mode::Opaque;
-                    side.buf.clear();
+                    side.mode = if matches!(side.mode, Mode::AwaitRequest) {
+                        Mode::Detect
+                    } else {
+                        Mode::Opaque
+                    };
+                    let held = std::mem::take(&mut side.buf);
+                    if !held.is_empty() && matches!(side.mode, Mode::Detect) {
+                        self.data_again(i, &held, packet, ctx);
+                    }
                     return 0;
                 }
                 side.buf.extend_from_slice(data);
                 data.len()
+            }
+            Mode::Detect if answer_first && side.buf.is_empty() && data.starts_with(b"HTTP/") => {
+                self.sides[1].mode = Mode::AwaitRequest;
+                0
             }
             Mode::Detect | Mode::Head => self.head(i, data, packet, ctx),
         }
@@ -427,6 +448,7 @@ impl Dissector {
             self.kind = ConnKind::Http;
         }
         self.methods.push_back(h.method.clone());
+        let early_answer = matches!(self.sides[1].mode, Mode::AwaitRequest);
         let side = &mut self.sides[0];
         side.mode = match body {
             BodyKind::Chunked => Mode::Chunked(Chunked::Size),
@@ -464,6 +486,11 @@ impl Dissector {
             if matches!(side.mode, Mode::Head) {
                 side.mode = Mode::AwaitUpgrade;
             }
+        }
+        if early_answer {
+            self.sides[1].mode = Mode::Detect;
+            let held = std::mem::take(&mut self.sides[1].buf);
+            self.data_again(1, &held, packet, ctx);
         }
     }
 
