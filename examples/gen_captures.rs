@@ -466,6 +466,31 @@ fn edge(dir: &std::path::Path) -> std::io::Result<()> {
             seg.caplen = Some(96);
         }
     }));
+    // Every packet cut to 160 bytes: the handshake heads are cut after their start lines, a
+    // masked text of two-byte characters loses most of its payload (zeros unmasked with this
+    // key would be invalid UTF-8), and the server's close frame is captured up to its header
+    // only (zeros would read as close code 0). Nothing may be judged from those bytes.
+    let mut cut = Conn::new(40015, 80, 1_000_000, 5000);
+    cut.open();
+    cut.send(true, &request());
+    cut.send(false, &response(ACCEPT));
+    let text = "é".repeat(150);
+    cut.send(
+        true,
+        &frame(true, 0, 1, Some([0x80, 0x81, 0x82, 0x83]), text.as_bytes()),
+    );
+    let mut tail = frame(true, 0, 2, None, &[0x42; 102]);
+    let mut close = vec![0x03, 0xe9];
+    close.extend_from_slice(b"going away now");
+    tail.extend(frame(true, 0, 8, None, &close));
+    cut.send(false, &tail);
+    cut.send(true, &frame(true, 0, 8, Some([1, 2, 3, 4]), &[0x03, 0xe9]));
+    cut.close();
+    cases.push(simple("edge-snaplen-160.pcap", cut, |s| {
+        for seg in s.iter_mut() {
+            seg.caplen = Some(160);
+        }
+    }));
     // The capture starts after the handshake: decode with --port 80.
     cases.push(simple("edge-midstream.pcap", session(40005, 5000), |s| {
         s.drain(..7);
@@ -566,6 +591,7 @@ fn edge(dir: &std::path::Path) -> std::io::Result<()> {
     absurd.send(false, &head);
     absurd.push(true, false, false, true, vec![]);
     cases.push(simple("edge-absurd-length.pcap", absurd, |_| {}));
+    reorder_cases(&mut cases);
     for case in &cases {
         write_case(dir, case)?;
     }
@@ -597,6 +623,155 @@ fn edge(dir: &std::path::Path) -> std::io::Result<()> {
     bad.extend_from_slice(&[0u8; 64]);
     std::fs::write(dir.join("edge-absurd-record.pcap"), bad)?;
     Ok(())
+}
+
+/// permessage-deflate for the generator: raw DEFLATE with a sync flush per message and the
+/// trailing `00 00 ff ff` removed (RFC 7692 §7.2.1), the context kept between messages.
+struct Deflater(flate2::Compress);
+
+impl Deflater {
+    fn new() -> Deflater {
+        Deflater(flate2::Compress::new(flate2::Compression::default(), false))
+    }
+
+    fn message(&mut self, data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(data.len() + 64);
+        let mut input = data;
+        loop {
+            let before_in = self.0.total_in();
+            out.reserve(4096);
+            self.0
+                .compress_vec(input, &mut out, flate2::FlushCompress::Sync)
+                .unwrap_or_else(|_| unreachable!("compressing into a vec does not fail"));
+            let used = (self.0.total_in() - before_in) as usize;
+            input = &input[used..];
+            if input.is_empty() && out.len() < out.capacity() {
+                break;
+            }
+        }
+        if out.ends_with(&[0, 0, 0xff, 0xff]) {
+            out.truncate(out.len() - 4);
+        }
+        out
+    }
+}
+
+/// Words from a fixed-seed generator: text that compresses, but not to nothing.
+fn words(rng: &mut Rng, len: usize) -> Vec<u8> {
+    const WORDS: [&str; 16] = [
+        "socket", "frame", "capture", "reorder", "segment", "window", "deflate", "message",
+        "client", "server", "header", "payload", "mask", "close", "ping", "stream",
+    ];
+    let mut out = Vec::with_capacity(len + 16);
+    while out.len() < len {
+        let r = rng.next();
+        out.extend_from_slice(WORDS[(r % 16) as usize].as_bytes());
+        out.extend_from_slice(&(r >> 8).to_string().as_bytes()[..(r >> 60) as usize % 4]);
+        out.push(b' ');
+    }
+    out.truncate(len);
+    out
+}
+
+/// Index of the `n`-th segment (from 0) that the server sent with a payload.
+fn server_data(segs: &[Seg], n: usize) -> usize {
+    segs.iter()
+        .enumerate()
+        .filter(|(_, s)| !s.from_client && !s.payload.is_empty())
+        .nth(n)
+        .map(|(i, _)| i)
+        .unwrap_or_else(|| unreachable!("the scripted session has that many server segments"))
+}
+
+/// Captures whose packets were recorded out of order (as merged or multi-queue captures
+/// record them): every byte is in the file, so each must decode as if it were in order.
+fn reorder_cases(cases: &mut Vec<Case>) {
+    // The client's ACK for both segments of the 2000-byte frame recorded before them.
+    cases.push(simple(
+        "edge-reorder-ack-first.pcap",
+        session(40020, 5000),
+        |s| {
+            let ack = s.remove(11);
+            s.insert(9, ack);
+        },
+    ));
+    // Three server messages written as one stream, so segments end inside frames; the first
+    // segment (the whole first message and the start of the second) is recorded after the
+    // second, and the client's ACK for both before them.
+    let mut b = Conn::new(40021, 80, 1_000_000, 7000);
+    b.open();
+    b.send(true, &request());
+    b.send(false, &response(ACCEPT));
+    let mut stream = frame(true, 0, 1, None, &[b'a'; 1000]);
+    stream.extend(frame(true, 0, 2, None, &[0x5a; 2500]));
+    stream.extend(frame(
+        true,
+        0,
+        1,
+        None,
+        b"third message, after the boundary",
+    ));
+    b.send(false, &stream);
+    b.send(true, &frame(true, 0, 8, Some([5, 6, 7, 8]), &[0x03, 0xe8]));
+    b.send(false, &frame(true, 0, 8, None, &[0x03, 0xe8]));
+    b.close();
+    cases.push(simple("edge-reorder-boundary.pcap", b, |s| {
+        // The stream's segments: [text 1000, binary start], [binary middle], ACK, [rest].
+        let first = server_data(s, 1);
+        s.swap(first, first + 1);
+        let ack = s.remove(first + 2);
+        s.insert(first, ack);
+    }));
+    // permessage-deflate with context takeover: a 24 KiB compressed text in many segments, two
+    // of them swapped and the ACK for them recorded first, then two more compressed messages
+    // that need the context the first one built.
+    let mut rng = Rng(0x0dd_ba11);
+    let mut d = Conn::new(40022, 80, 1_000_000, 9000);
+    d.open();
+    let req = String::from_utf8_lossy(&request()).replace(
+        "\r\n\r\n",
+        "\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
+    );
+    d.send(true, req.as_bytes());
+    let resp = String::from_utf8_lossy(&response(ACCEPT)).replace(
+        "\r\n\r\n",
+        "\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
+    );
+    d.send(false, resp.as_bytes());
+    let mut z = Deflater::new();
+    let big = words(&mut rng, 24 * 1024);
+    d.send(false, &frame(true, 0b100, 1, None, &z.message(&big)));
+    let again = big[..300].to_vec();
+    d.send(false, &frame(true, 0b100, 1, None, &z.message(&again)));
+    d.send(
+        false,
+        &frame(
+            true,
+            0b100,
+            1,
+            None,
+            &z.message(b"the context survived the reordering"),
+        ),
+    );
+    d.send(true, &frame(true, 0, 8, Some([1, 1, 2, 2]), &[0x03, 0xe8]));
+    d.send(false, &frame(true, 0, 8, None, &[0x03, 0xe8]));
+    d.close();
+    cases.push(simple("edge-reorder-deflate.pcap", d, |s| {
+        let third = server_data(s, 3);
+        s.swap(third, third + 1);
+        // The ACK that follows every second segment, recorded before both.
+        let ack = (third..s.len())
+            .find(|&i| s[i].from_client && s[i].payload.is_empty())
+            .unwrap_or_else(|| unreachable!("the server's data is acknowledged"));
+        let ack = s.remove(ack);
+        s.insert(third, ack);
+    }));
+    // The server's FIN recorded before its last data segment (its close frame).
+    cases.push(simple(
+        "edge-reorder-fin-first.pcap",
+        session(40023, 5000),
+        |s| s.swap(13, 14),
+    ));
 }
 
 /// xorshift64*, fixed seed: the synthetic capture is the same on every run.

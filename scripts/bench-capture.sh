@@ -22,32 +22,40 @@ bytes=$(stat -c %s "$file")
 packets=$("$wsprobe" overhead --format json "$file" | python3 -c 'import json,sys; print(json.load(sys.stdin)["packets"])')
 cat "$file" >/dev/null # page cache, so every tool reads from memory
 
-# measure NAME CMD...: median wall time and max peak RSS over $runs runs.
+# measure NAME CMD...: median wall time, median CPU time (user + system) and max peak RSS over
+# $runs runs. CPU time is the steadier figure on a shared machine: wall time also counts the
+# time a runnable process waited for a CPU. Each result is also kept in $dir/last-*.txt for
+# the ratio lines at the end.
 measure() {
   local name="$1"; shift
-  local times=() rss=0
+  local times=() cpus=() rss=0
   for _ in $(seq "$runs"); do
     local start end r
     start=$(date +%s%N)
-    /usr/bin/time -o "$dir/time.txt" -f '%M' "$@" >/dev/null 2>/dev/null || true
+    /usr/bin/time -o "$dir/time.txt" -f '%M %U %S' "$@" >/dev/null 2>/dev/null || true
     end=$(date +%s%N)
     times+=("$(( (end - start) / 1000000 ))")
-    r=$(tail -1 "$dir/time.txt"); [ "$r" -gt "$rss" ] && rss=$r
+    read -r r u s < <(tail -1 "$dir/time.txt")
+    [ "$r" -gt "$rss" ] && rss=$r
+    cpus+=("$(python3 -c "print(round(($u + $s) * 1000))")")
   done
-  local median
+  local median cpu
   median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  python3 - "$name" "$median" "$rss" "$bytes" "$packets" <<'PY'
+  cpu=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  echo "$median $cpu" >"$dir/last-$(echo "$name" | cut -d' ' -f1-3 | tr ' /' '__').txt"
+  python3 - "$name" "$median" "$cpu" "$rss" "$bytes" "$packets" <<'PY'
 import sys
-name, ms, rss, size, packets = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+name, ms, cpu, rss, size, packets = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 t = max(ms, 1) / 1000
-print(f"| {name} | {t:.3f} s | {size / t / 1e6:,.0f} MB/s | {packets / t / 1e6:.2f} M pkt/s | {rss / 1024:.0f} MB |")
+c = max(cpu, 1) / 1000
+print(f"| {name} | {t:.3f} s | {c:.3f} s | {size / t / 1e6:,.0f} MB/s | {size / c / 1e6:,.0f} MB/s | {packets / t / 1e6:.2f} M pkt/s | {rss / 1024:.0f} MB |")
 PY
 }
 
-echo "capture: $file ($((bytes / 1000000)) MB, $packets packets); $(nproc) CPUs; median of $runs runs (wall time includes process start)"
+echo "capture: $file ($((bytes / 1000000)) MB, $packets packets); $(nproc) CPUs; median of $runs runs (wall time includes process start); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| command | time | throughput | packets | peak RSS |"
-echo "| --- | ---: | ---: | ---: | ---: |"
+echo "| command | wall time | CPU time | throughput (wall) | throughput (CPU) | packets (wall) | peak RSS |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 measure "wsprobe inspect --format json" "$wsprobe" inspect --format json "$file"
 measure "wsprobe inspect (text)" "$wsprobe" inspect "$file"
 measure "wsprobe overhead" "$wsprobe" overhead "$file"
@@ -56,6 +64,9 @@ if command -v tshark >/dev/null; then
     tshark -r "$file" -Y websocket -T fields -e websocket.opcode -e websocket.payload_length
   echo
   echo "($(tshark --version 2>/dev/null | head -1 | cut -d' ' -f1-3))"
+  read -r tw tc <"$dir/last-tshark_-Y_websocket.txt"
+  read -r jw jc <"$dir/last-wsprobe_inspect_--format.txt"
+  python3 -c "print(f'inspect --format json vs tshark fields: {$tw / max($jw, 1):.1f}x by wall time, {$tc / max($jc, 1):.1f}x by CPU time')"
 fi
 if [ "$big" -gt 0 ]; then
   bigfile="$dir/synthetic-$big.pcap"
@@ -66,8 +77,8 @@ if [ "$big" -gt 0 ]; then
   echo
   echo "capture: $bigfile ($((bytes / 1000000)) MB, $packets packets), one run"
   echo
-  echo "| command | time | throughput | packets | peak RSS |"
-  echo "| --- | ---: | ---: | ---: | ---: |"
+  echo "| command | wall time | CPU time | throughput (wall) | throughput (CPU) | packets (wall) | peak RSS |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
   measure "wsprobe inspect --format json" "$wsprobe" inspect --format json "$bigfile"
   measure "wsprobe overhead" "$wsprobe" overhead "$bigfile"
 fi

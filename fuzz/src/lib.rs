@@ -7,8 +7,9 @@
 //! the same frames as decoding in one piece, every decoded frame re-encodes to the bytes it came
 //! from, the incremental UTF-8 validator agrees with `std::str::from_utf8`, and so on.
 //!
-//! TODO(capture pipeline): add `capture(data)` (bytes → `wsprobe inspect`'s reader and
-//! dissector) once `src/pcap` lands.
+//! `capture(data)` reads the bytes as a capture file and, separately, as the choices that
+//! generate a WebSocket session whose packets are then recorded out of order
+//! ([`capture_reorder`]): reordering within a bounded window must not change what is decoded.
 
 use wsprobe::pcap::{self, Event, Options, Sink};
 use wsprobe::report::capture::{self as render, InspectFormat, InspectView, InspectWriter};
@@ -314,11 +315,13 @@ fn pcapng_of(linktype: u16, packets: &[Packet]) -> Vec<u8> {
 /// The input is the capture file itself. Properties: nothing panics; no output line carries a
 /// raw ESC byte; every JSON line parses; a legacy pcap rewritten as pcapng gives the same events.
 pub fn capture(data: &[u8]) {
+    capture_reorder(data);
     // A small message limit so that oversized frames and messages are exercised too.
     let options = Options {
         port: Some(80),
         decode: true,
         max_message: 4096,
+        reorder_window: 64 << 10,
     };
     let frames = InspectView::default();
     let messages = InspectView {
@@ -395,4 +398,346 @@ pub fn capture(data: &[u8]) {
         from_pcap.0, from_ng.0,
         "pcap and pcapng dissect differently"
     );
+}
+
+/// Reads fuzz bytes as a stream of small choices; zeros once the input is used up.
+struct Choices<'a>(&'a [u8]);
+
+impl Choices<'_> {
+    fn byte(&mut self) -> u8 {
+        match self.0.split_first() {
+            Some((b, rest)) => {
+                self.0 = rest;
+                *b
+            }
+            None => 0,
+        }
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        let v = usize::from(self.byte()) << 8 | usize::from(self.byte());
+        v % n.max(1)
+    }
+
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        let n = n.min(self.0.len());
+        let (take, rest) = self.0.split_at(n);
+        self.0 = rest;
+        take.to_vec()
+    }
+}
+
+/// One TCP segment of a generated connection.
+#[derive(Clone)]
+struct GenSeg {
+    from_client: bool,
+    flags: u8,
+    seq: u32,
+    ack: u32,
+    payload: Vec<u8>,
+}
+
+const SYN: u8 = 0x02;
+const FIN: u8 = 0x01;
+const ACK: u8 = 0x10;
+
+/// An Ethernet/IPv4/TCP packet for `s` between 10.0.0.1:40000 and 10.0.0.2:80.
+fn gen_packet(s: &GenSeg) -> Vec<u8> {
+    let (src, dst, sp, dp) = if s.from_client {
+        ([10, 0, 0, 1], [10, 0, 0, 2], 40000u16, 80u16)
+    } else {
+        ([10, 0, 0, 2], [10, 0, 0, 1], 80, 40000)
+    };
+    let mut p = vec![0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1, 0x08, 0x00];
+    let total = (20 + 20 + s.payload.len()) as u16;
+    p.extend_from_slice(&[
+        0x45,
+        0,
+        (total >> 8) as u8,
+        total as u8,
+        0,
+        0,
+        0x40,
+        0,
+        64,
+        6,
+        0,
+        0,
+    ]);
+    p.extend_from_slice(&src);
+    p.extend_from_slice(&dst);
+    p.extend_from_slice(&sp.to_be_bytes());
+    p.extend_from_slice(&dp.to_be_bytes());
+    p.extend_from_slice(&s.seq.to_be_bytes());
+    p.extend_from_slice(&s.ack.to_be_bytes());
+    p.extend_from_slice(&[0x50, s.flags, 0xff, 0xff, 0, 0, 0, 0]);
+    p.extend_from_slice(&s.payload);
+    p
+}
+
+/// A little-endian microsecond pcap of Ethernet packets, 1 ms apart.
+fn gen_pcap(packets: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    for v in [0u32, 0, 65535, 1] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    for (i, p) in packets.iter().enumerate() {
+        let us = i as u32 * 1000;
+        for v in [
+            1_700_000_000 + us / 1_000_000,
+            us % 1_000_000,
+            p.len() as u32,
+            p.len() as u32,
+        ] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(p);
+    }
+    out
+}
+
+/// A WebSocket frame chosen by the fuzzer: mostly well-formed (so that decoding goes on), with
+/// any opcode, RSV bits, FIN and mask, or a few raw bytes.
+fn gen_frame(c: &mut Choices<'_>, client: bool) -> Vec<u8> {
+    let kind = c.byte();
+    if kind < 16 {
+        let n = usize::from(c.byte() % 8);
+        return c.bytes(n);
+    }
+    let b0 = c.byte();
+    let len = if kind < 200 {
+        usize::from(c.byte() % 126)
+    } else {
+        c.below(3000)
+    };
+    let masked = if kind.is_multiple_of(17) {
+        !client
+    } else {
+        client
+    };
+    let mut out = vec![b0];
+    let m = if masked { 0x80 } else { 0 };
+    if len < 126 {
+        out.push(m | len as u8);
+    } else {
+        out.push(m | 126);
+        out.extend_from_slice(&(len as u16).to_be_bytes());
+    }
+    let key = [c.byte(), c.byte(), c.byte(), c.byte()];
+    if masked {
+        out.extend_from_slice(&key);
+    }
+    let mut payload = c.bytes(len);
+    // Past the end of the input the payload is text that repeats, so long frames stay cheap.
+    payload.extend((payload.len()..len).map(|i| b"reordered "[i % 10]));
+    if masked {
+        for (i, b) in payload.iter_mut().enumerate() {
+            *b ^= key[i % 4];
+        }
+    }
+    out.extend_from_slice(&payload);
+    out
+}
+
+/// A WebSocket session generated from fuzz choices: handshake (with permessage-deflate offered
+/// and accepted or not), frames each way cut into segments of chosen sizes, exact
+/// re-transmissions, ACKs, close with a FIN each way. Returns the packets in sending order and
+/// how many of them stay in place (the SYN and the SYN-ACK).
+fn gen_session(c: &mut Choices<'_>) -> (Vec<GenSeg>, usize) {
+    let deflate = c.byte().is_multiple_of(2);
+    let ext = if deflate {
+        "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+    } else {
+        ""
+    };
+    let request = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{ext}\r\n"
+    );
+    let response = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n{ext}\r\n"
+    );
+    let mut seq = [1_000u32, u32::MAX - 2_000];
+    let mut segs = vec![
+        GenSeg {
+            from_client: true,
+            flags: SYN,
+            seq: seq[0],
+            ack: 0,
+            payload: vec![],
+        },
+        GenSeg {
+            from_client: false,
+            flags: SYN | ACK,
+            seq: seq[1],
+            ack: seq[0] + 1,
+            payload: vec![],
+        },
+    ];
+    seq[0] += 1;
+    seq[1] = seq[1].wrapping_add(1);
+    let mut push = |segs: &mut Vec<GenSeg>, client: bool, flags: u8, payload: Vec<u8>| {
+        let (me, peer) = if client { (0, 1) } else { (1, 0) };
+        let adv = payload.len() as u32 + u32::from(flags & FIN != 0);
+        segs.push(GenSeg {
+            from_client: client,
+            flags: flags | ACK,
+            seq: seq[me],
+            ack: seq[peer],
+            payload,
+        });
+        seq[me] = seq[me].wrapping_add(adv);
+    };
+    // Only the SYN and SYN-ACK stay in place: the rest, the upgrade request and its 101
+    // included, may be recorded in any order within the window.
+    let handshake = segs.len();
+    push(&mut segs, true, 0, vec![]);
+    push(&mut segs, true, 0, request.into_bytes());
+    push(&mut segs, false, 0, response.into_bytes());
+    let mut streams = [Vec::new(), Vec::new()];
+    for _ in 0..c.byte() % 12 {
+        let client = c.byte().is_multiple_of(2);
+        let f = gen_frame(c, client);
+        streams[usize::from(!client)].extend_from_slice(&f);
+    }
+    let closes = [
+        vec![0x88, 0x82, 1, 2, 3, 4, 0x03 ^ 1, 0xe8 ^ 2],
+        vec![0x88, 0x02, 0x03, 0xe8],
+    ];
+    for (s, close) in streams.iter_mut().zip(closes) {
+        if !c.byte().is_multiple_of(4) {
+            s.extend_from_slice(&close);
+        }
+    }
+    let mut at = [0usize, 0];
+    while at[0] < streams[0].len() || at[1] < streams[1].len() {
+        let choice = c.byte();
+        let d = if at[0] >= streams[0].len() {
+            1
+        } else if at[1] >= streams[1].len() {
+            0
+        } else {
+            usize::from(choice & 1)
+        };
+        // Small segments while the input lasts; full ones after it (or after 256 packets), so
+        // that a long frame does not become thousands of one-byte segments.
+        let size = if c.0.is_empty() || segs.len() > 256 {
+            1448
+        } else {
+            1 + c.below(1448)
+        };
+        let end = (at[d] + size).min(streams[d].len());
+        let payload = streams[d][at[d]..end].to_vec();
+        at[d] = end;
+        push(&mut segs, d == 0, 0, payload);
+        if choice & 0x30 == 0x30 {
+            // An exact re-transmission of a recent data segment.
+            let back = usize::from(c.byte() % 4);
+            if let Some(old) = segs
+                .iter()
+                .rev()
+                .filter(|s| !s.payload.is_empty())
+                .nth(back)
+            {
+                let old = old.clone();
+                segs.push(old);
+            }
+        }
+        if choice & 0x40 != 0 {
+            push(&mut segs, d != 0, 0, vec![]);
+        }
+    }
+    let first = c.byte().is_multiple_of(2);
+    push(&mut segs, first, FIN, vec![]);
+    push(&mut segs, !first, FIN, vec![]);
+    push(&mut segs, first, 0, vec![]);
+    (segs, handshake)
+}
+
+/// What must not depend on the order packets were recorded in: per direction, the frames
+/// (header, unmasked payload, missing bytes), the messages (with the inflation outcome) and the
+/// violations, in order.
+#[derive(Default, Debug, PartialEq)]
+struct Dissected {
+    frames: [Vec<String>; 2],
+    messages: [Vec<String>; 2],
+    violations: [Vec<String>; 2],
+    gaps: usize,
+}
+
+impl Sink for Dissected {
+    fn event(&mut self, event: &Event<'_>) {
+        let d = |dir: wsprobe::wire::Direction| {
+            usize::from(dir == wsprobe::wire::Direction::ServerToClient)
+        };
+        match event {
+            Event::Frame(f) => self.frames[d(f.dir)].push(format!(
+                "{:?} {:02x?} missing {} oversized {}",
+                f.header, f.payload, f.missing, f.oversized
+            )),
+            Event::Message(m) => self.messages[d(m.dir)].push(format!(
+                "{} {} {:02x?} {:?} {}",
+                m.opcode, m.frames, m.data, m.inflation, m.incomplete
+            )),
+            Event::Violation(v) => {
+                self.violations[d(v.dir)].push(v.violation.kind.name().to_string())
+            }
+            Event::Gap(_) => self.gaps += 1,
+            _ => {}
+        }
+    }
+}
+
+/// The reordering property: a generated WebSocket session and the same packets recorded out
+/// of order (every packet after the SYN and SYN-ACK moved by fewer than `W` places, `W` up to
+/// 16: the 101 may come before its request)
+/// decode to the same frames, messages and violations, with no gap, and the byte ledger
+/// (retransmissions included) is the same.
+pub fn capture_reorder(data: &[u8]) {
+    let mut c = Choices(data);
+    let (segs, handshake) = gen_session(&mut c);
+    let window = 1 + usize::from(c.byte() % 16);
+    // Bounded displacement: sort by index plus a random offset below the window.
+    let mut keyed: Vec<(usize, usize)> = (handshake..segs.len())
+        .map(|i| (i + c.below(window), i))
+        .collect();
+    keyed.sort();
+    let order: Vec<usize> = (0..handshake)
+        .chain(keyed.into_iter().map(|(_, i)| i))
+        .collect();
+    let packets: Vec<Vec<u8>> = segs.iter().map(gen_packet).collect();
+    let in_order = gen_pcap(&packets);
+    let shuffled = gen_pcap(
+        &order
+            .iter()
+            .map(|&i| packets[i].clone())
+            .collect::<Vec<_>>(),
+    );
+    let options = Options {
+        port: None,
+        decode: true,
+        max_message: 1 << 20,
+        reorder_window: 1 << 20,
+    };
+    let mut a = Dissected::default();
+    let mut b = Dissected::default();
+    let sa = pcap::analyze(&in_order[..], &options, &mut a).expect("a generated pcap reads");
+    let sb = pcap::analyze(&shuffled[..], &options, &mut b).expect("a generated pcap reads");
+    assert_eq!(a.gaps, 0, "the in-order capture has every byte");
+    assert_eq!(
+        a, b,
+        "reordering within {window} packets changed the decoding"
+    );
+    assert_eq!(sa.total, sb.total, "reordering changed the byte ledger");
+    let overhead = Options {
+        decode: false,
+        ..options
+    };
+    let la = pcap::analyze(&in_order[..], &overhead, &mut pcap::Discard).expect("reads");
+    let lb = pcap::analyze(&shuffled[..], &overhead, &mut pcap::Discard).expect("reads");
+    assert_eq!(la.total, lb.total, "reordering changed the overhead ledger");
 }

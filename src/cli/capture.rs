@@ -83,6 +83,11 @@ pub struct InspectArgs {
     /// Largest message or frame payload kept in memory, in bytes.
     #[arg(long, default_value_t = pcap::DEFAULT_MAX_MESSAGE)]
     max_message: usize,
+    /// Out-of-order bytes held per connection direction while waiting for a missing segment;
+    /// beyond this the segment is reported as not captured. Packets reordered by the capture
+    /// (an ACK or FIN recorded before the data it follows) decode normally within the window.
+    #[arg(long, value_name = "BYTES", default_value_t = pcap::reassembly::DEFAULT_REORDER_WINDOW)]
+    reorder_window: usize,
 }
 
 /// Arguments of `wsprobe overhead`.
@@ -108,6 +113,11 @@ pub struct OverheadArgs {
     /// Decode connections to this server port as WebSocket even when no handshake was captured.
     #[arg(long, value_name = "N")]
     port: Option<u16>,
+    /// Out-of-order bytes held per connection direction while waiting for a missing segment;
+    /// beyond this the segment is reported as not captured. Packets reordered by the capture
+    /// (an ACK or FIN recorded before the data it follows) decode normally within the window.
+    #[arg(long, value_name = "BYTES", default_value_t = pcap::reassembly::DEFAULT_REORDER_WINDOW)]
+    reorder_window: usize,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -147,6 +157,7 @@ fn inspect_snapshot(args: &InspectArgs, file: &Path) -> u8 {
         port: args.port,
         decode: true,
         max_message: args.max_message,
+        reorder_window: args.reorder_window,
     };
     let mut sink = SnapshotSink::default();
     let result = pcap::analyze_file(&args.capture, &options, &mut sink);
@@ -217,6 +228,7 @@ pub fn inspect(args: InspectArgs) -> u8 {
         port: args.port,
         decode: true,
         max_message: args.max_message,
+        reorder_window: args.reorder_window,
     };
     let stdout = std::io::stdout().lock();
     let mut writer = InspectWriter::new(
@@ -242,10 +254,11 @@ pub fn inspect(args: InspectArgs) -> u8 {
     }
 }
 
-fn overhead_of(path: &Path, port: Option<u16>) -> Result<CaptureSummary, u8> {
+fn overhead_of(path: &Path, args: &OverheadArgs) -> Result<CaptureSummary, u8> {
     let options = Options {
-        port,
+        port: args.port,
         decode: false,
+        reorder_window: args.reorder_window,
         ..Options::default()
     };
     let mut warnings = WarningSink::default();
@@ -273,7 +286,7 @@ impl pcap::Sink for WarningSink {
 
 /// Runs `wsprobe overhead`.
 pub fn overhead(args: OverheadArgs) -> u8 {
-    let a = match overhead_of(&args.capture, args.port) {
+    let a = match overhead_of(&args.capture, &args) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -284,7 +297,7 @@ pub fn overhead(args: OverheadArgs) -> u8 {
             OverheadFormat::Json => format!("{}\n", render::overhead_json(&a_name, &a)),
         },
         Some(other) => {
-            let b = match overhead_of(other, args.port) {
+            let b = match overhead_of(other, &args) {
                 Ok(s) => s,
                 Err(code) => return code,
             };

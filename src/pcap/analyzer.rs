@@ -66,6 +66,9 @@ const RETIRE_AFTER_NS: i128 = 120_000_000_000;
 /// so memory stays bounded by the open connections however many a capture holds.
 pub const MAX_LISTED_CONNECTIONS: usize = 10_000;
 
+/// Most packet times kept per connection for data waiting above a hole.
+const MAX_WAITING_TIMES: usize = 1 << 16;
+
 /// How many warnings of one kind name their packet before the rest are only counted.
 const WARN_LIMIT: u64 = 5;
 
@@ -139,6 +142,9 @@ struct Conn {
     closed_at: Option<i128>,
     /// No SYN was seen in either direction.
     partial: bool,
+    /// Capture times of the packets whose data waits above a hole, so that what they complete
+    /// is reported at their time, not at the time the hole was filled or declared lost.
+    waiting_times: std::collections::BTreeMap<u64, i128>,
 }
 
 impl Conn {
@@ -395,7 +401,10 @@ impl Analyzer<'_> {
             id,
             client,
             server,
-            reasm: [Reassembler::new(), Reassembler::new()],
+            reasm: [
+                Reassembler::with_window(self.options.reorder_window),
+                Reassembler::with_window(self.options.reorder_window),
+            ],
             dissector: Some(Box::new(Dissector::new(assume_ws))),
             ledger: Ledger {
                 connections: 1,
@@ -410,6 +419,7 @@ impl Analyzer<'_> {
             client_isn: (seg.syn && !seg.ack).then_some(seg.seq),
             closed_at: None,
             partial: false,
+            waiting_times: std::collections::BTreeMap::new(),
         })));
         let ev = ConnectionEvent {
             at: super::events::At {
@@ -454,17 +464,20 @@ impl Analyzer<'_> {
         if seg.syn && !seg.ack && c.client_isn.is_none() && dir == Direction::ClientToServer {
             c.client_isn = Some(seg.seq);
         }
-        let (reasm, dissector, ledger) = {
+        let folded = c.folded;
+        let (reasm, dissector, ledger, waiting_times) = {
             let Conn {
                 reasm,
                 dissector,
                 ledger,
+                waiting_times,
                 ..
             } = c;
-            (reasm, dissector, ledger)
+            (reasm, dissector, ledger, waiting_times)
         };
-        let folded = c.folded;
-        let mut deliver = |chunk: Chunk<'_>| deliver_to(dissector, ledger, dir, chunk, &mut ctx);
+        let times = &*waiting_times;
+        let mut deliver =
+            |chunk: Chunk<'_>| deliver_to(dissector, ledger, dir, chunk, times, &mut ctx);
         let outcome = reasm[d].segment(
             p.number,
             seg.seq,
@@ -475,6 +488,16 @@ impl Analyzer<'_> {
             seg.payload,
             &mut deliver,
         );
+        if reasm.iter().all(|r| !r.has_pending()) {
+            waiting_times.clear();
+        } else if outcome.new_bytes > 0 && reasm[d].has_pending() {
+            waiting_times.insert(p.number, time_ns);
+            // Bounded like the data it describes; past the bound the oldest times are
+            // forgotten and their data is reported at the time it is delivered.
+            if waiting_times.len() > MAX_WAITING_TIMES {
+                waiting_times.pop_first();
+            }
+        }
         if seg.payload_len == 0 {
             let cc = &mut ledger.control;
             if seg.rst {
@@ -532,18 +555,7 @@ impl Analyzer<'_> {
             return;
         };
         if seg.ack {
-            let od = other(dir);
-            let (reasm, dissector, ledger) = {
-                let Conn {
-                    reasm,
-                    dissector,
-                    ledger,
-                    ..
-                } = c;
-                (reasm, dissector, ledger)
-            };
-            let mut deliver = |chunk: Chunk<'_>| deliver_to(dissector, ledger, od, chunk, &mut ctx);
-            reasm[idx(od)].peer_ack(p.number, seg.ack_no, &mut deliver);
+            c.reasm[idx(other(dir))].peer_ack(seg.ack_no);
         }
         let end = if seg.rst && !c.rst_seen {
             c.rst_seen = true;
@@ -589,12 +601,15 @@ impl Analyzer<'_> {
                 reasm,
                 dissector,
                 ledger,
+                waiting_times,
                 ..
             } = c;
+            let times = &*waiting_times;
             let mut deliver =
-                |chunk: Chunk<'_>| deliver_to(dissector, ledger, dir, chunk, &mut ctx);
+                |chunk: Chunk<'_>| deliver_to(dissector, ledger, dir, chunk, times, &mut ctx);
             reasm[idx(dir)].flush(packet, &mut deliver);
         }
+        c.waiting_times.clear();
         c.folded = true;
         if let Some(dis) = c.dissector.take() {
             c.kind = dis.kind;
@@ -614,9 +629,9 @@ impl Analyzer<'_> {
                 l.other_payload += c.new_bytes[idx(dir)].saturating_sub(counted);
             }
         }
-        // Free the reassembly buffers; late packets are still counted.
+        // The flush left the reassemblers without buffers; they stay, so that a late copy of
+        // a segment already seen still counts as a retransmission, wherever the capture put it.
         c.partial = c.reasm.iter().all(|r| !r.has_base() || r.partial);
-        c.reasm = [Reassembler::new(), Reassembler::new()];
         c.closed_at = Some(time_ns);
         self.closed.push_back(i);
     }
@@ -635,6 +650,7 @@ fn deliver_to(
     ledger: &mut Ledger,
     dir: Direction,
     chunk: Chunk<'_>,
+    waiting_times: &std::collections::BTreeMap<u64, i128>,
     ctx: &mut Ctx<'_>,
 ) {
     match chunk {
@@ -644,7 +660,13 @@ fn deliver_to(
             packet,
         } => {
             if let Some(dis) = dissector.as_mut() {
+                // Data that waited above a hole carries the time of the packet that brought it.
+                let now = ctx.time_ns;
+                if let Some(&t) = waiting_times.get(&packet) {
+                    ctx.time_ns = t;
+                }
                 dis.data(dir, offset, bytes, packet, ctx);
+                ctx.time_ns = now;
             }
         }
         Chunk::Gap {

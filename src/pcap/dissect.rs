@@ -47,6 +47,10 @@ enum Mode {
     UntilClose,
     /// The client sent an upgrade request and the answer is not in yet.
     AwaitUpgrade,
+    /// The server's first bytes are an HTTP response but no request is in yet: the capture
+    /// recorded the answer before the question (merged or multi-queue capture points do).
+    /// Its bytes are kept and decoded once the request arrives.
+    AwaitRequest,
     /// WebSocket frames.
     Ws(Box<WsSide>),
     /// Not HTTP or WebSocket: counted, not decoded.
@@ -95,6 +99,49 @@ struct Upgrade {
     offer: Offer,
     line: String,
     packet: u64,
+    /// The request head was cut by the snaplen: its key (and offer) are unknown.
+    cut: bool,
+}
+
+/// Header fields in order: names as sent, values trimmed.
+type Headers = Vec<(String, Vec<u8>)>;
+
+/// The start line and the complete header lines of a head cut short, if its start line was
+/// captured whole.
+fn cut_head(buf: &[u8]) -> Option<(String, Headers)> {
+    let text = std::str::from_utf8(buf)
+        .or_else(|e| std::str::from_utf8(&buf[..e.valid_up_to()]))
+        .ok()?;
+    let mut lines = text.split("\r\n");
+    let start = lines.next()?.to_string();
+    // The start line is complete only if a CRLF followed it.
+    if !text.contains("\r\n") {
+        return None;
+    }
+    let mut headers = Vec::new();
+    let complete: Vec<&str> = lines.collect();
+    // The last piece has no CRLF after it: it was cut.
+    for line in complete.iter().take(complete.len().saturating_sub(1)) {
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            headers.push((name.trim().to_string(), value.trim().as_bytes().to_vec()));
+        }
+    }
+    Some((start, headers))
+}
+
+/// `GET <target> HTTP/1.x`.
+fn is_get_line(line: &str) -> bool {
+    let parts: Vec<&str> = line.split(' ').collect();
+    parts.len() == 3 && parts[0] == "GET" && parts[2].starts_with("HTTP/1.")
+}
+
+/// `HTTP/1.x 101 ...`.
+fn is_101_line(line: &str) -> bool {
+    let mut parts = line.splitn(3, ' ');
+    parts.next().is_some_and(|v| v.starts_with("HTTP/1.")) && parts.next() == Some("101")
 }
 
 /// Both directions of one connection.
@@ -177,7 +224,7 @@ impl Dissector {
         ctx: &mut Ctx<'_>,
     ) {
         let i = idx(dir);
-        self.sides[i].marks.push(offset, packet);
+        self.sides[i].marks.push(offset, packet, ctx.time_ns);
         if self.sides[i].buf.is_empty() {
             self.sides[i].pos = offset;
         }
@@ -190,6 +237,12 @@ impl Dissector {
 
     /// Consumes a prefix of `data` in the current mode of side `i`; returns its length.
     fn consume(&mut self, i: usize, data: &[u8], packet: u64, ctx: &mut Ctx<'_>) -> usize {
+        // The server answers before the client has sent anything at all.
+        let answer_first = i == 1
+            && matches!(self.sides[0].mode, Mode::Detect)
+            && self.sides[0].buf.is_empty()
+            && self.sides[0].pos == 0
+            && self.methods.is_empty();
         let side = &mut self.sides[i];
         match &mut side.mode {
             Mode::Ws(ws) => {
@@ -228,14 +281,25 @@ impl Dissector {
                 };
                 used
             }
-            Mode::AwaitUpgrade => {
+            Mode::AwaitUpgrade | Mode::AwaitRequest => {
                 if side.buf.len() + data.len() > MAX_AWAIT {
-                    side.mode = Mode::Opaque;
-                    side.buf.clear();
+                    side.mode = if matches!(side.mode, Mode::AwaitRequest) {
+                        Mode::Detect
+                    } else {
+                        Mode::Opaque
+                    };
+                    let held = std::mem::take(&mut side.buf);
+                    if !held.is_empty() && matches!(side.mode, Mode::Detect) {
+                        self.data_again(i, &held, packet, ctx);
+                    }
                     return 0;
                 }
                 side.buf.extend_from_slice(data);
                 data.len()
+            }
+            Mode::Detect if answer_first && side.buf.is_empty() && data.starts_with(b"HTTP/") => {
+                self.sides[1].mode = Mode::AwaitRequest;
+                0
             }
             Mode::Detect | Mode::Head => self.head(i, data, packet, ctx),
         }
@@ -384,6 +448,7 @@ impl Dissector {
             self.kind = ConnKind::Http;
         }
         self.methods.push_back(h.method.clone());
+        let early_answer = matches!(self.sides[1].mode, Mode::AwaitRequest);
         let side = &mut self.sides[0];
         side.mode = match body {
             BodyKind::Chunked => Mode::Chunked(Chunked::Size),
@@ -416,10 +481,16 @@ impl Dissector {
                 offer,
                 line,
                 packet,
+                cut: false,
             });
             if matches!(side.mode, Mode::Head) {
                 side.mode = Mode::AwaitUpgrade;
             }
+        }
+        if early_answer {
+            self.sides[1].mode = Mode::Detect;
+            let held = std::mem::take(&mut self.sides[1].buf);
+            self.data_again(1, &held, packet, ctx);
         }
     }
 
@@ -479,7 +550,13 @@ impl Dissector {
         let Some(up) = self.upgrade.take() else {
             return;
         };
-        let (violations, protocol, extensions) = match validate_response(&h, &up.offer) {
+        let checked = if up.cut {
+            // The request was cut: its key and offer are unknown, so nothing is checked.
+            Err(Vec::new())
+        } else {
+            validate_response(&h, &up.offer)
+        };
+        let (violations, protocol, extensions) = match checked {
             Ok(n) => (Vec::new(), n.protocol, n.extensions),
             Err(vs) => {
                 let protocol = h.header("sec-websocket-protocol").map(str::to_string);
@@ -513,6 +590,7 @@ impl Dissector {
             accept_ok: !violations
                 .iter()
                 .any(|v| v.kind == ViolationKind::HandshakeAccept),
+            cut: up.cut,
             protocol: protocol.as_deref(),
             extensions: &extensions,
             deflate,
@@ -527,13 +605,110 @@ impl Dissector {
             ctx,
         )));
         let client_pos = self.sides[0].pos;
-        self.sides[0].mode = Mode::Ws(Box::new(WsSide::new(
+        let mut client = WsSide::new(
             Direction::ClientToServer,
             client_pos,
             deflate.map(|d| d.client_no_context_takeover),
             true,
             ctx,
-        )));
+        );
+        if up.cut {
+            // Where the cut request ended is a guess: accept only a plausible first header.
+            client.resync_at(client_pos);
+        }
+        self.sides[0].mode = Mode::Ws(Box::new(client));
+        let held = std::mem::take(&mut self.sides[0].buf);
+        if !held.is_empty() {
+            self.data_again(0, &held, packet, ctx);
+        }
+    }
+
+    /// Whether side `i` holds the start of a head cut by the snaplen that belongs to an
+    /// opening handshake: a GET request line from the client, or a 101 status line from the
+    /// server after an upgrade request.
+    fn cut_head(&self, i: usize) -> bool {
+        let Some((line, _)) = cut_head(&self.sides[i].buf) else {
+            return false;
+        };
+        if i == 0 {
+            is_get_line(&line) && self.upgrade.is_none()
+        } else {
+            is_101_line(&line) && self.upgrade.is_some()
+        }
+    }
+
+    /// A head of the opening handshake cut by the snaplen: report what was captured of it and
+    /// go on as if it ended where its segment did.
+    fn cut_head_gap(&mut self, i: usize, offset: u64, len: u64, packet: u64, ctx: &mut Ctx<'_>) {
+        let side = &mut self.sides[i];
+        let held = std::mem::take(&mut side.buf);
+        let (line, headers) = cut_head(&held).unwrap_or_default();
+        let head_len = held.len() as u64 + len;
+        side.counts.http_head += head_len;
+        side.counts.http_messages += 1;
+        side.body_counted = false;
+        side.pos = offset + len;
+        let dir = side.dir;
+        let at = ctx.at(packet);
+        ctx.sink.event(&Event::Gap(GapEvent {
+            at,
+            dir,
+            offset,
+            len,
+            kind: GapKind::Truncated,
+            effect: GapEffect::AtFrameBoundary,
+        }));
+        ctx.sink.event(&Event::Http(HttpEvent {
+            at,
+            dir,
+            start_line: &line,
+            head_len,
+            body: BodyKind::None,
+            upgrade: true,
+            headers: &headers,
+        }));
+        if self.kind == ConnKind::Empty || self.kind == ConnKind::Other {
+            self.kind = ConnKind::Http;
+        }
+        if i == 0 {
+            self.methods.push_back("GET".into());
+            self.upgrade = Some(Upgrade {
+                offer: Offer {
+                    key: String::new(),
+                    protocols: Vec::new(),
+                    extensions: Vec::new(),
+                },
+                line,
+                packet,
+                cut: true,
+            });
+            self.sides[0].mode = Mode::AwaitUpgrade;
+            return;
+        }
+        self.methods.pop_front();
+        let Some(up) = self.upgrade.take() else {
+            return;
+        };
+        ctx.sink.event(&Event::Handshake(HandshakeEvent {
+            at,
+            request: &up.line,
+            request_packet: up.packet,
+            response: &line,
+            accept_ok: false,
+            cut: true,
+            protocol: None,
+            extensions: &[],
+            deflate: None,
+        }));
+        self.kind = ConnKind::WebSocket;
+        // Extensions are unknown: RSV1 is allowed and nothing is inflated, as with `--port`.
+        let mut server = WsSide::new(Direction::ServerToClient, offset + len, None, false, ctx);
+        server.resync_at(offset + len);
+        self.sides[1].mode = Mode::Ws(Box::new(server));
+        let client_pos = self.sides[0].pos;
+        let mut client = WsSide::new(Direction::ClientToServer, client_pos, None, false, ctx);
+        client.resync_at(client_pos);
+        self.sides[0].mode = Mode::Ws(Box::new(client));
         let held = std::mem::take(&mut self.sides[0].buf);
         if !held.is_empty() {
             self.data_again(0, &held, packet, ctx);
@@ -551,8 +726,16 @@ impl Dissector {
         ctx: &mut Ctx<'_>,
     ) {
         let i = idx(dir);
+        let head_cut = kind == GapKind::Truncated
+            && matches!(self.sides[i].mode, Mode::Detect | Mode::Head)
+            && !self.sides[i].buf.is_empty()
+            && self.cut_head(i);
+        if head_cut {
+            self.sides[i].marks.push(offset, packet, ctx.time_ns);
+            return self.cut_head_gap(i, offset, len, packet, ctx);
+        }
         let side = &mut self.sides[i];
-        side.marks.push(offset, packet);
+        side.marks.push(offset, packet, ctx.time_ns);
         if let Mode::Ws(ws) = &mut side.mode {
             let effect = ws.gap_effect(offset, len);
             ctx.sink.event(&Event::Gap(GapEvent {

@@ -115,8 +115,11 @@ pub struct HandshakeEvent<'a> {
     pub request_packet: u64,
     /// The status line.
     pub response: &'a str,
-    /// Whether Sec-WebSocket-Accept matched the key (RFC 6455 §4.1).
+    /// Whether Sec-WebSocket-Accept matched the key (RFC 6455 §4.1); false when `cut`.
     pub accept_ok: bool,
+    /// A head was cut by the snaplen: only the start lines were captured, so the Accept, the
+    /// subprotocol and the extensions are unknown.
+    pub cut: bool,
     /// The selected subprotocol.
     pub protocol: Option<&'a str>,
     /// Accepted extension items as sent.
@@ -143,6 +146,9 @@ pub struct FrameEvent<'a> {
     pub payload: &'a [u8],
     /// Payload bytes not captured (snaplen or loss).
     pub missing: u64,
+    /// Where they are: `[start, end)` payload offsets, ascending. Those bytes of `payload` are
+    /// zeros that were never on the wire: outputs mark them and no rule reads them.
+    pub missing_ranges: &'a [(u64, u64)],
     /// Whether the payload was above the decoder's limit and not kept.
     pub oversized: bool,
 }
@@ -173,6 +179,8 @@ pub struct MessageEvent<'a> {
     pub wire_len: u64,
     /// The message data, inflated when it was compressed and inflation worked.
     pub data: &'a [u8],
+    /// `[start, end)` ranges of `data` that were not captured (zeros here), ascending.
+    pub missing: &'a [(u64, u64)],
     /// Compression status.
     pub inflation: Inflation,
     /// Whether some of the data was not captured or exceeded the limit.
@@ -303,5 +311,60 @@ impl Event<'_> {
             Event::TcpEnd(e) => Some(e.dir),
             Event::Connection(_) | Event::Handshake(_) | Event::Warning(_) => None,
         }
+    }
+}
+
+/// A preview of `data` (as [`crate::trace::preview`] gives it) in which the bytes of the
+/// `missing` ranges are not shown as the zeros that stand in for them but as
+/// `[N bytes not captured]`.
+pub fn preview_with_missing(data: &[u8], missing: &[(u64, u64)]) -> String {
+    use crate::trace::{PREVIEW_BYTES, preview};
+    if missing.is_empty() {
+        return preview(data);
+    }
+    let window = data.len().min(PREVIEW_BYTES);
+    let mut out = String::new();
+    let mut at = 0usize;
+    for &(start, end) in missing {
+        let (start, end) = (start as usize, (end as usize).min(data.len()));
+        if start >= window {
+            break;
+        }
+        if start > at {
+            out.push_str(&preview(&data[at..start]));
+        }
+        out.push_str(&format!(
+            "[{} bytes not captured]",
+            end.saturating_sub(start)
+        ));
+        at = end;
+    }
+    if at < window {
+        out.push_str(&preview(&data[at..window]));
+    }
+    if data.len() > window {
+        out.push_str(&format!("…({} bytes)", data.len()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::preview_with_missing;
+
+    #[test]
+    fn missing_bytes_are_marked_not_shown_as_zeros() {
+        let mut data = b"abcdef".to_vec();
+        data[2..4].fill(0);
+        assert_eq!(preview_with_missing(&data, &[]), "ab\\u{0}\\u{0}ef");
+        assert_eq!(
+            preview_with_missing(&data, &[(2, 4)]),
+            "ab[2 bytes not captured]ef"
+        );
+        let long = vec![b'x'; 200];
+        assert_eq!(
+            preview_with_missing(&long, &[(1, 150), (160, 170)]),
+            "x[149 bytes not captured]…(200 bytes)"
+        );
     }
 }

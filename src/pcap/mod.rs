@@ -50,6 +50,9 @@ pub struct Options {
     pub decode: bool,
     /// Largest message or frame payload kept (and largest inflated message).
     pub max_message: usize,
+    /// Out-of-order bytes held per connection direction before a hole is declared lost
+    /// (see [`reassembly::Reassembler::with_window`]).
+    pub reorder_window: usize,
 }
 
 impl Default for Options {
@@ -58,6 +61,7 @@ impl Default for Options {
             port: None,
             decode: true,
             max_message: DEFAULT_MAX_MESSAGE,
+            reorder_window: reassembly::DEFAULT_REORDER_WINDOW,
         }
     }
 }

@@ -7,15 +7,26 @@
 //! `partial`). Segments above a hole wait in an ordered map and are delivered when the hole
 //! fills. Overlaps are resolved first-wins, as Zeek does and Wireshark's reassembly does in
 //! effect; an overlap whose bytes differ is counted as a conflict. Bytes that were on the wire
-//! but cut by the snaplen are delivered as [`GapKind::Truncated`] gaps; bytes never captured
-//! become [`GapKind::Lost`] gaps once the peer acknowledges past the hole, the waiting data
-//! exceeds [`MAX_PENDING`], or the stream ends. Delivery happens on arrival, not on
-//! acknowledgement, so one-sided captures work.
+//! but cut by the snaplen are delivered as [`GapKind::Truncated`] gaps.
+//!
+//! Bytes never captured become [`GapKind::Lost`] gaps only when the capture proves they will
+//! not come: the data waiting above the hole exceeds the reorder window (see
+//! [`Reassembler::with_window`]), or the stream is flushed (the capture ended, the connection
+//! was reset or its 4-tuple reused). An acknowledgement covering the hole is *not* such proof:
+//! capture points that merge several queues or interfaces routinely record the peer's ACK
+//! before the segment it acknowledges, and a FIN before the last data segment. The highest
+//! acknowledgement is kept only to size a loss at the very end of a stream when the stream is
+//! flushed. Delivery happens on arrival, not on acknowledgement, so one-sided captures work.
 
 use std::collections::BTreeMap;
 
-/// Most bytes held above a hole before the hole is declared lost.
-pub const MAX_PENDING: usize = 4 << 20;
+/// Default reorder window: most bytes held above a hole (per direction) before the hole is
+/// declared lost.
+pub const DEFAULT_REORDER_WINDOW: usize = 4 << 20;
+
+/// What one waiting segment costs beyond its bytes (its map node and buffer header), charged
+/// against the window so that a flood of one-byte segments is bounded too.
+const PIECE_COST: usize = 64;
 
 /// Why a range of the stream has no bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -84,7 +95,7 @@ impl Piece {
 }
 
 /// One direction of a TCP connection being put back in order.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Reassembler {
     /// Sequence number of stream offset 0.
     base: Option<u32>,
@@ -93,16 +104,46 @@ pub struct Reassembler {
     /// Waiting pieces: offset → (piece, packet); non-overlapping, all at or above `next`.
     pending: BTreeMap<u64, (Piece, u64)>,
     pending_bytes: usize,
+    /// Bytes plus [`PIECE_COST`] per waiting piece, compared with `window`.
+    pending_cost: usize,
+    /// Most `pending_cost` held before the lowest hole is declared lost.
+    window: usize,
+    /// Highest stream offset the peer acknowledged, used only when flushing.
+    acked: Option<u64>,
     fin_at: Option<u64>,
     reset: bool,
     /// No SYN was seen: the stream starts where the capture did.
     pub partial: bool,
 }
 
+impl Default for Reassembler {
+    fn default() -> Self {
+        Reassembler::with_window(DEFAULT_REORDER_WINDOW)
+    }
+}
+
 impl Reassembler {
-    /// A reassembler that has seen nothing yet.
+    /// A reassembler that has seen nothing yet, with the default reorder window.
     pub fn new() -> Reassembler {
         Reassembler::default()
+    }
+
+    /// A reassembler holding at most `window` bytes (plus a small per-segment charge) above a
+    /// hole: data arriving beyond that declares the lowest hole lost. A capture whose packets
+    /// are displaced by less than the window decodes as if they were in order.
+    pub fn with_window(window: usize) -> Reassembler {
+        Reassembler {
+            base: None,
+            next: 0,
+            pending: BTreeMap::new(),
+            pending_bytes: 0,
+            pending_cost: 0,
+            window,
+            acked: None,
+            fin_at: None,
+            reset: false,
+            partial: false,
+        }
     }
 
     /// Offset of the next byte to deliver.
@@ -113,6 +154,11 @@ impl Reassembler {
     /// Bytes held above a hole.
     pub fn pending_bytes(&self) -> usize {
         self.pending_bytes
+    }
+
+    /// Whether anything (bytes, or a range cut by the snaplen) is held above a hole.
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
     }
 
     /// Whether a FIN has been seen and every byte before it delivered.
@@ -287,7 +333,7 @@ impl Reassembler {
             }
         }
         self.drain(emit);
-        if self.pending_bytes > MAX_PENDING {
+        while self.pending_cost > self.window && !self.pending.is_empty() {
             self.declare_lost_to_first(packet, emit);
         }
     }
@@ -309,10 +355,12 @@ impl Reassembler {
             let upto = (data_to as i64 - seg_start) as usize;
             let bytes = payload.get(at..upto).unwrap_or(&[]).to_vec();
             self.pending_bytes += bytes.len();
+            self.pending_cost += bytes.len() + PIECE_COST;
             self.pending.insert(from, (Piece::Data(bytes), packet));
         }
         let trunc_from = from.max(cap_end);
         if to > trunc_from {
+            self.pending_cost += PIECE_COST;
             self.pending
                 .insert(trunc_from, (Piece::Truncated(to - trunc_from), packet));
         }
@@ -326,9 +374,11 @@ impl Reassembler {
             let (piece, packet) = entry.remove();
             let offset = self.next;
             self.next += piece.len();
+            self.pending_cost -= PIECE_COST;
             match piece {
                 Piece::Data(bytes) => {
                     self.pending_bytes -= bytes.len();
+                    self.pending_cost -= bytes.len();
                     emit(Chunk::Data {
                         offset,
                         bytes: &bytes,
@@ -360,55 +410,50 @@ impl Reassembler {
         self.drain(emit);
     }
 
-    /// The peer acknowledged up to `ack_no`: bytes below that which are not here yet were sent
-    /// and will never be seen in this capture (Wireshark's "ACKed unseen segment").
-    ///
-    /// With nothing waiting, an acknowledgement one past `next` may be that of a FIN that was
-    /// not captured, so only a larger jump (or one up to a FIN seen) is taken as lost data.
-    pub fn peer_ack(&mut self, packet: u64, ack_no: u32, emit: &mut dyn FnMut(Chunk<'_>)) {
+    /// The peer acknowledged up to `ack_no`. Nothing is declared lost here: the segment may
+    /// simply come later in the capture. The highest acknowledgement sizes a loss at the end
+    /// of the stream when it is flushed (Wireshark's "ACKed unseen segment").
+    pub fn peer_ack(&mut self, ack_no: u32) {
         let Some(base) = self.base else { return };
         if self.reset {
             return;
         }
         let acked = self.offset_of(base, ack_no);
-        let next = self.next as i64;
-        if self.pending.is_empty() {
-            let limit = self.fin_at.map_or(acked, |f| acked.min(f as i64));
-            if limit > next && (self.fin_at.is_some() || acked > next + 1) {
-                emit(Chunk::Gap {
-                    offset: self.next,
-                    len: (limit - next) as u64,
-                    packet,
-                    kind: GapKind::Lost,
-                });
-                self.next = limit as u64;
-            }
-            return;
-        }
-        if acked > next {
-            let first = self
-                .pending
-                .first_key_value()
-                .map_or(self.next, |(k, _)| *k);
-            let upto = (acked as u64).min(first);
-            if upto > self.next {
-                emit(Chunk::Gap {
-                    offset: self.next,
-                    len: upto - self.next,
-                    packet,
-                    kind: GapKind::Lost,
-                });
-                self.next = upto;
-                self.drain(emit);
-            }
+        if acked > self.next as i64 {
+            let acked = acked as u64;
+            self.acked = Some(self.acked.map_or(acked, |a| a.max(acked)));
         }
     }
 
-    /// Delivers everything still waiting, declaring the holes between lost. Called at FIN, RST
-    /// and the end of the capture.
+    /// Delivers everything still waiting, declaring the holes between lost, then a loss up to
+    /// what the peer acknowledged or the FIN. Called when the capture ends, at a RST and when
+    /// the connection's 4-tuple is reused.
+    ///
+    /// With nothing captured after the hole, an acknowledgement one past the last byte may be
+    /// that of a FIN that was not captured, so only a larger jump (or one up to a FIN seen) is
+    /// taken as lost data.
     pub fn flush(&mut self, packet: u64, emit: &mut dyn FnMut(Chunk<'_>)) {
         while !self.pending.is_empty() {
             self.declare_lost_to_first(packet, emit);
+        }
+        if self.reset {
+            return;
+        }
+        let next = self.next;
+        let limit = match (self.fin_at, self.acked) {
+            (Some(f), Some(a)) => a.min(f),
+            (Some(f), None) => f,
+            (None, Some(a)) if a > next + 1 => a,
+            _ => next,
+        };
+        if limit > next {
+            emit(Chunk::Gap {
+                offset: next,
+                len: limit - next,
+                packet,
+                kind: GapKind::Lost,
+            });
+            self.next = limit;
         }
     }
 }
@@ -510,7 +555,13 @@ mod tests {
         r.segment(1, 5000, false, false, false, 3, b"abc", &mut sink);
         r.segment(2, 5010, false, false, false, 2, b"xy", &mut sink);
         assert!(r.partial);
-        r.peer_ack(3, 5012, &mut sink);
+        r.peer_ack(5012);
+        assert_eq!(
+            r.next_offset(),
+            3,
+            "an acknowledgement declares nothing lost"
+        );
+        r.flush(4, &mut sink);
         assert_eq!(r.next_offset(), 12);
         assert!(
             got[1].contains("Lost") && got[1].contains("len: 7"),
@@ -546,6 +597,96 @@ mod tests {
                 } => format!("gap {offset} {len} p{packet} {kind:?}"),
             }
         }
+    }
+
+    /// Records what a reassembler delivers as `data OFFSET LEN pPACKET` / `gap ...` lines.
+    fn feed(r: &mut Reassembler, got: &mut Vec<String>, segs: &[(u64, u32, bool, &[u8])]) {
+        for (packet, seq, fin, data) in segs {
+            let mut sink = |c: Chunk<'_>| got.push(c.describe());
+            r.segment(
+                *packet,
+                *seq,
+                false,
+                *fin,
+                false,
+                data.len() as u32,
+                data,
+                &mut sink,
+            );
+        }
+    }
+
+    #[test]
+    fn an_ack_before_its_data_declares_nothing_lost() {
+        let mut r = Reassembler::new();
+        let mut got = Vec::new();
+        let mut sink = |c: Chunk<'_>| got.push(c.describe());
+        r.segment(1, 99, true, false, false, 0, b"", &mut sink);
+        r.segment(2, 100, false, false, false, 3, b"abc", &mut sink);
+        // The peer's ACK for bytes 3..8 is recorded before the segment carrying them.
+        r.peer_ack(108);
+        feed(&mut r, &mut got, &[(4, 103, false, b"defgh")]);
+        let o = r.segment(5, 103, false, false, false, 5, b"defgh", &mut |_| {});
+        assert_eq!(got, vec!["data 0 3 p2", "data 3 5 p4"]);
+        assert_eq!((o.new_bytes, o.old_bytes), (0, 5), "a true re-send is old");
+        r.flush(6, &mut |c| got.push(c.describe()));
+        assert_eq!(got.len(), 2, "nothing lost at the end either: {got:?}");
+    }
+
+    #[test]
+    fn a_fin_before_the_last_data_segment_waits_for_it() {
+        let mut r = Reassembler::new();
+        let mut got = Vec::new();
+        r.segment(1, 99, true, false, false, 0, b"", &mut |_| {});
+        feed(
+            &mut r,
+            &mut got,
+            &[(2, 100, false, b"ab"), (3, 104, true, b"")],
+        );
+        assert!(!r.finished(), "bytes 2..4 are still to come");
+        feed(&mut r, &mut got, &[(4, 102, false, b"cd")]);
+        assert!(r.finished());
+        assert_eq!(got, vec!["data 0 2 p2", "data 2 2 p4"]);
+    }
+
+    #[test]
+    fn a_hole_is_lost_when_the_window_overflows_or_at_the_end() {
+        let mut r = Reassembler::with_window(2 * PIECE_COST + 10);
+        let mut got = Vec::new();
+        r.segment(1, 99, true, false, false, 0, b"", &mut |_| {});
+        feed(
+            &mut r,
+            &mut got,
+            &[(2, 102, false, b"cdefg"), (3, 107, false, b"hijkl")],
+        );
+        assert!(got.is_empty(), "two pieces fit the window: {got:?}");
+        feed(&mut r, &mut got, &[(4, 112, false, b"m")]);
+        assert_eq!(
+            got,
+            vec![
+                "gap 0 2 p4 Lost",
+                "data 2 5 p2",
+                "data 7 5 p3",
+                "data 12 1 p4"
+            ]
+        );
+        // Without overflow the hole waits for the end of the capture; the FIN sizes a loss
+        // at the very end.
+        let mut r = Reassembler::new();
+        let mut got = Vec::new();
+        r.segment(1, 99, true, false, false, 0, b"", &mut |_| {});
+        feed(
+            &mut r,
+            &mut got,
+            &[(2, 102, false, b"cd"), (3, 110, true, b"")],
+        );
+        r.peer_ack(111);
+        assert!(got.is_empty());
+        r.flush(9, &mut |c| got.push(c.describe()));
+        assert_eq!(
+            got,
+            vec!["gap 0 2 p9 Lost", "data 2 2 p2", "gap 4 6 p9 Lost"]
+        );
     }
 
     #[test]

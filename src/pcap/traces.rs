@@ -69,7 +69,11 @@ impl Sink for TraceCollector {
                 TraceEvent::Frame {
                     dir: f.dir,
                     header: f.header,
-                    preview: frame_preview(f.header.opcode, f.payload),
+                    preview: if f.missing_ranges.is_empty() {
+                        frame_preview(f.header.opcode, f.payload)
+                    } else {
+                        super::events::preview_with_missing(f.payload, f.missing_ranges)
+                    },
                 },
             ),
             Event::Violation(v) => self.push(v.at.conn, TraceEvent::Violation(v.violation.clone())),

@@ -4,8 +4,11 @@
 //!
 //! A gap in the TCP stream that falls inside a payload of known length is filled with zeros so
 //! the decoder stays in step (unmasking stays aligned: the mask index is the payload offset);
-//! the frame reports how many of its bytes were not captured. A gap that hits a frame header
-//! leaves no way to know where the next frame starts, so the direction is marked lost there.
+//! the frame and its message carry the ranges that were not captured, so every output marks
+//! them, and no rule that reads payload bytes (UTF-8 of a text message, close code and reason)
+//! judges a frame or message with missing bytes: they would be judged from zeros that were
+//! never on the wire. A gap that hits a frame header leaves no way to know where the next
+//! frame starts, so the direction is marked lost there (or resumes at a plausible header).
 
 use std::collections::VecDeque;
 
@@ -25,51 +28,59 @@ use super::ledger::AppCounts;
 use super::reassembly::GapKind;
 use super::walker::{Walker, count_message, plausible};
 
-/// Which packet brought which stream bytes, for the bytes not yet reported.
+/// Which packet brought which stream bytes, and when, for the bytes not yet reported.
 #[derive(Clone, Debug, Default)]
 pub struct Marks {
-    /// (first stream offset, packet), ascending.
-    marks: VecDeque<(u64, u64)>,
+    /// (first stream offset, packet, capture time of the packet), ascending.
+    marks: VecDeque<(u64, u64, i128)>,
 }
 
 impl Marks {
-    /// Records that bytes from `offset` on came in `packet`.
-    pub fn push(&mut self, offset: u64, packet: u64) {
+    /// Records that bytes from `offset` on came in `packet`, captured at `time_ns`.
+    pub fn push(&mut self, offset: u64, packet: u64, time_ns: i128) {
         match self.marks.back() {
-            Some(&(_, p)) if p == packet => {}
-            Some(&(o, _)) if o == offset => {
+            Some(&(_, p, _)) if p == packet => {}
+            Some(&(o, _, _)) if o == offset => {
                 self.marks.pop_back();
-                self.marks.push_back((offset, packet));
+                self.marks.push_back((offset, packet, time_ns));
             }
-            _ => self.marks.push_back((offset, packet)),
+            _ => self.marks.push_back((offset, packet, time_ns)),
+        }
+    }
+
+    fn entry_at(&self, offset: u64) -> Option<&(u64, u64, i128)> {
+        let i = self.marks.partition_point(|&(o, _, _)| o <= offset);
+        if i == 0 {
+            self.marks.front()
+        } else {
+            self.marks.get(i - 1)
         }
     }
 
     /// The packet that brought the byte at `offset` (0 if unknown).
     pub fn packet_at(&self, offset: u64) -> u64 {
-        let i = self.marks.partition_point(|&(o, _)| o <= offset);
-        if i == 0 {
-            self.marks.front().map_or(0, |m| m.1)
-        } else {
-            self.marks[i - 1].1
-        }
+        self.entry_at(offset).map_or(0, |m| m.1)
     }
 
-    /// The highest packet number among the bytes `[from, to)`: the packet whose arrival
-    /// completed them, which is where tshark reports a PDU (with reordering it is not the
-    /// packet that carried the last byte).
-    pub fn completing_packet(&self, from: u64, to: u64) -> u64 {
+    /// The packet that brought the byte at `offset` and its capture time.
+    pub fn at(&self, offset: u64) -> Option<(u64, i128)> {
+        self.entry_at(offset).map(|m| (m.1, m.2))
+    }
+
+    /// The highest packet number among the bytes `[from, to)`, with its capture time: the
+    /// packet whose arrival completed them, which is where tshark reports a PDU (with
+    /// reordering it is not the packet that carried the last byte).
+    pub fn completing(&self, from: u64, to: u64) -> Option<(u64, i128)> {
         let first = self
             .marks
-            .partition_point(|&(o, _)| o <= from)
+            .partition_point(|&(o, _, _)| o <= from)
             .saturating_sub(1);
         self.marks
             .iter()
             .skip(first)
-            .take_while(|&&(o, _)| o < to)
-            .map(|&(_, p)| p)
-            .max()
-            .unwrap_or(0)
+            .take_while(|&&(o, _, _)| o < to)
+            .max_by_key(|&&(_, p, _)| p)
+            .map(|&(_, p, t)| (p, t))
     }
 
     /// Forgets marks wholly before `offset`.
@@ -80,6 +91,16 @@ impl Marks {
     }
 }
 
+/// Where an event completed by `packet` (captured at `time_ns`, when known) is reported.
+fn at_packet(ctx: &Ctx<'_>, found: Option<(u64, i128)>) -> super::events::At {
+    let (packet, time_ns) = found.unwrap_or((0, ctx.time_ns));
+    super::events::At {
+        conn: ctx.conn,
+        packet,
+        time_ns,
+    }
+}
+
 struct Message {
     opcode: Opcode,
     compressed: bool,
@@ -87,6 +108,19 @@ struct Message {
     frames: u32,
     wire_len: u64,
     incomplete: bool,
+    /// Ranges of `data` that were not captured.
+    missing: Vec<(u64, u64)>,
+}
+
+/// Violations that are computed from payload bytes: not reported for a frame or message whose
+/// payload has bytes that were not captured.
+fn reads_payload(kind: ViolationKind) -> bool {
+    matches!(
+        kind,
+        ViolationKind::InvalidUtf8Text
+            | ViolationKind::InvalidUtf8CloseReason
+            | ViolationKind::InvalidCloseCode
+    )
 }
 
 /// The WebSocket decoder of one direction.
@@ -116,6 +150,10 @@ pub struct WsSide {
     /// `overhead` mode: headers only, through the walker.
     walker: Option<Walker>,
     inflated: Vec<u8>,
+    /// The ranges of the current frame's payload that were not captured.
+    frame_missing: Vec<(u64, u64)>,
+    /// A frame of the open data message had bytes that were not captured.
+    message_missing: bool,
 }
 
 impl std::fmt::Debug for WsSide {
@@ -173,6 +211,8 @@ impl WsSide {
             skip_is_data: false,
             walker: (!ctx.decode).then(|| Walker::new(dir, allowed_rsv)),
             inflated: Vec::new(),
+            frame_missing: Vec::new(),
+            message_missing: false,
         }
     }
 
@@ -347,12 +387,18 @@ impl WsSide {
         }
     }
 
-    /// Zero-filled bytes inside `[from, to)`: (all, lost ones); forgets ranges ending by `to`.
+    /// Zero-filled bytes inside `[from, to)`: (all, lost ones), their ranges relative to
+    /// `from` in `frame_missing`; forgets ranges ending by `to`.
     fn take_filled(&mut self, from: u64, to: u64) -> (u64, u64) {
         let mut all = 0;
         let mut lost = 0;
+        self.frame_missing.clear();
         for &(s, e, is_lost) in &self.filled {
-            let n = e.min(to).saturating_sub(s.max(from));
+            let (a, b) = (s.max(from), e.min(to));
+            let n = b.saturating_sub(a);
+            if n > 0 {
+                self.frame_missing.push((a - from, b - from));
+            }
             all += n;
             if is_lost {
                 lost += n;
@@ -371,7 +417,7 @@ impl WsSide {
                     let hl = header.header_len() as u64;
                     let mask = if header.mask.is_some() { 4 } else { 0 };
                     let start = self.base + offset;
-                    let packet = marks.packet_at(start + hl.saturating_sub(1));
+                    let at = at_packet(ctx, marks.at(start + hl.saturating_sub(1)));
                     counts.ws_frames += 1;
                     counts.ws_header += hl - mask;
                     counts.ws_mask += mask;
@@ -386,7 +432,6 @@ impl WsSide {
                     if self.skip_is_data {
                         counts.ws_data_payload += arrived;
                     }
-                    let at = ctx.at(packet);
                     if let Some(rules) = &mut self.rules {
                         for v in rules.observe_oversized(&header) {
                             ctx.sink.event(&Event::Violation(ViolationEvent {
@@ -404,6 +449,7 @@ impl WsSide {
                         header_len: hl,
                         payload: &[],
                         missing: 0,
+                        missing_ranges: &[],
                         oversized: true,
                     }));
                     if let Some(m) = &mut self.message {
@@ -427,7 +473,7 @@ impl WsSide {
 
     fn on_frame(
         &mut self,
-        f: DecodedFrame,
+        mut f: DecodedFrame,
         ctx: &mut Ctx<'_>,
         marks: &mut Marks,
         counts: &mut AppCounts,
@@ -437,14 +483,24 @@ impl WsSide {
         let mask = if h.mask.is_some() { 4 } else { 0 };
         let start = self.base + f.offset;
         let end = start + hl + h.payload_len;
-        let packet = marks.completing_packet(start, end);
+        let at = at_packet(ctx, marks.completing(start, end));
         let first_packet = marks.packet_at(start);
         marks.trim_before(end);
         let (missing, lost) = if self.filled.is_empty() {
+            self.frame_missing.clear();
             (0, 0)
         } else {
             self.take_filled(f.offset + hl, f.offset + hl + h.payload_len)
         };
+        // The zeros that stood in for missing bytes were unmasked with the key: put zeros back,
+        // so the payload never shows bytes derived from the mask as if they were data.
+        if h.mask.is_some() {
+            for &(a, b) in &self.frame_missing {
+                if let Some(r) = f.frame.payload.get_mut(a as usize..b as usize) {
+                    r.fill(0);
+                }
+            }
+        }
         let is_data = matches!(
             h.opcode,
             Opcode::Text | Opcode::Binary | Opcode::Continuation
@@ -457,11 +513,16 @@ impl WsSide {
         if is_data {
             counts.ws_data_payload += h.payload_len - lost;
         }
-        let at = ctx.at(packet);
         let compressed_start = h.rsv & RSV1 != 0 && (self.deflate || self.unknown_extensions);
         if matches!(h.opcode, Opcode::Text | Opcode::Binary) {
             self.compressed = compressed_start;
+            self.message_missing = false;
         }
+        if is_data {
+            self.message_missing |= missing > 0;
+        }
+        // Bytes that were not captured are zeros here: nothing read from them is judged.
+        let unjudged = missing > 0 || (is_data && self.message_missing);
         if let Some(rules) = &mut self.rules {
             // The rules check text for UTF-8 frame by frame; a compressed message is judged
             // after inflation instead, so its frames are shown to the rules as binary.
@@ -474,6 +535,9 @@ impl WsSide {
                 h
             };
             for v in rules.observe(&judged, &f.frame.payload) {
+                if unjudged && reads_payload(v.kind) {
+                    continue;
+                }
                 ctx.sink.event(&Event::Violation(ViolationEvent {
                     at,
                     dir: self.dir,
@@ -489,6 +553,7 @@ impl WsSide {
             header_len: hl,
             payload: &f.frame.payload,
             missing,
+            missing_ranges: &self.frame_missing,
             oversized: false,
         }));
         self.track_open(h.opcode, h.fin, counts);
@@ -516,6 +581,7 @@ impl WsSide {
                     data: std::mem::take(&mut payload),
                     frames: 1,
                     incomplete,
+                    missing: self.frame_missing.clone(),
                 });
             }
             Opcode::Continuation => {
@@ -524,6 +590,9 @@ impl WsSide {
                 m.wire_len += h.payload_len;
                 m.incomplete |= incomplete;
                 if m.data.len() + payload.len() <= ctx.max_message {
+                    let at = m.data.len() as u64;
+                    m.missing
+                        .extend(self.frame_missing.iter().map(|&(a, b)| (at + a, at + b)));
                     m.data.extend_from_slice(&payload);
                 } else {
                     m.incomplete = true;
@@ -537,6 +606,7 @@ impl WsSide {
                     frames: 1,
                     wire_len: h.payload_len,
                     data: &payload,
+                    missing: &self.frame_missing,
                     inflation: Inflation::Plain,
                     incomplete,
                 }));
@@ -565,10 +635,10 @@ impl WsSide {
                 "rsv1 is set but no permessage-deflate negotiation was captured".into(),
             )
         };
-        let data: &[u8] = if inflation == Inflation::Inflated {
-            &self.inflated
+        let (data, missing): (&[u8], &[(u64, u64)]) = if inflation == Inflation::Inflated {
+            (&self.inflated, &[])
         } else {
-            &m.data
+            (&m.data, &m.missing)
         };
         if inflation == Inflation::Inflated
             && m.opcode == Opcode::Text
@@ -591,6 +661,7 @@ impl WsSide {
             frames: m.frames,
             wire_len: m.wire_len,
             data,
+            missing,
             inflation,
             incomplete: m.incomplete,
         }));

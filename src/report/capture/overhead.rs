@@ -236,6 +236,57 @@ fn carries(s: &CaptureSummary) -> String {
     )
 }
 
+/// Whether two captures carry the same workload: as many application messages and as many
+/// application payload bytes.
+pub fn same_workload(a: &Ledger, b: &Ledger) -> bool {
+    a.messages == b.messages && a.app_payload == b.app_payload
+}
+
+/// Bytes paid once per connection rather than per message: TCP SYN, FIN and RST segments, and
+/// the HTTP heads of WebSocket connections (the opening handshake). Heads of plain HTTP
+/// connections are not counted here: polling pays them for every message.
+pub fn setup_bytes(s: &CaptureSummary) -> u64 {
+    let c = &s.total.control;
+    let handshakes: u64 = s
+        .connections
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.kind,
+                crate::pcap::ConnKind::WebSocket | crate::pcap::ConnKind::WebSocketNoHandshake
+            )
+        })
+        .map(|c| c.ledger.http_head)
+        .sum();
+    c.syn_bytes + c.fin_bytes + c.rst_bytes + handshakes
+}
+
+/// Wire bytes per application payload byte, if there was any payload.
+fn bytes_per_payload_byte(l: &Ledger) -> Option<f64> {
+    (l.app_payload > 0).then(|| l.wire_bytes as f64 / l.app_payload as f64)
+}
+
+/// `10 messages (11 payload bytes)`.
+fn workload(l: &Ledger) -> String {
+    format!(
+        "{} message{} ({} payload byte{})",
+        l.messages,
+        if l.messages == 1 { "" } else { "s" },
+        l.app_payload,
+        if l.app_payload == 1 { "" } else { "s" }
+    )
+}
+
+/// `B used 4.4× the bytes of A per message`, said of whichever side used more, so the factor
+/// is never a confusing fraction.
+fn used_more(a: f64, b: f64, per: &str) -> String {
+    if b >= a {
+        format!("B used {:.1}\u{d7} the bytes of A {per}", b / a)
+    } else {
+        format!("A used {:.1}\u{d7} the bytes of B {per}", a / b)
+    }
+}
+
 /// The side-by-side text report of two captures (`overhead A --vs B`); ratios are B / A.
 pub fn overhead_vs_text(
     a_name: &str,
@@ -248,9 +299,24 @@ pub fn overhead_vs_text(
     let mut out = String::new();
     let _ = writeln!(out, "A = {a_name} ({})", carries(a));
     let _ = writeln!(out, "B = {b_name} ({})", carries(b));
+    let same = same_workload(ta, tb);
+    if same {
+        let _ = writeln!(out, "Same workload: {} in each.", workload(ta));
+    } else {
+        let _ = writeln!(
+            out,
+            "!! DIFFERENT WORKLOADS: A carries {}, B carries {}.",
+            workload(ta),
+            workload(tb)
+        );
+        let _ = writeln!(
+            out,
+            "!! The totals below are not comparable: compare the per-message and per-payload-byte rows."
+        );
+    }
     let _ = writeln!(
         out,
-        "B / A is how many times A's amount B needed (\"inf\": A had none, \"0.00x\": B had none)."
+        "The B / A column reads \"B used that many times A's amount\" (\"inf\": A had none, \"0.00x\": B had none)."
     );
     let _ = writeln!(out);
     let _ = writeln!(
@@ -314,10 +380,40 @@ pub fn overhead_vs_text(
     );
     line(
         &mut out,
+        "bytes per payload byte",
+        per_msg(bytes_per_payload_byte(ta)),
+        per_msg(bytes_per_payload_byte(tb)),
+        ratio_f(bytes_per_payload_byte(ta), bytes_per_payload_byte(tb)),
+    );
+    line(
+        &mut out,
         "packets per message",
         per_msg(ta.packets_per_message()),
         per_msg(tb.packets_per_message()),
         ratio_f(ta.packets_per_message(), tb.packets_per_message()),
+    );
+    let (sa, sb) = (setup_bytes(a), setup_bytes(b));
+    line(
+        &mut out,
+        "setup + handshake bytes",
+        sa.to_string(),
+        sb.to_string(),
+        ratio(sa, sb),
+    );
+    line(
+        &mut out,
+        "  spread over (messages)",
+        ta.messages.to_string(),
+        tb.messages.to_string(),
+        "".into(),
+    );
+    let spread = |s: u64, l: &Ledger| (l.messages > 0).then(|| s as f64 / l.messages as f64);
+    line(
+        &mut out,
+        "  setup bytes per message",
+        per_msg(spread(sa, ta)),
+        per_msg(spread(sb, tb)),
+        ratio_f(spread(sa, ta), spread(sb, tb)),
     );
     line(
         &mut out,
@@ -335,21 +431,32 @@ pub fn overhead_vs_text(
         "".into(),
     );
     let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Setup + handshake: TCP SYN/FIN/RST segments and WebSocket opening handshakes, paid once per connection; the more messages a connection carries, the less each one pays."
+    );
     if let (Some(x), Some(y)) = (ta.bytes_per_message(), tb.bytes_per_message()) {
-        let (more, less, factor) = if y >= x {
-            ("B", "A", y / x)
-        } else {
-            ("A", "B", x / y)
-        };
         let _ = writeln!(
             out,
-            "In plain words: for each application message, {more} put {factor:.1} times as many bytes on the wire as {less}."
-        );
-        let _ = writeln!(
-            out,
-            "Both run over TCP; the raw TCP line is what the same messages would cost with no HTTP or WebSocket at all."
+            "In plain words: {} (A {}, B {} bytes per message).",
+            used_more(x, y, "per message"),
+            per_msg(Some(x)),
+            per_msg(Some(y))
         );
     }
+    if !same && let (Some(x), Some(y)) = (bytes_per_payload_byte(ta), bytes_per_payload_byte(tb)) {
+        let _ = writeln!(
+            out,
+            "Per payload byte: {} (A {}, B {} wire bytes per payload byte).",
+            used_more(x, y, "per payload byte"),
+            per_msg(Some(x)),
+            per_msg(Some(y))
+        );
+    }
+    let _ = writeln!(
+        out,
+        "Both run over TCP; the raw TCP line is what the same messages would cost with no HTTP or WebSocket at all."
+    );
     out
 }
 
@@ -400,10 +507,19 @@ pub fn overhead_vs_json(
 ) -> Value {
     let r = |x: u64, y: u64| (x > 0).then(|| y as f64 / x as f64);
     let (ta, tb) = (&a.total, &b.total);
+    let rf = |x: Option<f64>, y: Option<f64>| match (x, y) {
+        (Some(x), Some(y)) if x > 0.0 => Some(y / x),
+        _ => None,
+    };
+    let (sa, sb) = (setup_bytes(a), setup_bytes(b));
     json!({
         "a": overhead_json(a_name, a),
         "b": overhead_json(b_name, b),
+        "same_workload": same_workload(ta, tb),
+        "setup_bytes": { "a": sa, "b": sb },
         "ratios_b_over_a": {
+            "bytes_per_payload_byte": rf(bytes_per_payload_byte(ta), bytes_per_payload_byte(tb)),
+            "setup_bytes": r(sa, sb),
             "wire_bytes": r(ta.wire_bytes, tb.wire_bytes),
             "packets": r(ta.packets, tb.packets),
             "bytes_per_message": match (ta.bytes_per_message(), tb.bytes_per_message()) {
