@@ -31,6 +31,9 @@ pub const MAX_HEAD: usize = 64 * 1024;
 pub const MAX_TRACE_EVENTS: usize = 4000;
 /// Received frames kept for `frame` expectations (payloads kept up to this size).
 const FRAME_PAYLOAD_KEEP: usize = 64 * 1024;
+/// Received frame payload bytes kept per connection for `frame` expectations; later frames
+/// keep their header only.
+const FRAME_PAYLOADS_TOTAL: usize = 1024 * 1024;
 /// Frames one connection may receive. Every received frame is kept (for `frame` expectations)
 /// and most become observations, so an endless ping stream or a message cut into millions of
 /// fragments would otherwise grow memory without bound. Far above what any case needs
@@ -216,6 +219,8 @@ pub struct Connection {
     own_key: Option<String>,
     /// Writes that failed or stalled (see [`Connection::trace`]).
     write_errors: Vec<String>,
+    /// Payload bytes kept in `frames` so far (at most [`FRAME_PAYLOADS_TOTAL`]).
+    frame_payloads_kept: usize,
     /// This connection's part of the run's memory budget (see [`budget`]).
     lease: Lease,
     /// Decoding stopped until memory is granted; the rest waits in the decoder.
@@ -291,6 +296,7 @@ impl Connection {
             idle_timeout,
             own_key: own_key.map(|k| k.trim().to_string()),
             write_errors: Vec::new(),
+            frame_payloads_kept: 0,
             lease: Lease::new(memory),
             paused: false,
             need_more: 0,
@@ -975,7 +981,10 @@ impl Connection {
         }
         let frame = self.decoder.buffered().len() as u64 + self.need_more;
         let message = self.message.as_ref().map_or(0, |(_, d)| d.len() as u64);
-        self.need_more + frame.min(FRAME_PAYLOAD_KEEP as u64) + frame + message
+        let kept = frame
+            .min(FRAME_PAYLOAD_KEEP as u64)
+            .min(FRAME_PAYLOADS_TOTAL.saturating_sub(self.frame_payloads_kept) as u64);
+        self.need_more + kept + frame + message
     }
 
     /// Brings the lease in line with what is kept (plus `extra` about to be read): asks for
@@ -1080,7 +1089,12 @@ impl Connection {
             header: *header,
             preview: frame_preview(header.opcode, payload),
         });
-        let keep = payload.len().min(FRAME_PAYLOAD_KEEP);
+        // Payloads are kept for `frame` expectations, but only up to a total per connection:
+        // the data of a large fragmented message is already held once in the message itself,
+        // and keeping every fragment again would double what a 16 MiB echo costs.
+        let room = FRAME_PAYLOADS_TOTAL.saturating_sub(self.frame_payloads_kept);
+        let keep = payload.len().min(FRAME_PAYLOAD_KEEP).min(room);
+        self.frame_payloads_kept += keep;
         self.retained += keep as u64 + ALLOC_OVERHEAD;
         self.frames.push(Frame {
             header: *header,

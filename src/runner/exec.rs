@@ -243,7 +243,7 @@ pub async fn run_case(case: &Case, cx: &CaseContext) -> CaseResult {
                 .iter()
                 .find(|n| n.verdict == exec.worst)
                 .map(|n| Failure {
-                    summary: format!("{}: {}", exec.worst_name(), n.observed),
+                    summary: exec.worst_name().to_string(),
                     location: n.location.clone(),
                     expected: vec![n.expected.clone()],
                     observed: n.observed.clone(),
@@ -589,6 +589,7 @@ impl Exec<'_> {
             let mut blocked = false;
             let mut mismatches = Vec::new();
             let mut matched = None;
+            let mut loose = None;
             for alt in &e.alternatives {
                 match matcher::eval_sequence(&alt.sequence, &nc.conn, nc.cursor, &cx) {
                     Eval::Matched(cur) => {
@@ -597,9 +598,11 @@ impl Exec<'_> {
                         }
                     }
                     Eval::Loosely(cur, why) => {
-                        if matched.is_none() {
+                        // A loose match (another valid close code) yields to any alternative
+                        // that matches exactly, even one listed later.
+                        if matched.is_none() && loose.is_none() {
                             let verdict = alt.verdict.max(AltVerdict::NonStrict);
-                            matched = Some((verdict, cur, blocked, Some(why)));
+                            loose = Some((verdict, cur, blocked, Some(why)));
                         }
                     }
                     Eval::Pending(why) => {
@@ -614,6 +617,7 @@ impl Exec<'_> {
                     Eval::Mismatch(why) => mismatches.push(why),
                 }
             }
+            let matched = matched.or(loose);
             // Once wsprobe has failed the connection (the server broke the protocol) nothing
             // the steps wait for can arrive any more, and the verdict is already decided.
             let failed = nc.conn.failed_by_client();
@@ -714,20 +718,29 @@ impl Exec<'_> {
                 }
             );
         }
-        if !conn.violations.is_empty() {
-            let v: Vec<String> = conn.violations.iter().map(|v| v.to_string()).collect();
-            observed.push_str(&format!(
-                "; wsprobe failed the connection: {}",
-                v.join("; ")
-            ));
-        }
         let first = e
             .alternatives
             .first()
             .map(|a| matcher::describe_sequence(&a.sequence))
             .unwrap_or_default();
+        let mut summary = format!("expected {first}");
+        if !conn.violations.is_empty() {
+            // What decided the case comes first: the server broke the protocol, so wsprobe
+            // failed the connection and the expectation could no longer be met.
+            let v: Vec<String> = conn.violations.iter().map(|v| v.to_string()).collect();
+            summary = format!("the server broke the protocol: {}", v.join("; "));
+            observed = format!(
+                "wsprobe failed the connection: {}{}",
+                v.join("; "),
+                if observed.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (the step was {observed})")
+                }
+            );
+        }
         Failure {
-            summary: format!("expected {first}"),
+            summary,
             location: step.location.clone(),
             expected,
             observed,

@@ -50,7 +50,8 @@ pub struct Facts {
     pub level: Level,
     /// Why the steps stopped.
     pub stop: StopKind,
-    /// The most severe level among the server's protocol violations, if it committed any.
+    /// The most severe level among the server's protocol violations, if it committed any
+    /// (any violation counts at the case's level).
     pub violation: Option<Level>,
     /// The judged closing behaviour and its severity (`None` when the connection never
     /// opened or the case records closing only).
@@ -119,9 +120,11 @@ pub fn decide(f: &Facts) -> Verdict {
     if f.stop == StopKind::ExpectationFailed {
         v = worst(v, unmet(f.level));
     }
-    if let Some(level) = f.violation {
-        // A broken rule counts at the rule's level and at least at the case's.
-        v = worst(v, worst(unmet(level), unmet(f.level)));
+    if f.violation.is_some() {
+        // A broken rule fails the case at the case's level: an INFO case records behaviour
+        // the RFC leaves open (Autobahn 7.13.x: close codes above 4999), and what a server
+        // then sends is recorded with it, as Autobahn does.
+        v = worst(v, unmet(f.level));
     }
     if let Some((_, severity)) = f.close {
         v = worst(
@@ -236,7 +239,15 @@ mod tests {
                     violation: Some(Must),
                     ..facts(Info, Completed)
                 },
-                Fail,
+                Informational,
+            ),
+            (
+                "MUST violation in a SHOULD case",
+                Facts {
+                    violation: Some(Must),
+                    ..facts(Should, Completed)
+                },
+                NonStrict,
             ),
             (
                 "INFO-level finding (wsprobe's own limit) in a MUST case",
