@@ -20,22 +20,9 @@ shift
 run_timeout="${DETERMINISM_RUN_TIMEOUT:-900}"
 budget="${DETERMINISM_BUDGET:-0}"
 
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 # shellcheck source=interop/peers.sh
 . "$root/interop/peers.sh"
-
-peers=("$@")
-[ ${#peers[@]} -eq 0 ] && peers=("${ALL_PEERS[@]}")
-for p in "${peers[@]}"; do
-  case " ${ALL_PEERS[*]} " in *" $p "*) ;; *) echo "interop: unknown peer '$p' (known: ${ALL_PEERS[*]})" >&2; exit 2 ;; esac
-done
+interop_begin "$@"
 
 install_peers
 cargo build --release --locked -q

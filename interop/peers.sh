@@ -1,6 +1,7 @@
-# Sourced by interop/run.sh and interop/determinism.sh: installs the third-party peers at pinned
-# versions and starts one by name. Expects $root (the repository) and $work (a scratch directory)
-# to be set and a `pids` array for the processes to stop on exit.
+# Sourced by interop/run.sh, interop/determinism.sh and interop/traces.sh: installs the
+# third-party peers at pinned versions and starts one by name. Expects $root (the repository);
+# interop_begin sets up $work (a scratch directory), the `pids` array of processes stopped on
+# exit, and the `peers` to use.
 
 WS_VERSION=8.23.0               # npm ws
 WEBSOCKET_NODE_VERSION=1.0.35   # npm websocket (WebSocket-Node)
@@ -106,4 +107,34 @@ start_peer() {
       return 2 ;;
   esac
   peer_url="ws://127.0.0.1:$port/"
+}
+
+# interop_begin [PEER...]: a scratch directory removed on exit, the peer processes stopped on
+# exit, and `peers`: the named peers, or every peer when none is named (an unknown name exits 2).
+interop_begin() {
+  work="$(mktemp -d)"
+  pids=()
+  trap interop_cleanup EXIT
+  peers=("$@")
+  [ ${#peers[@]} -eq 0 ] && peers=("${ALL_PEERS[@]}")
+  local p
+  for p in "${peers[@]}"; do
+    case " ${ALL_PEERS[*]} " in
+      *" $p "*) ;;
+      *) echo "interop: unknown peer '$p' (known: ${ALL_PEERS[*]})" >&2; exit 2 ;;
+    esac
+  done
+}
+
+# stop_peers: stops every peer started so far.
+stop_peers() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  pids=()
+}
+
+interop_cleanup() {
+  stop_peers
+  rm -rf "$work"
 }

@@ -28,22 +28,9 @@ done
 case "$repeat" in ''|*[!0-9]*|0) echo "interop/run.sh: --repeat needs a positive number" >&2; exit 2 ;; esac
 if $record && [ "$repeat" != 1 ]; then echo "interop/run.sh: --record takes one run" >&2; exit 2; fi
 
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 # shellcheck source=interop/peers.sh
 . "$root/interop/peers.sh"
-
-peers=("$@")
-[ ${#peers[@]} -eq 0 ] && peers=("${ALL_PEERS[@]}")
-for p in "${peers[@]}"; do
-  case " ${ALL_PEERS[*]} " in *" $p "*) ;; *) echo "interop: unknown peer '$p' (known: ${ALL_PEERS[*]})" >&2; exit 2 ;; esac
-done
+interop_begin "$@"
 
 python3 interop/test_flips.py 2> "$work/test_flips.log" || { cat "$work/test_flips.log" >&2; exit 1; }
 install_peers

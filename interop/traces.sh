@@ -14,22 +14,9 @@ n="${1:-}"
 case "$n" in ''|*[!0-9]*|0) echo "usage: interop/traces.sh N [PEER...]" >&2; exit 2 ;; esac
 shift
 
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 # shellcheck source=interop/peers.sh
 . "$root/interop/peers.sh"
-
-peers=("$@")
-[ ${#peers[@]} -eq 0 ] && peers=("${ALL_PEERS[@]}")
-for p in "${peers[@]}"; do
-  case " ${ALL_PEERS[*]} " in *" $p "*) ;; *) echo "interop: unknown peer '$p' (known: ${ALL_PEERS[*]})" >&2; exit 2 ;; esac
-done
+interop_begin "$@"
 
 install_peers
 cargo build --release --locked -q
@@ -61,8 +48,6 @@ for peer in "${peers[@]}"; do
   done
   echo "$peer: $n checks, $bad with trace differences"
   [ "$bad" -eq 0 ] || status=1
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  pids=()
+  stop_peers
 done
 exit $status

@@ -160,34 +160,39 @@ fn user_case(yaml: &str) -> Case {
     .expect("one case")
 }
 
-fn run(how: Behaviour, cases: &[Case], idle: Duration) -> Vec<CaseResult> {
-    let server = common::raw_server(move |s| serve(s, how));
+/// The context for cases against `server` (jobs share one budget).
+fn context(server: &common::RawServer, idle: Duration, jobs: usize) -> CaseContext {
     let addr: std::net::SocketAddr = server
         .url
         .trim_start_matches("ws://")
         .trim_end_matches('/')
         .parse()
         .expect("address");
+    CaseContext {
+        addr,
+        host: addr.to_string(),
+        path: "/".into(),
+        timeout_scale: 1.0,
+        max_message: 1 << 24,
+        headers: vec![],
+        seed: None,
+        idle_timeout: idle,
+        memory: wsprobe::runner::budget::Budget::new(
+            wsprobe::runner::budget::DEFAULT_MAX_MEMORY,
+            jobs,
+        ),
+    }
+}
+
+fn run(how: Behaviour, cases: &[Case], idle: Duration) -> Vec<CaseResult> {
+    let server = common::raw_server(move |s| serve(s, how));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
     let config = RunConfig {
-        context: CaseContext {
-            addr,
-            host: addr.to_string(),
-            path: "/".into(),
-            timeout_scale: 1.0,
-            max_message: 1 << 24,
-            headers: vec![],
-            seed: None,
-            idle_timeout: idle,
-            memory: wsprobe::runner::budget::Budget::new(
-                wsprobe::runner::budget::DEFAULT_MAX_MEMORY,
-                4,
-            ),
-        },
+        context: context(&server, idle, 4),
         jobs: 4,
         fail_fast: false,
         strict: false,
@@ -307,27 +312,8 @@ fn a_refused_handshake_fails_even_an_informational_case() {
             .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
             .await;
     });
-    let addr: std::net::SocketAddr = server
-        .url
-        .trim_start_matches("ws://")
-        .trim_end_matches('/')
-        .parse()
-        .expect("address");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let cx = CaseContext {
-        addr,
-        host: addr.to_string(),
-        path: "/".into(),
-        timeout_scale: 1.0,
-        max_message: 1 << 24,
-        headers: vec![],
-        seed: None,
-        idle_timeout: IDLE,
-        memory: wsprobe::runner::budget::Budget::new(
-            wsprobe::runner::budget::DEFAULT_MAX_MEMORY,
-            1,
-        ),
-    };
+    let cx = context(&server, IDLE, 1);
     let r = rt.block_on(async {
         tokio::time::timeout(Duration::from_secs(30), runner::exec::run_case(&case, &cx))
             .await
