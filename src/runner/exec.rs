@@ -723,6 +723,12 @@ impl Exec<'_> {
             .first()
             .map(|a| matcher::describe_sequence(&a.sequence))
             .unwrap_or_default();
+        if conn.waited_for_memory() {
+            observed.push_str(&format!(
+                "; reading was paused while other cases of the run held the memory this one needs (--max-memory {})",
+                self.cx.memory.limit()
+            ));
+        }
         let mut summary = format!("expected {first}");
         if !conn.violations.is_empty() {
             // What decided the case comes first: the server broke the protocol, so wsprobe
