@@ -879,7 +879,15 @@ impl Connection {
         }
         self.tcp_end = Some(how);
         self.stream = None;
-        self.trace.events.push(TraceEvent::TcpEnd(how));
+        // The trace records that the server ended TCP, not whether that end was a FIN or a
+        // reset: a server that closes its socket with input still unread (the rest of a
+        // chopped write, wsprobe's close reply) sends a reset, and whether input is still
+        // unread at that moment is timing. Matchers still see the difference.
+        let traced = match how {
+            TcpEnd::Reset => TcpEnd::ClosedByServer,
+            other => other,
+        };
+        self.trace.events.push(TraceEvent::TcpEnd(traced));
         self.browser.tcp_closed();
         self.sync_trace();
     }
