@@ -347,9 +347,14 @@ impl Exec<'_> {
                     let until = (Instant::now() + *d).min(self.deadline);
                     if let Some(i) = self.conn_index(&step.conn) {
                         let conn = &mut self.conns[i].conn;
-                        while Instant::now() < until {
+                        // Once the connection has ended, or wsprobe has failed it, nothing can
+                        // arrive that would change the outcome: the pause ends there.
+                        while Instant::now() < until
+                            && !conn.is_closed()
+                            && !conn.failed_by_client()
+                        {
                             if !conn.pump(until).await {
-                                tokio::time::sleep_until(until).await;
+                                break;
                             }
                         }
                     } else {
