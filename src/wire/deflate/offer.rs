@@ -226,23 +226,41 @@ impl DeflateOffer {
 
 impl fmt::Display for DeflateOffer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(EXTENSION_NAME)?;
-        if self.server_no_context_takeover {
-            write!(f, "; {SERVER_NO_CONTEXT_TAKEOVER}")?;
-        }
-        if self.client_no_context_takeover {
-            write!(f, "; {CLIENT_NO_CONTEXT_TAKEOVER}")?;
-        }
-        if let Some(bits) = self.server_max_window_bits {
-            write!(f, "; {SERVER_MAX_WINDOW_BITS}={bits}")?;
-        }
-        match self.client_max_window_bits {
-            Some(ClientWindowBits::NoValue) => write!(f, "; {CLIENT_MAX_WINDOW_BITS}")?,
-            Some(ClientWindowBits::Value(bits)) => write!(f, "; {CLIENT_MAX_WINDOW_BITS}={bits}")?,
-            None => {}
-        }
-        Ok(())
+        write_element(
+            f,
+            self.server_no_context_takeover,
+            self.client_no_context_takeover,
+            self.server_max_window_bits,
+            self.client_max_window_bits.map(ClientWindowBits::value),
+        )
     }
+}
+
+/// Writes an extension element: the name, then each parameter that is present.
+/// `client_bits` is `Some(None)` for `client_max_window_bits` without a value.
+fn write_element(
+    f: &mut fmt::Formatter<'_>,
+    server_no_context_takeover: bool,
+    client_no_context_takeover: bool,
+    server_bits: Option<u8>,
+    client_bits: Option<Option<u8>>,
+) -> fmt::Result {
+    f.write_str(EXTENSION_NAME)?;
+    if server_no_context_takeover {
+        write!(f, "; {SERVER_NO_CONTEXT_TAKEOVER}")?;
+    }
+    if client_no_context_takeover {
+        write!(f, "; {CLIENT_NO_CONTEXT_TAKEOVER}")?;
+    }
+    if let Some(bits) = server_bits {
+        write!(f, "; {SERVER_MAX_WINDOW_BITS}={bits}")?;
+    }
+    match client_bits {
+        Some(None) => write!(f, "; {CLIENT_MAX_WINDOW_BITS}")?,
+        Some(Some(bits)) => write!(f, "; {CLIENT_MAX_WINDOW_BITS}={bits}")?,
+        None => {}
+    }
+    Ok(())
 }
 
 impl DeflateResponse {
@@ -267,20 +285,13 @@ impl DeflateResponse {
 
 impl fmt::Display for DeflateResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(EXTENSION_NAME)?;
-        if self.server_no_context_takeover {
-            write!(f, "; {SERVER_NO_CONTEXT_TAKEOVER}")?;
-        }
-        if self.client_no_context_takeover {
-            write!(f, "; {CLIENT_NO_CONTEXT_TAKEOVER}")?;
-        }
-        if let Some(bits) = self.server_max_window_bits {
-            write!(f, "; {SERVER_MAX_WINDOW_BITS}={bits}")?;
-        }
-        if let Some(bits) = self.client_max_window_bits {
-            write!(f, "; {CLIENT_MAX_WINDOW_BITS}={bits}")?;
-        }
-        Ok(())
+        write_element(
+            f,
+            self.server_no_context_takeover,
+            self.client_no_context_takeover,
+            self.server_max_window_bits,
+            self.client_max_window_bits.map(Some),
+        )
     }
 }
 
