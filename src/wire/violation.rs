@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::deflate::{Finding, FindingKind};
+
 /// How strongly the RFC words a requirement (RFC 2119).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Level {
@@ -84,6 +86,8 @@ pub enum ViolationKind {
     HandshakeRequest,
     /// The HTTP response or request could not be parsed at all (§4.1, §4.2.1).
     HandshakeMalformed,
+    /// A rule of permessage-deflate (RFC 7692), as the extension layer found it.
+    Deflate(FindingKind),
 }
 
 impl ViolationKind {
@@ -108,6 +112,7 @@ impl ViolationKind {
             | HandshakeExtension
             | HandshakeMalformed => "RFC 6455 §4.1",
             HandshakeRequest => "RFC 6455 §4.2.1",
+            Deflate(kind) => kind.section(),
         }
     }
 
@@ -116,6 +121,7 @@ impl ViolationKind {
         match self {
             // §10.4 leaves the limit to the implementation.
             ViolationKind::PayloadTooLarge | ViolationKind::ExcessiveTraffic => Level::Info,
+            ViolationKind::Deflate(kind) => kind.level(),
             _ => Level::Must,
         }
     }
@@ -149,6 +155,7 @@ impl ViolationKind {
             HandshakeExtension => "handshake-extension",
             HandshakeRequest => "handshake-request",
             HandshakeMalformed => "handshake-malformed",
+            Deflate(kind) => kind.name(),
         }
     }
 }
@@ -174,6 +181,12 @@ impl Violation {
     /// The RFC section, e.g. `RFC 6455 §5.2`.
     pub fn section(&self) -> &'static str {
         self.kind.section()
+    }
+}
+
+impl From<Finding> for Violation {
+    fn from(f: Finding) -> Violation {
+        Violation::new(ViolationKind::Deflate(f.kind), f.detail)
     }
 }
 

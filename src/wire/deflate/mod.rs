@@ -23,6 +23,7 @@ pub mod codec;
 pub mod forms;
 pub mod negotiate;
 pub mod offer;
+pub mod receive;
 pub mod rsv;
 
 #[cfg(test)]
@@ -37,6 +38,7 @@ pub use negotiate::{
     Accepted, Declined, ResponseCheck, ServerDecision, ServerPolicy, check_response, negotiate,
 };
 pub use offer::{ClientWindowBits, DeflateOffer, DeflateResponse, Negotiated, parse_offers};
+pub use receive::{Received, Receiver};
 pub use rsv::{MessageRsv, Rsv1State};
 
 use super::Level;
