@@ -11,6 +11,7 @@
 mod connect;
 mod context;
 mod convert;
+pub mod corpus;
 mod diagnostic;
 mod duration;
 mod expand;
