@@ -53,6 +53,8 @@ fn echo_case(i: usize) -> Case {
                 fragment_size: None,
                 chop: None,
                 delay: None,
+                compress: None,
+                deflate: None,
             }))),
             step(StepKind::Expect(Box::new(Expect {
                 alternatives: vec![Alternative {
@@ -61,6 +63,7 @@ fn echo_case(i: usize) -> Case {
                         opcode: Some(Opcode::Text),
                         data: Some(Payload::Bytes(b"hello".to_vec())),
                         len: None,
+                        compressed: None,
                     })],
                 }],
                 timeout: None,
@@ -139,6 +142,7 @@ fn main() {
                 headers: vec![],
                 seed: None,
                 idle_timeout: wsprobe::runner::exec::DEFAULT_IDLE_TIMEOUT,
+                extensions: vec![],
                 memory: wsprobe::runner::budget::Budget::new(
                     wsprobe::runner::budget::DEFAULT_MAX_MEMORY,
                     jobs,

@@ -42,6 +42,7 @@ fn run_against(rt: &tokio::runtime::Runtime, fault: Fault, cases: &[Case]) -> Ve
                 headers: vec![],
                 seed: None,
                 idle_timeout: wsprobe::runner::exec::DEFAULT_IDLE_TIMEOUT,
+                extensions: vec![],
                 memory: wsprobe::runner::budget::Budget::new(
                     wsprobe::runner::budget::DEFAULT_MAX_MEMORY,
                     48,

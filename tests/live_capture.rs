@@ -238,6 +238,7 @@ fn live_and_captured_agree(mode: ServeMode, cases: Vec<wsprobe::suite::model::Ca
             headers: Vec::new(),
             seed: None,
             idle_timeout: wsprobe::runner::exec::DEFAULT_IDLE_TIMEOUT,
+            extensions: vec![],
             memory: wsprobe::runner::budget::Budget::new(
                 wsprobe::runner::budget::DEFAULT_MAX_MEMORY,
                 1,

@@ -139,8 +139,8 @@ fn example_handshake_case() {
     assert_eq!(k.origin.as_deref(), Some("http://example.org"));
     assert_eq!(k.protocols, vec!["chat", "superchat"]);
     assert_eq!(
-        k.extensions,
-        vec!["permessage-deflate; client_max_window_bits"]
+        k.extensions.as_deref(),
+        Some(&["permessage-deflate; client_max_window_bits".to_string()][..])
     );
     assert_eq!(k.omit, vec!["connection"]);
     assert_eq!(
@@ -313,6 +313,7 @@ fn example_matchers() {
         opcode: Some(Opcode::Text),
         data: Some(bytes(t)),
         len: None,
+        compressed: None,
     };
     assert_eq!(*matcher(&steps[1]), Matcher::Message(text(b"Hello")));
     assert_eq!(
@@ -321,9 +322,10 @@ fn example_matchers() {
             opcode: Some(Opcode::Binary),
             data: Some(Payload::Repeat {
                 unit: vec![0xfe],
-                len: 65536
+                len: 65536,
             }),
             len: None,
+            compressed: None,
         })
     );
     assert_eq!(
@@ -332,6 +334,7 @@ fn example_matchers() {
             opcode: Some(Opcode::Text),
             data: None,
             len: Some(4_194_304),
+            compressed: None,
         })
     );
     assert_eq!(
@@ -463,7 +466,8 @@ fn example_template_expansion() {
         Matcher::Message(MessageMatch {
             opcode: Some(Opcode::Text),
             data: Some(bytes(&kosme)),
-            len: None
+            len: None,
+            compressed: None,
         })
     );
     assert_eq!(*matcher(&b.steps[2]), Matcher::Fail { codes: vec![1007] });

@@ -177,6 +177,7 @@ fn context(server: &common::RawServer, idle: Duration, jobs: usize) -> CaseConte
         headers: vec![],
         seed: None,
         idle_timeout: idle,
+        extensions: vec![],
         memory: wsprobe::runner::budget::Budget::new(
             wsprobe::runner::budget::DEFAULT_MAX_MEMORY,
             jobs,

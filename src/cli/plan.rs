@@ -114,6 +114,11 @@ pub struct RunArgs {
     /// finding. Cases waiting for memory stop reading; they are never failed for it.
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = runner::budget::parse_size)]
     max_memory: u64,
+    /// Offer this extension in every handshake whose case offers none, e.g.
+    /// 'permessage-deflate; client_max_window_bits' (repeatable; a suite's
+    /// `defaults.extensions` and a case's own `extensions` come first).
+    #[arg(long = "extension", value_name = "ELEMENT")]
+    extensions: Vec<String>,
     /// Extra request header for every handshake, e.g. 'Authorization: Bearer x' (repeatable;
     /// values are redacted in traces and reports).
     #[arg(long = "header", value_name = "NAME: VALUE")]
@@ -238,6 +243,8 @@ pub struct RunPlan {
     pub idle_timeout: Duration,
     /// `--seed`.
     pub seed: Option<u64>,
+    /// `--extension`.
+    pub extensions: Vec<String>,
     /// Whether the preflight handshake runs (not `--no-preflight`).
     pub preflight: bool,
     /// `--format`.
@@ -364,6 +371,7 @@ impl RunPlan {
             max_memory: args.max_memory,
             idle_timeout: args.idle_timeout,
             seed: args.seed,
+            extensions: args.extensions.clone(),
             preflight: !args.no_preflight,
             format: args.format,
             verbosity,

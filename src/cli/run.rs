@@ -125,6 +125,7 @@ async fn run_cases(
             seed: plan.seed,
             idle_timeout: plan.idle_timeout,
             memory: runner::budget::Budget::new(plan.max_memory, plan.jobs),
+            extensions: plan.extensions.clone(),
         },
         jobs: plan.jobs,
         fail_fast: plan.fail_fast,

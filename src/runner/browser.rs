@@ -99,6 +99,19 @@ impl Browser {
         }
     }
 
+    /// Drops this state machine's hold on a delivered message's data (the events keep the
+    /// message, with an empty body).
+    pub fn release(&mut self, data: &Arc<[u8]>) {
+        for event in self.events.iter_mut().rev() {
+            if let BrowserEvent::Message { data: held, .. } = event
+                && Arc::ptr_eq(held, data)
+            {
+                *held = Arc::from(Vec::new());
+                return;
+            }
+        }
+    }
+
     /// A close frame arrived. Returns true when the client must answer with its own close
     /// frame (it has not sent one yet; RFC 6455 §5.5.1).
     pub fn close_frame_received(&mut self, code: Option<u16>, reason: String) -> bool {

@@ -15,9 +15,11 @@ use tokio::time::{Instant, timeout_at};
 
 use super::browser::{Browser, CloseAction};
 use super::budget::{self, CaseMemory, Grant, Lease};
+use super::deflate::{self, Deflate};
 use super::result::Closer;
 use super::rng::Rng;
 use crate::trace::{BrowserEvent, ConnectionTrace, TcpEnd, TraceEvent, frame_preview, preview};
+use crate::wire::deflate::{DeflateResponse, FindingKind};
 use crate::wire::handshake::{self, Negotiated, Offer, Parse, ResponseHead};
 use crate::wire::rules::{RuleConfig, RuleEngine};
 use crate::wire::{
@@ -64,8 +66,11 @@ pub enum Observation {
     Message {
         /// Text or binary.
         opcode: Opcode,
-        /// Message data (shared with the browser's `message` event).
+        /// Message data (shared with the browser's `message` event), inflated when it arrived
+        /// compressed.
         data: Arc<[u8]>,
+        /// It arrived compressed (permessage-deflate, RSV1 on its first frame).
+        compressed: bool,
     },
     /// A ping.
     Ping(Vec<u8>),
@@ -85,9 +90,14 @@ impl Observation {
     /// Short description for failure reports.
     pub fn describe(&self) -> String {
         match self {
-            Observation::Message { opcode, data } => {
+            Observation::Message {
+                opcode,
+                data,
+                compressed,
+            } => {
                 format!(
-                    "{opcode} message of {} bytes \"{}\"",
+                    "{}{opcode} message of {} bytes \"{}\"",
+                    if *compressed { "compressed " } else { "" },
                     data.len(),
                     preview(data)
                 )
@@ -119,6 +129,8 @@ pub struct HandshakeOutcome {
     pub violations: Vec<Violation>,
     /// What a valid 101 established.
     pub negotiated: Option<Negotiated>,
+    /// The accepted permessage-deflate element's parameters, if the response had one.
+    pub deflate: Option<DeflateResponse>,
 }
 
 impl HandshakeOutcome {
@@ -179,6 +191,9 @@ pub struct OpenParams<'a> {
     pub own_key: Option<&'a str>,
     /// Seed of the connection's mask keys (`--seed`); `None` draws them from the OS.
     pub seed: Option<u64>,
+    /// The request's extension elements as sent, to judge the server's permessage-deflate
+    /// answer against (RFC 7692 §5.1, §7).
+    pub extension_items: &'a [String],
 }
 
 /// A connection to the server under test.
@@ -229,6 +244,10 @@ pub struct Connection {
     need_more: u64,
     /// Whether the trace says that reading waited for memory until a deadline.
     memory_noted: bool,
+    /// permessage-deflate, when agreed.
+    deflate: Option<Deflate>,
+    /// The message in progress arrived compressed (RSV1 on its first frame).
+    message_compressed: bool,
 }
 
 impl Connection {
@@ -251,6 +270,7 @@ impl Connection {
             idle_timeout,
             own_key,
             seed,
+            extension_items,
         } = p;
         let stream = match timeout_at(deadline, TcpStream::connect(addr)).await {
             Ok(Ok(s)) => s,
@@ -301,6 +321,8 @@ impl Connection {
             paused: false,
             need_more: 0,
             memory_noted: false,
+            deflate: None,
+            message_compressed: false,
         };
         conn.trace_request(request, secret_headers);
         if abort {
@@ -317,15 +339,27 @@ impl Connection {
             conn.sync_trace();
             return Ok((conn, outcome));
         }
-        let outcome = conn
+        let mut outcome = conn
             .handshake(request, writes, write_delay, offer, deadline)
             .await;
         if let Some(negotiated) = &outcome.negotiated {
-            if negotiated.extensions.iter().any(|e| {
-                e.split(';')
-                    .next()
-                    .is_some_and(|n| n.trim().eq_ignore_ascii_case("permessage-deflate"))
-            }) {
+            let agreement = deflate::agree(extension_items, &negotiated.extensions);
+            for note in &agreement.notes {
+                conn.trace.events.push(TraceEvent::Note(note.clone()));
+            }
+            outcome.deflate = agreement.response;
+            if !agreement.violations.is_empty() {
+                // RFC 7692 §5.1, §7: the client fails the connection.
+                outcome.violations = agreement.violations;
+                outcome.negotiated = None;
+            } else if let Some(agreed) = agreement.negotiated {
+                match Deflate::new(agreed, max_message) {
+                    Ok(d) => conn.deflate = Some(d),
+                    Err(e) => {
+                        outcome.error = Some(format!("cannot set up permessage-deflate: {e}"));
+                        outcome.negotiated = None;
+                    }
+                }
                 // RSV1 marks compressed messages once permessage-deflate is negotiated.
                 conn.rules = RuleEngine::new(
                     Role::Server,
@@ -335,6 +369,8 @@ impl Connection {
                     },
                 );
             }
+        }
+        if outcome.negotiated.is_some() {
             conn.browser.opened();
         } else {
             conn.browser.fail();
@@ -944,15 +980,30 @@ impl Connection {
                     break;
                 }
                 Decoded::Frame(f) => {
-                    let mut found = self.rules.observe(&f.frame.header, &f.frame.payload);
-                    explain_first(first.as_deref(), &f.frame.header, &mut found);
-                    self.record_frame(&f.frame.header, &f.frame.payload);
+                    let Frame { header, payload } = f.frame;
+                    // permessage-deflate first: the RFC 6455 rules judge the message the
+                    // server meant (RFC 7692 §6.1), not its compressed bytes.
+                    let received = self
+                        .deflate
+                        .as_mut()
+                        .map(|d| d.rx.on_frame(&header, &payload));
+                    let (compressed, inflated, deflate_found) = match received {
+                        Some(r) => (r.compressed, r.inflated, r.findings),
+                        None => (false, None, Vec::new()),
+                    };
+                    let message = inflated.as_deref().unwrap_or(&payload);
+                    let mut found: Vec<Violation> =
+                        deflate_found.into_iter().map(Violation::from).collect();
+                    found.extend(self.rules.observe(&header, message));
+                    explain_first(first.as_deref(), &header, &mut found);
+                    self.record_frame(&header, &payload);
                     if !found.is_empty() {
                         self.fail_with(found);
                         break;
                     }
                     self.need_more = 0;
-                    self.handle(f.frame);
+                    let payload = inflated.unwrap_or(payload);
+                    self.handle(Frame { header, payload }, compressed);
                     if let Some(v) = self.over_budget() {
                         self.fail_with(vec![v]);
                     } else {
@@ -1144,10 +1195,10 @@ impl Connection {
             .any(|v| v.kind == ViolationKind::InvalidUtf8Text)
         {
             1007
-        } else if found
-            .iter()
-            .any(|v| v.kind == ViolationKind::PayloadTooLarge)
-        {
+        } else if found.iter().any(|v| {
+            v.kind == ViolationKind::PayloadTooLarge
+                || v.kind == ViolationKind::Deflate(FindingKind::InflatedTooLarge)
+        }) {
             1009
         } else if found
             .iter()
@@ -1189,13 +1240,16 @@ impl Connection {
         spec.encode_into(&mut self.pending);
     }
 
-    fn handle(&mut self, frame: Frame) {
+    fn handle(&mut self, frame: Frame, compressed: bool) {
         let Frame { header, payload } = frame;
         match header.opcode {
             Opcode::Text | Opcode::Binary | Opcode::Continuation => {
                 let (op, mut data) = match (header.opcode, self.message.take()) {
                     (Opcode::Continuation, Some(open)) => open,
-                    (op, _) => (op, Vec::new()),
+                    (op, _) => {
+                        self.message_compressed = compressed;
+                        (op, Vec::new())
+                    }
                 };
                 if data.is_empty() {
                     data = payload;
@@ -1215,8 +1269,11 @@ impl Connection {
                             self.browser.state().name()
                         )));
                     }
-                    self.observations
-                        .push(Observation::Message { opcode: op, data });
+                    self.observations.push(Observation::Message {
+                        opcode: op,
+                        data,
+                        compressed: self.message_compressed,
+                    });
                 } else {
                     self.message = Some((op, data));
                 }
@@ -1272,6 +1329,21 @@ impl Connection {
             }
         }
         self.drop_tcp();
+    }
+
+    /// Lets go of the data of the message observed at `at` once a step has compared it (an
+    /// `echo` loop): the observation and its browser event keep the type and an empty body.
+    pub fn release_message(&mut self, at: usize) {
+        if let Some(Observation::Message { data, .. }) = self.observations.get_mut(at) {
+            let old = std::mem::replace(data, Arc::from(Vec::new()));
+            self.browser.release(&old);
+            self.retained = self.retained.saturating_sub(old.len() as u64);
+        }
+    }
+
+    /// permessage-deflate on this connection, when agreed.
+    pub fn deflate_mut(&mut self) -> Option<&mut Deflate> {
+        self.deflate.as_mut()
     }
 
     /// Facts about how the connection ended, for the closing-behaviour judgement.

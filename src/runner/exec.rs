@@ -6,15 +6,19 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::conn::{Connection, HandshakeOutcome, OpenParams, WriteShape};
+use super::conn::{Connection, HandshakeOutcome, Observation, OpenParams, WriteShape};
+use super::deflate::Deflate;
 use super::matcher::{self, Context, Cursor, Eval};
 use super::result::{CaseResult, CloseBehavior, CloseVerdict, Closer, Failure, Perf, Verdict};
 use super::rng::Rng;
 use super::verdict::{Facts, StopKind, close_severity, decide};
 use crate::suite::model::{
-    AltVerdict, Case, Chop, CloseCall, ClosingRule, Connect, Expect, FrameDef, Initiator, Location,
-    MaskSpec, Matcher, Send, SendWhat, StatusPattern, Step, StepKind,
+    AltVerdict, Case, Chop, CloseCall, ClosingRule, Connect, DeflateExpect, DeflateForm, Echo,
+    Expect, FrameDef, Initiator, Location, MaskSpec, Matcher, Send, SendWhat, StatusPattern, Step,
+    StepKind,
 };
+use crate::wire::deflate::receive::RSV1;
+use crate::wire::deflate::{DeflateResponse, forms};
 use crate::wire::handshake::{ClientRequest, Offer};
 use crate::wire::{ClosePayload, FrameSpec, Level, Opcode};
 
@@ -41,6 +45,8 @@ pub struct CaseContext {
     pub idle_timeout: Duration,
     /// The run's memory budget for what servers send (`--max-memory`), shared by all cases.
     pub memory: super::budget::Budget,
+    /// `--extension`: the extension offers of every `connect` that gives none.
+    pub extensions: Vec<String>,
 }
 
 /// The default `--idle-timeout`.
@@ -367,6 +373,7 @@ impl Exec<'_> {
                         .ok_or_else(|| self.missing_conn(step))?;
                     self.conns[i].conn.mark(name).await;
                 }
+                StepKind::Echo(e) => self.echo(step, e).await?,
                 StepKind::Repeat { times, steps } => {
                     for _ in 0..*times {
                         Box::pin(self.run_steps(steps)).await?;
@@ -379,6 +386,10 @@ impl Exec<'_> {
 
     async fn connect(&mut self, step: &Step, c: &Connect) -> Result<(), Stop> {
         let key = c.key.clone().unwrap_or_else(|| self.rng.handshake_key());
+        let offered = c
+            .extensions
+            .clone()
+            .unwrap_or_else(|| self.cx.extensions.clone());
         let path = c.path.clone().unwrap_or_else(|| self.cx.path.clone());
         let host = c.host.clone().unwrap_or_else(|| self.cx.host.clone());
         let request = match &c.raw {
@@ -400,7 +411,7 @@ impl Exec<'_> {
                 }
                 req.origin = c.origin.clone();
                 req.protocols = c.protocols.clone();
-                req.extensions = c.extensions.clone();
+                req.extensions = offered.clone();
                 for omit in &c.omit {
                     match omit.as_str() {
                         "host" => req.host = None,
@@ -422,7 +433,11 @@ impl Exec<'_> {
         // What was offered, including offers written as extra (possibly repeated) header
         // lines: a server may select from any of them (§4.1).
         let mut protocols = c.protocols.clone();
-        let mut extension_items = c.extensions.clone();
+        let mut extension_items = if c.raw.is_some() {
+            raw_extension_items(&request)
+        } else {
+            offered
+        };
         for (name, value) in &c.headers {
             if name.eq_ignore_ascii_case("sec-websocket-protocol") {
                 protocols.extend(crate::wire::handshake::split_list(value));
@@ -465,6 +480,7 @@ impl Exec<'_> {
             idle_timeout: scale(self.cx.idle_timeout, self.cx.timeout_scale),
             own_key,
             seed,
+            extension_items: &extension_items,
         })
         .await;
         let (conn, outcome) = match opened {
@@ -492,29 +508,28 @@ impl Exec<'_> {
         judge_handshake(c, &outcome, &step.location)
     }
 
-    fn frame_specs(&mut self, s: &Send) -> Vec<FrameSpec> {
-        let mut key = || self.rng.mask_key();
-        let message =
-            |op: Opcode, data: Vec<u8>, key: &mut dyn FnMut() -> [u8; 4]| match s.fragment_size {
-                Some(size) if size > 0 && data.len() > size => {
-                    let chunks: Vec<&[u8]> = data.chunks(size).collect();
-                    let n = chunks.len();
-                    chunks
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, c)| {
-                            let opcode = if i == 0 { op } else { Opcode::Continuation };
-                            FrameSpec::new(opcode, c.to_vec())
-                                .fin(i + 1 == n)
-                                .masked(key())
-                        })
-                        .collect()
-                }
-                _ => vec![FrameSpec::new(op, data).masked(key())],
-            };
-        match &s.what {
-            SendWhat::Text(p) => message(Opcode::Text, p.to_bytes(), &mut key),
-            SendWhat::Binary(p) => message(Opcode::Binary, p.to_bytes(), &mut key),
+    /// The frames of a send step on connection `i`: text and binary compressed when
+    /// permessage-deflate is agreed (or a `deflate:` form asks), then split by `fragment_size`.
+    fn frame_specs(&mut self, i: usize, s: &Send) -> Result<Vec<FrameSpec>, String> {
+        let Exec { rng, conns, .. } = self;
+        let mut key = || rng.mask_key();
+        let deflate = conns[i].conn.deflate_mut();
+        let message = |op: Opcode, p: &crate::suite::model::Payload| {
+            message_specs(
+                deflate,
+                op,
+                &p.to_bytes(),
+                MessageShape {
+                    fragment_size: s.fragment_size,
+                    compress: s.compress,
+                    form: s.deflate,
+                },
+                &mut key,
+            )
+        };
+        let specs = match &s.what {
+            SendWhat::Text(p) => return message(Opcode::Text, p),
+            SendWhat::Binary(p) => return message(Opcode::Binary, p),
             SendWhat::Ping(p) => vec![FrameSpec::new(Opcode::Ping, p.to_bytes()).masked(key())],
             SendWhat::Pong(p) => vec![FrameSpec::new(Opcode::Pong, p.to_bytes()).masked(key())],
             SendWhat::Close(cs) => {
@@ -529,9 +544,152 @@ impl Exec<'_> {
                 };
                 vec![FrameSpec::new(Opcode::Close, payload).masked(key())]
             }
-            SendWhat::Frames(defs) => defs.iter().map(|d| frame_spec(d, &mut key)).collect(),
+            SendWhat::Frames(defs) => {
+                let specs: Vec<FrameSpec> = defs.iter().map(|d| frame_spec(d, &mut key)).collect();
+                // Compressed bytes wsprobe's compressor did not produce: the server's window
+                // now differs from the compressor's, so the compressor starts afresh.
+                if specs
+                    .iter()
+                    .any(|f| f.rsv & RSV1 != 0 && !f.opcode.is_control())
+                    && let Some(d) = conns[i].conn.deflate_mut()
+                {
+                    d.reset_tx().map_err(|e| e.to_string())?;
+                }
+                specs
+            }
             SendWhat::Raw(_) => Vec::new(),
+        };
+        Ok(specs)
+    }
+
+    /// The `echo` step: `count` corpus windows, each sent after the previous echo, every echo
+    /// compared with what was sent. Compared messages are let go at once, so a loop of a
+    /// thousand 128 KiB messages holds one message at a time.
+    async fn echo(&mut self, step: &Step, e: &Echo) -> Result<(), Stop> {
+        let i = self
+            .conn_index(&step.conn)
+            .ok_or_else(|| self.missing_conn(step))?;
+        let deadline = self.step_deadline(e.timeout);
+        let idle = scale(self.cx.idle_timeout, self.cx.timeout_scale);
+        let ignore = self.case.ignore.clone();
+        let opcode = if e.corpus.is_text() {
+            Opcode::Text
+        } else {
+            Opcode::Binary
+        };
+        let fail = |n: u32, expected: String, observed: String| {
+            Stop::Failed(Failure {
+                summary: format!("echo {} of {} differs", n + 1, e.count),
+                location: step.location.clone(),
+                expected: vec![expected],
+                observed,
+            })
+        };
+        let mut sent = Vec::with_capacity(e.len);
+        for n in 0..e.count {
+            e.corpus.window(u64::from(n), e.len, &mut sent);
+            let specs = {
+                let Exec { rng, conns, .. } = self;
+                let mut key = || rng.mask_key();
+                let shape = MessageShape {
+                    fragment_size: e.fragment_size,
+                    compress: None,
+                    form: None,
+                };
+                message_specs(conns[i].conn.deflate_mut(), opcode, &sent, shape, &mut key)
+            };
+            let specs = specs.map_err(|why| {
+                Stop::Error(Failure {
+                    summary: "cannot compress the message".into(),
+                    location: step.location.clone(),
+                    expected: vec![],
+                    observed: why,
+                })
+            })?;
+            self.bytes += sent.len() as u64;
+            let started = Instant::now();
+            self.last_send = Some(started);
+            self.conns[i]
+                .conn
+                .send_frames(&specs, &WriteShape::Whole, None, deadline)
+                .await;
+            let want = || {
+                format!(
+                    "{opcode} message of {} bytes equal to message {}",
+                    sent.len(),
+                    n + 1
+                )
+            };
+            loop {
+                let nc = &mut self.conns[i];
+                let at = matcher::skip_ignored(&nc.conn, nc.cursor.obs, &ignore);
+                match nc.conn.observations.get(at) {
+                    Some(Observation::Message {
+                        opcode: got, data, ..
+                    }) => {
+                        if *got != opcode || data[..] != sent[..] {
+                            let why = if *got != opcode {
+                                format!("a {got} message")
+                            } else if data.len() != sent.len() {
+                                format!("{} bytes", data.len())
+                            } else {
+                                let first = data.iter().zip(&sent).position(|(a, b)| a != b);
+                                format!(
+                                    "{} bytes differing from byte {}",
+                                    data.len(),
+                                    first.unwrap_or(0)
+                                )
+                            };
+                            return Err(fail(n, want(), why));
+                        }
+                        nc.cursor.obs = at + 1;
+                        nc.conn.release_message(at);
+                        self.rtts.push(started.elapsed());
+                        break;
+                    }
+                    Some(other) => return Err(fail(n, want(), other.describe())),
+                    None => {}
+                }
+                let now = Instant::now();
+                let conn = &mut self.conns[i].conn;
+                if conn.failed_by_client() || conn.is_closed() {
+                    return Err(fail(
+                        n,
+                        want(),
+                        if conn.violations.is_empty() {
+                            "the connection ended".into()
+                        } else {
+                            format!(
+                                "wsprobe failed the connection: {}",
+                                conn.violations
+                                    .iter()
+                                    .map(|v| v.to_string())
+                                    .collect::<Vec<_>>()
+                                    .join("; ")
+                            )
+                        },
+                    ));
+                }
+                let quiet = now.saturating_duration_since(conn.last_activity().max(started));
+                if now >= deadline || quiet >= idle {
+                    return Err(fail(
+                        n,
+                        want(),
+                        format!(
+                            "nothing within {}",
+                            crate::suite::format_duration(if now >= deadline {
+                                self.timeout(e.timeout)
+                            } else {
+                                idle
+                            })
+                        ),
+                    ));
+                }
+                conn.pump(deadline.min(now + Duration::from_millis(50)))
+                    .await;
+            }
         }
+        Ok(())
     }
 
     async fn send(&mut self, step: &Step, s: &Send) -> Result<(), Stop> {
@@ -548,7 +706,17 @@ impl Exec<'_> {
                 .await;
             return Ok(());
         }
-        let specs = self.frame_specs(s);
+        let specs = match self.frame_specs(i, s) {
+            Ok(specs) => specs,
+            Err(e) => {
+                return Err(Stop::Error(Failure {
+                    summary: "cannot compress the message".into(),
+                    location: step.location.clone(),
+                    expected: vec![],
+                    observed: e,
+                }));
+            }
+        };
         self.bytes += specs
             .iter()
             .filter(|f| !f.opcode.is_control())
@@ -995,6 +1163,15 @@ fn judge_handshake(c: &Connect, outcome: &HandshakeOutcome, at: &Location) -> Re
             );
         }
     }
+    if let (Some(want), Some(got)) = (&ex.deflate, &outcome.deflate)
+        && let Some(why) = deflate_mismatch(want, got)
+    {
+        return fail(
+            "unexpected permessage-deflate parameters".into(),
+            vec![why.0],
+            why.1,
+        );
+    }
     let negotiated = outcome.negotiated.clone().unwrap_or_default();
     if let Some(want) = &ex.protocol
         && &negotiated.protocol != want
@@ -1030,6 +1207,17 @@ fn judge_handshake(c: &Connect, outcome: &HandshakeOutcome, at: &Location) -> Re
             },
         }));
     }
+    if ex.deflate.is_some() && outcome.deflate.is_none() {
+        return fail(
+            "permessage-deflate not accepted".into(),
+            vec!["Sec-WebSocket-Extensions accepting permessage-deflate".into()],
+            if accepted.is_empty() {
+                "no extension accepted".into()
+            } else {
+                format!("accepted: {}", accepted.join(", "))
+            },
+        );
+    }
     if let Some(want) = &ex.extensions {
         let want: Vec<String> = want.iter().map(|w| w.to_ascii_lowercase()).collect();
         if want != accepted {
@@ -1049,4 +1237,142 @@ fn judge_handshake(c: &Connect, outcome: &HandshakeOutcome, at: &Location) -> Re
         }
     }
     Ok(())
+}
+
+/// The extension elements of a hand-written request's `Sec-WebSocket-Extensions` lines.
+fn raw_extension_items(request: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(request);
+    let head = text.split("\r\n\r\n").next().unwrap_or_default();
+    head.lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("sec-websocket-extensions"))
+        .flat_map(|(_, value)| {
+            value
+                .split(',')
+                .map(|e| e.trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .filter(|e| !e.is_empty())
+        .collect()
+}
+
+/// What differs between the expected and the accepted permessage-deflate parameters:
+/// (expected, observed).
+fn deflate_mismatch(want: &DeflateExpect, got: &DeflateResponse) -> Option<(String, String)> {
+    let flag = |name: &str, want: Option<bool>, got: bool| {
+        want.filter(|w| *w != got).map(|w| {
+            let say = |b: bool| {
+                if b {
+                    name.to_string()
+                } else {
+                    format!("no {name}")
+                }
+            };
+            (say(w), say(got))
+        })
+    };
+    let bits = |name: &str, want: Option<Option<u8>>, got: Option<u8>| {
+        want.filter(|w| *w != got).map(|w| {
+            let say = |b: Option<u8>| match b {
+                Some(n) => format!("{name}={n}"),
+                None => format!("no {name}"),
+            };
+            (say(w), say(got))
+        })
+    };
+    flag(
+        "server_no_context_takeover",
+        want.server_no_context_takeover,
+        got.server_no_context_takeover,
+    )
+    .or_else(|| {
+        flag(
+            "client_no_context_takeover",
+            want.client_no_context_takeover,
+            got.client_no_context_takeover,
+        )
+    })
+    .or_else(|| {
+        bits(
+            "server_max_window_bits",
+            want.server_max_window_bits,
+            got.server_max_window_bits,
+        )
+    })
+    .or_else(|| {
+        bits(
+            "client_max_window_bits",
+            want.client_max_window_bits,
+            got.client_max_window_bits,
+        )
+    })
+}
+
+/// How a text or binary message goes on the wire.
+#[derive(Clone, Copy, Debug)]
+struct MessageShape {
+    fragment_size: Option<usize>,
+    compress: Option<bool>,
+    form: Option<DeflateForm>,
+}
+
+/// The frames of one text or binary message: compressed with the connection's compressor when
+/// permessage-deflate is agreed (unless `compress: false`), in a §7.2.3 form when asked (RSV1
+/// set, agreed or not), then split into `fragment_size` pieces with RSV1 on the first frame
+/// only (RFC 7692 §6.1).
+fn message_specs(
+    mut deflate: Option<&mut Deflate>,
+    op: Opcode,
+    data: &[u8],
+    shape: MessageShape,
+    key: &mut dyn FnMut() -> [u8; 4],
+) -> Result<Vec<FrameSpec>, String> {
+    let err = |e: crate::wire::deflate::DeflateError| e.to_string();
+    let compressed = shape.form.is_some() || shape.compress.unwrap_or(deflate.is_some());
+    let pieces: Vec<Vec<u8>> = match shape.form {
+        Some(form) => {
+            let pieces = match form {
+                DeflateForm::Stored => vec![forms::stored_blocks(data)],
+                DeflateForm::TwoBlocks => {
+                    vec![forms::two_blocks(data, data.len() / 2).map_err(err)?]
+                }
+                DeflateForm::Bfinal => vec![forms::bfinal(data).map_err(err)?],
+                DeflateForm::EmptyFinalFragment => forms::with_empty_final_fragment(data)
+                    .map_err(err)?
+                    .to_vec(),
+            };
+            if let Some(d) = deflate.as_deref_mut() {
+                d.reset_tx().map_err(err)?;
+            }
+            pieces
+        }
+        None if shape.compress.unwrap_or(deflate.is_some()) => match deflate {
+            Some(d) => vec![d.tx.compress(data).map_err(err)?],
+            None => vec![forms::compressed(data, false).map_err(err)?],
+        },
+        None => vec![data.to_vec()],
+    };
+    let mut specs = Vec::new();
+    for piece in pieces {
+        match shape.fragment_size {
+            Some(size) if size > 0 && piece.len() > size => {
+                specs.extend(piece.chunks(size).map(|c| FrameSpec::new(op, c.to_vec())));
+            }
+            _ => specs.push(FrameSpec::new(op, piece)),
+        }
+    }
+    let n = specs.len();
+    Ok(specs
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut f)| {
+            if i > 0 {
+                f.opcode = Opcode::Continuation;
+            } else if compressed {
+                f.rsv |= RSV1;
+            }
+            f.fin(i + 1 == n).masked(key())
+        })
+        .collect())
 }

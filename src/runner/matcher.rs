@@ -86,7 +86,7 @@ fn loose_close_code(payload: &ClosePayload) -> bool {
     }
 }
 
-fn skip_ignored(conn: &Connection, mut at: usize, ignore: &[Ignore]) -> usize {
+pub(crate) fn skip_ignored(conn: &Connection, mut at: usize, ignore: &[Ignore]) -> usize {
     while let Some(o) = conn.observations.get(at) {
         let skip = match o {
             Observation::Ping(_) => ignore.contains(&Ignore::Ping),
@@ -123,8 +123,30 @@ fn eval_one(m: &Matcher, conn: &Connection, cur: Cursor, cx: &Context) -> Eval {
     match m {
         Matcher::Message(mm) => match next_obs(conn, cur, cx.ignore, "waiting for a message") {
             Err(e) => e,
-            Ok((at, Observation::Message { opcode, data })) => {
-                match message_mismatch(mm, *opcode, data) {
+            Ok((
+                at,
+                Observation::Message {
+                    opcode,
+                    data,
+                    compressed,
+                },
+            )) => {
+                let why = message_mismatch(mm, *opcode, data).or_else(|| {
+                    mm.compressed
+                        .is_some_and(|want| want != *compressed)
+                        .then(|| {
+                            format!(
+                                "{opcode} message of {} bytes sent {}",
+                                data.len(),
+                                if *compressed {
+                                    "compressed"
+                                } else {
+                                    "uncompressed"
+                                }
+                            )
+                        })
+                });
+                match why {
                     None => consumed(at),
                     Some(why) => Eval::Mismatch(why),
                 }

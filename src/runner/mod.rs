@@ -8,6 +8,7 @@
 pub mod browser;
 pub mod budget;
 pub mod conn;
+pub mod deflate;
 pub mod exec;
 pub mod matcher;
 pub mod preflight;
@@ -407,6 +408,7 @@ mod tests {
                 seed: None,
                 idle_timeout: exec::DEFAULT_IDLE_TIMEOUT,
                 memory: budget::Budget::new(64 << 20, jobs),
+                extensions: vec![],
             },
             jobs,
             fail_fast,

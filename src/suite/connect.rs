@@ -7,10 +7,10 @@ use super::context::{Context, backticked};
 use super::convert::{duration, value_kind};
 use super::diagnostic::did_you_mean;
 use super::expand::key_text;
-use super::model::{Connect, HandshakeExpect};
+use super::model::{Connect, DeflateExpect, HandshakeExpect};
 use super::payload::send_payload;
 use super::position::{Anchor, YamlPath};
-use super::raw::{RawConnect, RawHandshakeExpect};
+use super::raw::{RawConnect, RawDeflateExpect, RawHandshakeExpect};
 use super::validate::{parse_chop, parse_status};
 
 fn strings(list: Option<Vec<String>>) -> Vec<String> {
@@ -96,7 +96,7 @@ pub(crate) fn convert_connect(
         version: raw.version.map(|v| v.text),
         origin: raw.origin,
         protocols: strings(raw.protocols),
-        extensions: strings(raw.extensions),
+        extensions: raw.extensions,
         omit,
         headers,
         body,
@@ -243,5 +243,39 @@ fn handshake_expect(
         protocol: raw.protocol.clone(),
         extensions: raw.extensions.clone(),
         requires_extension: raw.requires_extension.clone(),
+        deflate: raw
+            .deflate
+            .as_ref()
+            .and_then(|d| deflate_expect(cx, &path.key("deflate"), d)),
     }
+}
+
+/// Reads `expect: { deflate: ... }`: window bits must be 8–15.
+fn deflate_expect(
+    cx: &mut Context<'_>,
+    path: &YamlPath,
+    raw: &RawDeflateExpect,
+) -> Option<DeflateExpect> {
+    let mut ok = true;
+    for (key, bits) in [
+        ("server_max_window_bits", raw.server_max_window_bits),
+        ("client_max_window_bits", raw.client_max_window_bits),
+    ] {
+        if let Some(Some(b)) = bits
+            && !(8..=15).contains(&b)
+        {
+            cx.error(
+                &path.key(key),
+                Anchor::Value,
+                format!("`{key}` is 8–15 or `~` (absent), not {b}"),
+            );
+            ok = false;
+        }
+    }
+    ok.then_some(DeflateExpect {
+        server_no_context_takeover: raw.server_no_context_takeover,
+        client_no_context_takeover: raw.client_no_context_takeover,
+        server_max_window_bits: raw.server_max_window_bits,
+        client_max_window_bits: raw.client_max_window_bits,
+    })
 }

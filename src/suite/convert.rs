@@ -9,21 +9,23 @@ use serde_yaml::Value;
 
 use super::connect::convert_connect;
 use super::context::{Context, backticked};
+use super::corpus::Corpus;
 use super::diagnostic::did_you_mean;
 use super::expand::key_text;
 use super::expect::convert_expect;
-use super::model::{Case, CloseCall, ClosingRule, Ignore, Step, StepKind};
+use super::model::{Case, CloseCall, ClosingRule, Echo, Ignore, Step, StepKind};
 use super::position::{Anchor, YamlPath};
-use super::raw::{RawCase, RawCloseCall, RawClosing, RawRepeat, Scalar};
+use super::raw::{RawCase, RawCloseCall, RawClosing, RawEcho, RawRepeat, Scalar};
 use super::send::convert_send;
 use super::validate::{
-    check_id, parse_close_code, parse_duration_value, parse_ignore, parse_initiator, parse_level,
+    MAX_GENERATED_LEN, check_id, parse_close_code, parse_duration_value, parse_ignore,
+    parse_initiator, parse_level,
 };
 use crate::wire::Level;
 
 /// The step actions; a step has exactly one.
-pub(crate) const STEP_KEYS: [&str; 7] = [
-    "connect", "send", "expect", "close", "wait", "mark", "repeat",
+pub(crate) const STEP_KEYS: [&str; 8] = [
+    "connect", "send", "expect", "close", "wait", "mark", "repeat", "echo",
 ];
 
 /// Case defaults after `defaults:` was read.
@@ -35,6 +37,7 @@ pub(crate) struct Defaults {
     pub ignore: Option<Vec<Ignore>>,
     pub closing: Option<ClosingRule>,
     pub redact_headers: Option<Vec<String>>,
+    pub extensions: Option<Vec<String>>,
 }
 
 /// What a case inherits from its suite.
@@ -156,6 +159,20 @@ pub(crate) fn convert_defaults(cx: &mut Context<'_>, path: &YamlPath, value: &Va
             .as_ref()
             .map(|c| closing(cx, &path.key("closing"), c)),
         redact_headers: raw.redact_headers,
+        extensions: raw.extensions,
+    }
+}
+
+/// Gives every `connect` without `extensions` the suite's `defaults.extensions`.
+fn default_extensions(steps: &mut [Step], extensions: &[String]) {
+    for step in steps {
+        match &mut step.kind {
+            StepKind::Connect(c) if c.extensions.is_none() && c.raw.is_none() => {
+                c.extensions = Some(extensions.to_vec());
+            }
+            StepKind::Repeat { steps, .. } => default_extensions(steps, extensions),
+            _ => {}
+        }
     }
 }
 
@@ -195,10 +212,13 @@ pub(crate) fn convert_case(
     }
     let steps_value = map.get("steps").cloned();
     let raw = cx.deserialize::<RawCase>(path, value.clone());
-    let steps = match steps_value {
+    let mut steps = match steps_value {
         Some(v) if !v.is_null() => convert_steps(cx, &path.key("steps"), &v, &mut BTreeSet::new()),
         _ => Vec::new(),
     };
+    if let Some(extensions) = &suite.defaults.extensions {
+        default_extensions(&mut steps, extensions);
+    }
     let raw = raw?;
 
     if let Some(id) = &raw.id {
@@ -412,6 +432,7 @@ fn convert_step(
             let v: Scalar = cx.deserialize(&action_path, body)?;
             StepKind::Mark(v.text)
         }
+        "echo" => StepKind::Echo(convert_echo(cx, &action_path, &body)?),
         _ => {
             let raw: RawRepeat = cx.deserialize(&action_path, body.clone())?;
             let times = match raw.times {
@@ -461,6 +482,86 @@ fn convert_step(
         kind,
         conn,
         location: cx.location(path),
+    })
+}
+
+/// Reads `echo:`.
+fn convert_echo(cx: &mut Context<'_>, path: &YamlPath, value: &Value) -> Option<Echo> {
+    let raw: RawEcho = cx.deserialize(path, value.clone())?;
+    let errors = cx.error_count();
+    let corpus = match raw.corpus.as_deref() {
+        None => {
+            cx.error(path, Anchor::Key, "`echo` needs `corpus`");
+            None
+        }
+        Some(name) => {
+            let found = Corpus::from_name(name);
+            if found.is_none() {
+                let names: Vec<&str> = Corpus::ALL.iter().map(|c| c.name()).collect();
+                cx.error_help(
+                    &path.key("corpus"),
+                    Anchor::Value,
+                    format!(
+                        "unknown corpus `{name}`; expected one of {}",
+                        backticked(&names)
+                    ),
+                    did_you_mean(name, names.iter().copied()),
+                );
+            }
+            found
+        }
+    };
+    let len = match raw.len {
+        None => {
+            cx.error(
+                path,
+                Anchor::Key,
+                "`echo` needs `len`, the bytes of each message",
+            );
+            None
+        }
+        Some(n) if n > MAX_GENERATED_LEN => {
+            cx.error(
+                &path.key("len"),
+                Anchor::Value,
+                format!("`len` is at most {MAX_GENERATED_LEN}"),
+            );
+            None
+        }
+        Some(n) => Some(n as usize),
+    };
+    let count = match raw.count {
+        None | Some(0) => {
+            cx.error(
+                path,
+                Anchor::Key,
+                "`echo` needs `count`, a number of at least 1",
+            );
+            None
+        }
+        c => c,
+    };
+    let fragment_size = match raw.fragment_size {
+        Some(0) => {
+            cx.error(
+                &path.key("fragment_size"),
+                Anchor::Value,
+                "`fragment_size` must be at least 1",
+            );
+            None
+        }
+        f => f.map(|f| f as usize),
+    };
+    let timeout = duration(cx, &path.key("timeout"), &raw.timeout);
+    if cx.error_count() > errors {
+        return None;
+    }
+    Some(Echo {
+        corpus: corpus?,
+        len: len?,
+        count: count?,
+        fragment_size,
+        timeout,
     })
 }
 

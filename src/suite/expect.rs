@@ -359,6 +359,7 @@ fn message_match(
     }
     let mut out = MessageMatch {
         len: raw.len.and_then(|l| usize::try_from(l).ok()),
+        compressed: raw.compressed,
         ..MessageMatch::default()
     };
     match forms.first() {

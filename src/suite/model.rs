@@ -141,6 +141,9 @@ pub enum StepKind {
     Wait(Duration),
     /// Record a marker observation if the connection is still OPEN (Autobahn's timeout markers).
     Mark(String),
+    /// Send consecutive windows of a generated corpus, each after the previous echo, and
+    /// compare every echo (Autobahn 12.x/13.x).
+    Echo(Echo),
     /// Repeat nested steps.
     Repeat {
         /// How many times.
@@ -169,8 +172,10 @@ pub struct Connect {
     pub origin: Option<String>,
     /// Subprotocols offered.
     pub protocols: Vec<String>,
-    /// Extension offers, each a full item (`permessage-deflate; client_max_window_bits`).
-    pub extensions: Vec<String>,
+    /// Extension offers, each a full item (`permessage-deflate; client_max_window_bits`);
+    /// `None` when the step gives none (the suite's `defaults.extensions` is already filled in
+    /// at load time; the run-wide `--extension` applies at run time).
+    pub extensions: Option<Vec<String>>,
     /// Standard headers to leave out: any of `host`, `upgrade`, `connection`, `key`, `version`.
     pub omit: Vec<String>,
     /// Extra headers in order (duplicates allowed).
@@ -204,6 +209,37 @@ pub struct HandshakeExpect {
     pub extensions: Option<Vec<String>>,
     /// When the server does not accept this extension, the case is UNIMPLEMENTED, not failed.
     pub requires_extension: Option<String>,
+    /// The accepted permessage-deflate response parameters.
+    pub deflate: Option<DeflateExpect>,
+}
+
+/// Expected parameters of an accepted permessage-deflate response; `None` fields are not
+/// checked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeflateExpect {
+    /// `server_no_context_takeover` present (true) or absent (false).
+    pub server_no_context_takeover: Option<bool>,
+    /// `client_no_context_takeover` present (true) or absent (false).
+    pub client_no_context_takeover: Option<bool>,
+    /// `server_max_window_bits`: `Some(None)` absent, `Some(Some(n))` equal to n.
+    pub server_max_window_bits: Option<Option<u8>>,
+    /// `client_max_window_bits`: `Some(None)` absent, `Some(Some(n))` equal to n.
+    pub client_max_window_bits: Option<Option<u8>>,
+}
+
+/// The `echo` step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Echo {
+    /// Where the messages come from.
+    pub corpus: super::corpus::Corpus,
+    /// Bytes per message.
+    pub len: usize,
+    /// Messages, each sent after the previous echo.
+    pub count: u32,
+    /// Split each (compressed) message into frames of at most this many bytes.
+    pub fragment_size: Option<usize>,
+    /// Bound of the whole loop; `None` uses the case timeout.
+    pub timeout: Option<Duration>,
 }
 
 /// A status code or a class like `4xx`.
@@ -311,6 +347,34 @@ pub struct Send {
     pub chop: Option<Chop>,
     /// Pause between TCP writes.
     pub delay: Option<Duration>,
+    /// Compress a text or binary message: `None` compresses when permessage-deflate was
+    /// negotiated.
+    pub compress: Option<bool>,
+    /// Send the message compressed in this form (RSV1 set), negotiated or not.
+    pub deflate: Option<DeflateForm>,
+}
+
+/// The §7.2.3 shapes of compressed data a `send` can ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeflateForm {
+    /// Blocks with no compression (§7.2.3.3).
+    Stored,
+    /// Two DEFLATE blocks in one message (§7.2.3.5).
+    TwoBlocks,
+    /// A block with BFINAL set (§7.2.3.4).
+    Bfinal,
+    /// Two frames, the last an empty-block fragment (§7.2.3.6).
+    EmptyFinalFragment,
+}
+
+impl DeflateForm {
+    /// Every form with its suite name.
+    pub const NAMES: [(&'static str, DeflateForm); 4] = [
+        ("stored", DeflateForm::Stored),
+        ("two-blocks", DeflateForm::TwoBlocks),
+        ("bfinal", DeflateForm::Bfinal),
+        ("empty-final-fragment", DeflateForm::EmptyFinalFragment),
+    ];
 }
 
 /// The forms a send step can take.
@@ -450,6 +514,8 @@ pub struct MessageMatch {
     pub data: Option<Payload>,
     /// Length only (used by the 9.x performance cases, as in Autobahn).
     pub len: Option<usize>,
+    /// Whether the message arrived compressed (RSV1 on its first frame).
+    pub compressed: Option<bool>,
 }
 
 /// Matching of a received frame, field by field.

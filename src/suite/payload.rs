@@ -6,7 +6,8 @@ use super::model::{FrameDef, MaskSpec, Payload};
 use super::position::{Anchor, YamlPath};
 use super::raw::{RawFrame, RawPayload, RawPayloadMap};
 use super::validate::{
-    MAX_GENERATED_LEN, parse_base64, parse_hex, parse_length, parse_mask, parse_opcode, parse_rsv,
+    MAX_GENERATED_LEN, Problem, parse_base64, parse_hex, parse_length, parse_mask, parse_opcode,
+    parse_rsv,
 };
 use crate::wire::LengthSpec;
 
@@ -19,7 +20,15 @@ pub(crate) enum PayloadUse {
     Match,
 }
 
-const FORMS: [&str; 5] = ["text", "hex", "base64", "repeat", "repeat_hex"];
+const FORMS: [&str; 7] = [
+    "text",
+    "hex",
+    "base64",
+    "repeat",
+    "repeat_hex",
+    "deflate",
+    "deflate_flush",
+];
 
 /// Converts a payload written at `path`. `None`: an error was reported. `Some(None)`: any
 /// payload (matching only).
@@ -54,6 +63,9 @@ fn convert_payload_map(
     map: &RawPayloadMap,
     usage: PayloadUse,
 ) -> Option<Option<Payload>> {
+    if let Some(compressed) = deflate_form(cx, path, map)? {
+        return Some(Some(compressed));
+    }
     let given: Vec<(&str, &String)> = [
         ("text", &map.text),
         ("hex", &map.hex),
@@ -139,6 +151,56 @@ fn convert_payload_map(
         unit: bytes,
         len: len as usize,
     }))
+}
+
+/// `{ deflate: P }` and `{ deflate_flush: P }`: P compressed on its own (RFC 7692 §7.2.1), as
+/// a whole message's payload or as a flushed non-final piece. `Some(None)`: neither form.
+fn deflate_form(
+    cx: &mut Context<'_>,
+    path: &YamlPath,
+    map: &RawPayloadMap,
+) -> Option<Option<Payload>> {
+    let (form, inner, keep_tail) = match (&map.deflate, &map.deflate_flush) {
+        (None, None) => return Some(None),
+        (Some(inner), None) => ("deflate", inner, false),
+        (None, Some(inner)) => ("deflate_flush", inner, true),
+        (Some(_), Some(_)) => {
+            cx.error(
+                &path.key("deflate_flush"),
+                Anchor::Key,
+                "payload has both `deflate` and `deflate_flush`; give exactly one form",
+            );
+            return None;
+        }
+    };
+    let others = [
+        ("text", map.text.is_some()),
+        ("hex", map.hex.is_some()),
+        ("base64", map.base64.is_some()),
+        ("repeat", map.repeat.is_some()),
+        ("repeat_hex", map.repeat_hex.is_some()),
+        ("len", map.len.is_some()),
+    ];
+    if let Some((other, _)) = others.iter().find(|(_, given)| *given) {
+        cx.error_help(
+            &path.key(other),
+            Anchor::Key,
+            format!("`{form}` compresses the payload inside it; `{other}` goes inside"),
+            Some(format!("e.g. {{ {form}: {{ repeat: \"a\", len: 1000 }} }}")),
+        );
+        return None;
+    }
+    let message = send_payload(cx, &path.key(form), inner)?;
+    let bytes = cx.check(
+        &path.key(form),
+        crate::wire::deflate::forms::compressed(&message.to_bytes(), keep_tail).map_err(|e| {
+            Problem {
+                message: e.to_string(),
+                help: None,
+            }
+        }),
+    )?;
+    Some(Some(Payload::Bytes(bytes)))
 }
 
 /// Converts a hand-built frame written at `path`.

@@ -124,6 +124,8 @@ pub(crate) struct RawPayloadMap {
     pub repeat: Option<String>,
     pub repeat_hex: Option<String>,
     pub len: Option<u64>,
+    pub deflate: Option<Box<RawPayload>>,
+    pub deflate_flush: Option<Box<RawPayload>>,
 }
 
 /// The top-level keys. `defaults` and `cases` are read separately so that an error in one
@@ -155,6 +157,7 @@ pub(crate) struct RawDefaults {
     pub ignore: Option<Vec<Scalar>>,
     pub closing: Option<RawClosing>,
     pub redact_headers: Option<Vec<String>>,
+    pub extensions: Option<Vec<String>>,
 }
 
 /// `closing:` in defaults or a case.
@@ -226,6 +229,33 @@ pub(crate) struct RawHandshakeExpect {
     pub protocol: Option<Option<String>>,
     pub extensions: Option<Vec<String>>,
     pub requires_extension: Option<String>,
+    pub deflate: Option<RawDeflateExpect>,
+}
+
+/// `connect: { expect: { deflate: ... } }`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a permessage-deflate parameters mapping"
+)]
+pub(crate) struct RawDeflateExpect {
+    pub server_no_context_takeover: Option<bool>,
+    pub client_no_context_takeover: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    pub server_max_window_bits: Option<Option<u8>>,
+    #[serde(default, deserialize_with = "present")]
+    pub client_max_window_bits: Option<Option<u8>>,
+}
+
+/// The `echo` step.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an echo mapping")]
+pub(crate) struct RawEcho {
+    pub corpus: Option<String>,
+    pub len: Option<u64>,
+    pub count: Option<u32>,
+    pub fragment_size: Option<u64>,
+    pub timeout: Option<Scalar>,
 }
 
 /// `send:`.
@@ -248,6 +278,8 @@ pub(crate) struct RawSend {
     pub fragment_size: Option<u64>,
     pub chop: Option<Value>,
     pub delay: Option<Scalar>,
+    pub compress: Option<bool>,
+    pub deflate: Option<String>,
 }
 
 /// `send: { close: ... }`.
@@ -297,6 +329,7 @@ pub(crate) struct RawMessageMatch {
     pub text_hex: Option<String>,
     pub opcode: Option<Scalar>,
     pub len: Option<u64>,
+    pub compressed: Option<bool>,
 }
 
 /// `frame:` in an expectation.

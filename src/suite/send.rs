@@ -5,7 +5,8 @@ use serde_yaml::Value;
 
 use super::context::{Context, backticked};
 use super::convert::duration;
-use super::model::{CloseSpec, Send, SendWhat};
+use super::diagnostic::did_you_mean;
+use super::model::{CloseSpec, DeflateForm, Send, SendWhat};
 use super::payload::{convert_frame, send_payload};
 use super::position::{Anchor, YamlPath};
 use super::raw::{RawCloseSpec, RawPayload, RawSend};
@@ -72,6 +73,8 @@ pub(crate) fn convert_send(cx: &mut Context<'_>, path: &YamlPath, value: &Value)
         fragment_size,
         chop,
         delay,
+        compress,
+        deflate,
     } = raw;
     let message = |payload: Option<RawPayload>, cx: &mut Context<'_>| {
         send_payload(cx, &form_path, &payload.unwrap_or(RawPayload::Null))
@@ -125,6 +128,51 @@ pub(crate) fn convert_send(cx: &mut Context<'_>, path: &YamlPath, value: &Value)
         .as_ref()
         .and_then(|c| cx.check(&path.key("chop"), parse_chop(c)));
     let delay = duration(cx, &path.key("delay"), &delay);
+    for (key, given) in [
+        ("compress", compress.is_some()),
+        ("deflate", deflate.is_some()),
+    ] {
+        if given && !matches!(form, "text" | "binary") {
+            cx.error(
+                &path.key(key),
+                Anchor::Key,
+                format!("`{key}` applies to text and binary messages, not `{form}`"),
+            );
+        }
+    }
+    if compress == Some(false) && deflate.is_some() {
+        cx.error(
+            &path.key("deflate"),
+            Anchor::Key,
+            "`deflate` sends the message compressed; it cannot go with `compress: false`",
+        );
+    }
+    let deflate = deflate.and_then(|name| {
+        let found = DeflateForm::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, f)| *f);
+        if found.is_none() {
+            let names: Vec<&str> = DeflateForm::NAMES.iter().map(|(n, _)| *n).collect();
+            cx.error_help(
+                &path.key("deflate"),
+                Anchor::Value,
+                format!(
+                    "unknown deflate form `{name}`; expected one of {}",
+                    backticked(&names)
+                ),
+                did_you_mean(&name, names.iter().copied()),
+            );
+        }
+        found
+    });
+    if deflate == Some(DeflateForm::EmptyFinalFragment) && fragment_size.is_some() {
+        cx.error(
+            &path.key("fragment_size"),
+            Anchor::Key,
+            "`deflate: empty-final-fragment` makes its own two frames; drop `fragment_size`",
+        );
+    }
     if cx.error_count() > errors {
         return None;
     }
@@ -133,6 +181,8 @@ pub(crate) fn convert_send(cx: &mut Context<'_>, path: &YamlPath, value: &Value)
         fragment_size,
         chop,
         delay,
+        compress,
+        deflate,
     })
 }
 

@@ -63,6 +63,18 @@ pub fn with_empty_final_fragment(message: &[u8]) -> Result<[Vec<u8>; 2], Deflate
     Ok([first, EMPTY_FINAL_FRAGMENT.to_vec()])
 }
 
+/// `message` compressed on its own (a fresh 32 KiB window, zlib's default level) and
+/// sync-flushed: with `keep_tail` the payload of a non-final fragment (`00 00 ff ff` kept),
+/// without it a whole message's payload (tail removed, §7.2.1).
+pub fn compressed(message: &[u8], keep_tail: bool) -> Result<Vec<u8>, DeflateError> {
+    let mut c = Compress::new_with_window_bits(Compression::default(), false, 15);
+    let mut out = deflate(&mut c, message, FlushCompress::Sync)?;
+    if !keep_tail {
+        strip_tail(&mut out);
+    }
+    Ok(out)
+}
+
 /// Deliberately invalid compressed payloads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Invalid {
