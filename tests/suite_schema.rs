@@ -84,13 +84,14 @@ fn schema_keys_match_the_loader() {
             "level",
             "ignore",
             "closing",
-            "redact_headers"
+            "redact_headers",
+            "extensions"
         ])
     );
     assert_eq!(
         keys(object_of(&d["step"])),
         set(&[
-            "connect", "send", "expect", "close", "wait", "mark", "repeat", "conn"
+            "connect", "send", "expect", "close", "wait", "mark", "repeat", "echo", "conn"
         ])
     );
     assert_eq!(
@@ -106,7 +107,9 @@ fn schema_keys_match_the_loader() {
             "raw",
             "fragment_size",
             "chop",
-            "delay"
+            "delay",
+            "compress",
+            "deflate"
         ])
     );
     assert_eq!(

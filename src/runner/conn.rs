@@ -19,6 +19,7 @@ use super::deflate::{self, Deflate};
 use super::result::Closer;
 use super::rng::Rng;
 use crate::trace::{BrowserEvent, ConnectionTrace, TcpEnd, TraceEvent, frame_preview, preview};
+use crate::wire::deflate::receive::RSV1;
 use crate::wire::deflate::{DeflateResponse, FindingKind};
 use crate::wire::handshake::{self, Negotiated, Offer, Parse, ResponseHead};
 use crate::wire::rules::{RuleConfig, RuleEngine};
@@ -248,6 +249,34 @@ pub struct Connection {
     deflate: Option<Deflate>,
     /// The message in progress arrived compressed (RSV1 on its first frame).
     message_compressed: bool,
+    /// Which frames wsprobe sends belong to compressed messages (for the trace).
+    sent_compressed: SentCompressed,
+}
+
+/// Follows the data messages wsprobe sends: a frame belongs to a compressed message when the
+/// message's first frame has RSV1 set.
+#[derive(Debug, Default)]
+struct SentCompressed {
+    open: bool,
+}
+
+impl SentCompressed {
+    fn on_frame(&mut self, header: &FrameHeader) -> bool {
+        match header.opcode {
+            Opcode::Text | Opcode::Binary => {
+                self.open = header.rsv & RSV1 != 0;
+                self.open
+            }
+            Opcode::Continuation => self.open,
+            _ => false,
+        }
+    }
+}
+
+/// The trace shows a compressed frame's length, not its bytes: the message event after it
+/// shows what they inflate to.
+fn compressed_preview(len: usize) -> String {
+    format!("(deflate, {len} bytes)")
 }
 
 impl Connection {
@@ -323,6 +352,7 @@ impl Connection {
             memory_noted: false,
             deflate: None,
             message_compressed: false,
+            sent_compressed: SentCompressed::default(),
         };
         conn.trace_request(request, secret_headers);
         if abort {
@@ -648,10 +678,15 @@ impl Connection {
             if header.opcode == Opcode::Close {
                 self.note_close_sent(&spec.payload);
             }
+            let compressed = self.sent_compressed.on_frame(&header);
             self.push_trace(TraceEvent::Frame {
                 dir: Direction::ClientToServer,
                 header,
-                preview: frame_preview(spec.opcode, &spec.payload),
+                preview: if compressed {
+                    compressed_preview(spec.payload.len())
+                } else {
+                    frame_preview(spec.opcode, &spec.payload)
+                },
             });
         }
         self.sync_trace();
@@ -965,7 +1000,7 @@ impl Connection {
                         let mut found = self.rules.check_header(&header);
                         if !found.is_empty() {
                             explain_first(first.as_deref(), &header, &mut found);
-                            self.record_frame(&header, &[]);
+                            self.record_frame(&header, &[], false);
                             self.fail_with(found);
                         }
                     }
@@ -975,7 +1010,7 @@ impl Connection {
                     self.need_more = 0;
                     let mut found = self.rules.observe_oversized(&header);
                     explain_first(first.as_deref(), &header, &mut found);
-                    self.record_frame(&header, &[]);
+                    self.record_frame(&header, &[], false);
                     self.fail_with(found);
                     break;
                 }
@@ -996,7 +1031,7 @@ impl Connection {
                         deflate_found.into_iter().map(Violation::from).collect();
                     found.extend(self.rules.observe(&header, message));
                     explain_first(first.as_deref(), &header, &mut found);
-                    self.record_frame(&header, &payload);
+                    self.record_frame(&header, &payload, compressed);
                     if !found.is_empty() {
                         self.fail_with(found);
                         break;
@@ -1142,11 +1177,15 @@ impl Connection {
         )]);
     }
 
-    fn record_frame(&mut self, header: &FrameHeader, payload: &[u8]) {
+    fn record_frame(&mut self, header: &FrameHeader, payload: &[u8], compressed: bool) {
         self.push_trace(TraceEvent::Frame {
             dir: Direction::ServerToClient,
             header: *header,
-            preview: frame_preview(header.opcode, payload),
+            preview: if compressed {
+                compressed_preview(payload.len())
+            } else {
+                frame_preview(header.opcode, payload)
+            },
         });
         // Payloads are kept for `frame` expectations, but only up to a total per connection:
         // the data of a large fragmented message is already held once in the message itself,
