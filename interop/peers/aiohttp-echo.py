@@ -1,7 +1,8 @@
 """Python `aiohttp` echo server for wsprobe's interop run.
 
 Binds 127.0.0.1:0, writes the port to the file given as argv[1], echoes text as text and binary
-as binary. max_msg_size is raised to 2**25 so the 16 MiB cases of Autobahn 9.x fit.
+as binary. max_msg_size is raised to 2**25 so the 16 MiB cases of Autobahn 9.x fit. With a second
+argument `deflate` it negotiates permessage-deflate; without, compression is off.
 """
 import asyncio
 import sys
@@ -9,8 +10,11 @@ import sys
 from aiohttp import WSMsgType, web
 
 
+COMPRESS = sys.argv[2:] == ["deflate"]
+
+
 async def echo(request):
-    ws = web.WebSocketResponse(max_msg_size=2**25, compress=False)
+    ws = web.WebSocketResponse(max_msg_size=2**25, compress=COMPRESS)
     await ws.prepare(request)
     async for msg in ws:
         if msg.type == WSMsgType.TEXT:

@@ -2,6 +2,8 @@
 
 Binds 127.0.0.1:0, writes the port to the file given as argv[1], echoes text as text and binary
 as binary. websocket_max_message_size is raised to 2**25 so the 16 MiB cases of Autobahn 9.x fit.
+With a second argument `deflate` it negotiates permessage-deflate (tornado's defaults); without,
+compression is off.
 """
 import asyncio
 import sys
@@ -15,6 +17,9 @@ import tornado.websocket
 class Echo(tornado.websocket.WebSocketHandler):
     def check_origin(self, origin):
         return True
+
+    def get_compression_options(self):
+        return {} if sys.argv[2:] == ["deflate"] else None
 
     def on_message(self, message):
         self.write_message(message, binary=isinstance(message, bytes))

@@ -1,7 +1,8 @@
 """Python `websockets` echo server for wsprobe's interop run.
 
 Binds 127.0.0.1:0, writes the port to the file given as argv[1], echoes every message with its
-type. max_size is raised to 2**25 so the 16 MiB cases of Autobahn 9.x fit, as the websockets
+type. With a second argument `deflate` it negotiates permessage-deflate (the library's default
+configuration); without, compression is off. max_size is raised to 2**25 so the 16 MiB cases of Autobahn 9.x fit, as the websockets
 project does for its own Autobahn runs.
 """
 import asyncio
@@ -10,13 +11,16 @@ import sys
 from websockets.asyncio.server import serve
 
 
+COMPRESSION = "deflate" if sys.argv[2:] == ["deflate"] else None
+
+
 async def echo(ws):
     async for message in ws:
         await ws.send(message)
 
 
 async def main():
-    async with serve(echo, "127.0.0.1", 0, max_size=2**25, compression=None) as server:
+    async with serve(echo, "127.0.0.1", 0, max_size=2**25, compression=COMPRESSION) as server:
         port = server.sockets[0].getsockname()[1]
         with open(sys.argv[1], "w") as f:
             f.write(str(port))
