@@ -8,12 +8,17 @@
 
 use std::sync::OnceLock;
 
+/// Every corpus is exactly this long (512 KiB): a power of two, so for the power-of-two message
+/// sizes of 12.x/13.x the windows repeat after `SIZE / len` messages, and a sender that
+/// compresses without context takeover can reuse what it compressed before.
+pub const SIZE: usize = 512 << 10;
+
 /// One kind of generated data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Corpus {
     /// JSON records (text).
     Json,
-    /// A 512×512 8-bit grayscale bitmap with a BMP header (binary).
+    /// A 512×1024 8-bit grayscale bitmap with a BMP header, cut at 512 KiB (binary).
     Bitmap,
     /// German prose (ASCII transliteration), sent as binary as Autobahn does.
     GermanText,
@@ -64,7 +69,18 @@ impl Corpus {
             OnceLock::new(),
         ];
         let i = Corpus::ALL.iter().position(|&c| c == self).unwrap_or(0);
-        CELLS[i].get_or_init(|| generate(self))
+        CELLS[i].get_or_init(|| {
+            let mut data = generate(self);
+            data.truncate(SIZE);
+            data
+        })
+    }
+
+    /// Where message `index`'s window of `len` bytes starts: with the length, all that tells
+    /// one window of this corpus from another (for a loop's memo of compressed messages).
+    pub fn window_start(self, index: u64, len: usize) -> u64 {
+        let size = self.data().len().max(1) as u128;
+        ((index as u128 * len as u128) % size) as u64
     }
 
     /// Message `index`'s window of `len` bytes when every message takes the next `len` bytes,
@@ -75,7 +91,7 @@ impl Corpus {
         if data.is_empty() || len == 0 {
             return;
         }
-        let mut at = ((index as u128 * len as u128) % data.len() as u128) as usize;
+        let mut at = self.window_start(index, len) as usize;
         while out.len() < len {
             let take = (len - out.len()).min(data.len() - at);
             out.extend_from_slice(&data[at..at + take]);
@@ -149,7 +165,7 @@ fn generate(corpus: Corpus) -> Vec<u8> {
         }
         Corpus::GermanText => {
             let mut s = String::new();
-            while s.len() < 256 << 10 {
+            while s.len() < SIZE {
                 for _ in 0..(6 + g.below(10)) {
                     s.push_str(g.pick(&WORDS));
                     s.push(' ');
@@ -159,7 +175,7 @@ fn generate(corpus: Corpus) -> Vec<u8> {
             s.into_bytes()
         }
         Corpus::Bitmap => {
-            let (w, h) = (512u32, 512u32);
+            let (w, h) = (512u32, 1024u32);
             let mut out = Vec::with_capacity((w * h) as usize + 1078);
             out.extend_from_slice(b"BM");
             out.extend_from_slice(&(w * h + 1078).to_le_bytes());
@@ -209,8 +225,8 @@ mod tests {
     #[test]
     fn corpora_are_deterministic_and_text_corpora_are_ascii() {
         for c in Corpus::ALL {
-            assert_eq!(generate(c), c.data(), "{}", c.name());
-            assert!(c.data().len() >= 200 << 10, "{}", c.name());
+            assert_eq!(&generate(c)[..SIZE], c.data(), "{}", c.name());
+            assert_eq!(c.data().len(), SIZE, "{}", c.name());
             if c.is_text() {
                 assert!(c.data().is_ascii(), "{}", c.name());
             }
