@@ -10,7 +10,18 @@ AIOHTTP_VERSION=3.14.5          # PyPI aiohttp
 TORNADO_VERSION=6.6.1           # PyPI tornado
 
 ALL_PEERS=(tokio-tungstenite python-websockets node-ws websocketd-counter websocketd-echo
-           aiohttp tornado websocket-node)
+           aiohttp tornado websocket-node
+           python-websockets-deflate node-ws-deflate aiohttp-deflate tornado-deflate)
+
+# The permessage-deflate suites (RFC 7692), which the *-deflate peers run: the same libraries
+# with compression turned on. Autobahn 12.x/13.x move about 11 GB through each such peer, so
+# the Python peers aiohttp and tornado run them up to 4 KiB messages (12.x.1-5, 13.x.1-5);
+# python-websockets and node-ws run all 216.
+DEFLATE_SUITES=(suites/deflate-negotiation.yaml suites/deflate-behaviour.yaml suites/deflate-autobahn.yaml)
+DEFLATE_SMALL=()
+for _c in 12 13; do
+  for _n in 6 7 8 9 '1?'; do DEFLATE_SMALL+=(--exclude "$_c.*.$_n"); done
+done
 
 pip_pinned() { # pip-name version
   if ! python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('$1') != '$2')" 2>/dev/null; then
@@ -71,23 +82,28 @@ start_peer() {
       port=$(free_port)
       "$wsprobe" serve --port "$port" > /dev/null & pids+=($!)
       wait_port "$port" ;;
-    python-websockets|aiohttp|tornado)
-      local script
+    python-websockets|aiohttp|tornado|python-websockets-deflate|aiohttp-deflate|tornado-deflate)
+      local script mode=""
       case "$name" in
-        python-websockets) script=websockets-echo.py ;;
-        aiohttp) script=aiohttp-echo.py ;;
-        tornado) script=tornado-echo.py ;;
+        python-websockets*) script=websockets-echo.py ;;
+        aiohttp*) script=aiohttp-echo.py ;;
+        tornado*) script=tornado-echo.py ;;
+      esac
+      case "$name" in
+        python-websockets-deflate) mode=deflate; peer_args=("${DEFLATE_SUITES[@]}") ;;
+        *-deflate) mode=deflate; peer_args=("${DEFLATE_SUITES[@]}" "${DEFLATE_SMALL[@]}") ;;
       esac
       rm -f "$work/$name.port"
-      python3 "$root/interop/peers/$script" "$work/$name.port" 2> "$work/$name.log" & pids+=($!)
+      python3 "$root/interop/peers/$script" "$work/$name.port" $mode 2> "$work/$name.log" & pids+=($!)
       wait_file "$work/$name.port"
       port=$(cat "$work/$name.port") ;;
-    node-ws|websocket-node)
-      local script=ws-echo.js
+    node-ws|websocket-node|node-ws-deflate)
+      local script=ws-echo.js mode=""
       [ "$name" = websocket-node ] && script=websocket-node-echo.js
+      if [ "$name" = node-ws-deflate ]; then mode=deflate; peer_args=("${DEFLATE_SUITES[@]}"); fi
       rm -f "$work/$name.port"
       NODE_PATH="$root/interop/node/node_modules" node "$root/interop/peers/$script" "$work/$name.port" \
-        2> "$work/$name.log" & pids+=($!)
+        $mode 2> "$work/$name.log" & pids+=($!)
       wait_file "$work/$name.port"
       port=$(cat "$work/$name.port") ;;
     websocketd-counter)
