@@ -1,7 +1,8 @@
 //! Deterministic capture generator: the edge-case fixtures and the synthetic benchmark capture.
 //!
 //! ```text
-//! cargo run --release --example gen_captures -- edge fixtures            # fixtures/edge-*.pcap*
+//! cargo run --release --example gen_captures -- edge fixtures            # fixtures/edge-*.pcap*,
+//!                                                                         # fixtures/deflate-{violations,clean}.pcap
 //! cargo run --release --example gen_captures -- synthetic big.pcap 100   # ~100 MB benchmark
 //! ```
 //!
@@ -592,6 +593,7 @@ fn edge(dir: &std::path::Path) -> std::io::Result<()> {
     absurd.push(true, false, false, true, vec![]);
     cases.push(simple("edge-absurd-length.pcap", absurd, |_| {}));
     reorder_cases(&mut cases);
+    deflate_cases(&mut cases)?;
     for case in &cases {
         write_case(dir, case)?;
     }
@@ -772,6 +774,254 @@ fn reorder_cases(cases: &mut Vec<Case>) {
         session(40023, 5000),
         |s| s.swap(13, 14),
     ));
+}
+
+/// A connection on `cport` whose handshake offers `offer` and is answered `answer` (the
+/// `Sec-WebSocket-Extensions` values).
+fn deflate_conn(cport: u16, offer: &str, answer: &str) -> Conn {
+    let mut c = Conn::new(cport, 80, 1_000_000, 11_000);
+    c.open();
+    let req = String::from_utf8_lossy(&request()).replace(
+        "\r\n\r\n",
+        &format!("\r\nSec-WebSocket-Extensions: {offer}\r\n\r\n"),
+    );
+    c.send(true, req.as_bytes());
+    let resp = String::from_utf8_lossy(&response(ACCEPT)).replace(
+        "\r\n\r\n",
+        &format!("\r\nSec-WebSocket-Extensions: {answer}\r\n\r\n"),
+    );
+    c.send(false, resp.as_bytes());
+    c
+}
+
+/// Closing handshake (1000 each way) and FIN.
+fn close_deflate_conn(c: &mut Conn) {
+    c.send(true, &frame(true, 0, 8, Some([7, 7, 7, 7]), &[0x03, 0xe8]));
+    c.send(false, &frame(true, 0, 8, None, &[0x03, 0xe8]));
+    c.close();
+}
+
+/// One case of several connections, written one after the other.
+fn multi(name: &'static str, conns: Vec<Conn>) -> Case {
+    Case {
+        name,
+        link: Link::Ethernet,
+        ng: false,
+        nanos: false,
+        big_endian: false,
+        conns: conns
+            .into_iter()
+            .map(|c| {
+                let segs = c.segs.clone();
+                (c, segs)
+            })
+            .collect(),
+    }
+}
+
+/// permessage-deflate (RFC 7692) sessions built with wsprobe's own `wire::deflate` compressor
+/// and forms: `deflate-violations.pcap` breaks one rule per place (the packets are listed in
+/// fixtures/README.md and asserted by tests/capture_deflate.rs), `deflate-clean.pcap` uses
+/// every valid form and breaks none.
+fn deflate_cases(cases: &mut Vec<Case>) -> std::io::Result<()> {
+    use wsprobe::wire::deflate::{Compressor, forms};
+    let fail = |e: wsprobe::wire::deflate::DeflateError| std::io::Error::other(e.to_string());
+    let z = |bits: u8, nct: bool| Compressor::new(bits, nct, 1).map_err(fail);
+    const RSV1: u8 = 0b100;
+    const M: Option<[u8; 4]> = Some([0x11, 0x22, 0x33, 0x44]);
+
+    // Connection 0 (packets 1–16): RSV1 on a continuation (8), on a ping (9), invalid data
+    // (10); the server's next message needs the window the invalid one broke (11): not
+    // inflated, nobody blamed.
+    let mut a = deflate_conn(
+        40030,
+        "permessage-deflate; client_max_window_bits",
+        "permessage-deflate",
+    );
+    let (mut zc, mut zs) = (z(15, false)?, z(15, false)?);
+    a.send(
+        true,
+        &frame(true, RSV1, 1, M, &zc.compress(b"Hello").map_err(fail)?),
+    ); // 6
+    let first = zs
+        .compress_fragment(b"rsv1 on the first fragment, ", false)
+        .map_err(fail)?;
+    let second = zs
+        .compress_fragment(b"and wrongly on the second", true)
+        .map_err(fail)?;
+    a.send(false, &frame(false, RSV1, 1, None, &first)); // 7
+    a.send(false, &frame(true, RSV1, 0, None, &second)); // 8
+    a.send(true, &frame(true, RSV1, 9, M, b"compressed?")); // 9
+    a.send(
+        false,
+        &frame(
+            true,
+            RSV1,
+            2,
+            None,
+            forms::Invalid::ReservedBlockType.payload(),
+        ),
+    ); // 10
+    a.send(
+        false,
+        &frame(
+            true,
+            RSV1,
+            1,
+            None,
+            &zs.compress(b"after the broken one").map_err(fail)?,
+        ),
+    ); // 11
+    close_deflate_conn(&mut a); // 12–16
+
+    // Connection 1 (17–27): the server agreed to a 1 KiB window (server_max_window_bits=10)
+    // and reaches 1,152 bytes back (22).
+    let mut b = deflate_conn(
+        40031,
+        "permessage-deflate; server_max_window_bits=10",
+        "permessage-deflate; server_max_window_bits=10",
+    );
+    let (_, far) = forms::reaching_beyond(10).map_err(fail)?;
+    b.send(false, &frame(true, RSV1, 2, None, &far)); // 22
+    close_deflate_conn(&mut b); // 23–27
+
+    // Connection 2 (28–39): server_no_context_takeover agreed, but the server's second message
+    // refers to its first (34).
+    let mut c = deflate_conn(
+        40032,
+        "permessage-deflate; server_no_context_takeover",
+        "permessage-deflate; server_no_context_takeover",
+    );
+    let mut keeps = z(15, false)?;
+    let text = b"a message the next one repeats word for word";
+    c.send(
+        false,
+        &frame(true, RSV1, 1, None, &keeps.compress(text).map_err(fail)?),
+    ); // 33
+    c.send(
+        false,
+        &frame(true, RSV1, 1, None, &keeps.compress(text).map_err(fail)?),
+    ); // 34
+    close_deflate_conn(&mut c); // 35–39
+
+    // Connection 3 (40–52): the response has client_max_window_bits, which the offer did not
+    // (44); a clean exchange (45, 46); a message that kept its 00 00 ff ff tail (47).
+    let mut d = deflate_conn(
+        40033,
+        "permessage-deflate",
+        "permessage-deflate; client_max_window_bits=10",
+    );
+    let (mut zc, mut zs) = (z(10, false)?, z(15, false)?);
+    d.send(
+        true,
+        &frame(true, RSV1, 1, M, &zc.compress(b"echo me").map_err(fail)?),
+    ); // 45
+    d.send(
+        false,
+        &frame(true, RSV1, 1, None, &zs.compress(b"echo me").map_err(fail)?),
+    ); // 46
+    let kept = zs.compress_fragment(b"tail kept", false).map_err(fail)?;
+    d.send(false, &frame(true, RSV1, 1, None, &kept)); // 47
+    close_deflate_conn(&mut d); // 48–52
+    cases.push(multi("deflate-violations.pcap", vec![a, b, c, d]));
+
+    // Clean: windows of 12 bits with context takeover, then no context takeover both ways.
+    let mut e = deflate_conn(
+        40040,
+        "permessage-deflate; client_max_window_bits; server_max_window_bits=12",
+        "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12",
+    );
+    let (mut zc, mut zs) = (z(12, false)?, z(12, false)?);
+    for _ in 0..2 {
+        let hello = b"Hello, permessage-deflate!";
+        e.send(
+            true,
+            &frame(true, RSV1, 1, M, &zc.compress(hello).map_err(fail)?),
+        );
+        e.send(
+            false,
+            &frame(true, RSV1, 1, None, &zs.compress(hello).map_err(fail)?),
+        );
+    }
+    // A fragmented compressed message with a ping between its fragments (RSV1 on the first).
+    let p1 = zc.compress_fragment(b"fragmented, ", false).map_err(fail)?;
+    let p2 = zc
+        .compress_fragment(b"compressed, and pinged", true)
+        .map_err(fail)?;
+    e.send(true, &frame(false, RSV1, 1, M, &p1));
+    e.send(true, &frame(true, 0, 9, M, b"between"));
+    e.send(true, &frame(true, 0, 0, M, &p2));
+    e.send(false, &frame(true, 0, 10, None, b"between"));
+    let echoed = zs
+        .compress(b"fragmented, compressed, and pinged")
+        .map_err(fail)?;
+    e.send(false, &frame(true, RSV1, 1, None, &echoed));
+    // Uncompressed although negotiated (§6.1 allows it), then a large compressed text.
+    e.send(false, &frame(true, 0, 1, None, b"not compressed"));
+    let mut rng = Rng(0xdef1_a7e5);
+    let big = words(&mut rng, 24 * 1024);
+    e.send(
+        false,
+        &frame(true, RSV1, 1, None, &zs.compress(&big).map_err(fail)?),
+    );
+    // The §7.2.3 forms, each from its own compressor; the server's compressor starts afresh
+    // after them (its window no longer matches the receiver's).
+    e.send(
+        false,
+        &frame(true, RSV1, 1, None, &forms::stored_blocks(b"stored block")),
+    );
+    e.send(
+        false,
+        &frame(
+            true,
+            RSV1,
+            1,
+            None,
+            &forms::bfinal(b"bfinal set").map_err(fail)?,
+        ),
+    );
+    let two = forms::two_blocks(b"two deflate blocks", 4).map_err(fail)?;
+    e.send(false, &frame(true, RSV1, 1, None, &two));
+    let [head, tail] = forms::with_empty_final_fragment(b"empty final fragment").map_err(fail)?;
+    e.send(false, &frame(false, RSV1, 1, None, &head));
+    e.send(false, &frame(true, 0, 0, None, &tail));
+    let mut fresh = z(12, false)?;
+    e.send(
+        false,
+        &frame(
+            true,
+            RSV1,
+            1,
+            None,
+            &fresh.compress(b"afresh").map_err(fail)?,
+        ),
+    );
+    e.send(
+        true,
+        &frame(true, RSV1, 2, M, &zc.compress(&[0u8; 2000]).map_err(fail)?),
+    );
+    close_deflate_conn(&mut e);
+
+    let mut f = deflate_conn(
+        40041,
+        "permessage-deflate; server_no_context_takeover; client_no_context_takeover",
+        "permessage-deflate; server_no_context_takeover; client_no_context_takeover",
+    );
+    let (mut zc, mut zs) = (z(15, true)?, z(15, true)?);
+    for _ in 0..2 {
+        let again = b"each message on its own, each message on its own";
+        f.send(
+            true,
+            &frame(true, RSV1, 1, M, &zc.compress(again).map_err(fail)?),
+        );
+        f.send(
+            false,
+            &frame(true, RSV1, 1, None, &zs.compress(again).map_err(fail)?),
+        );
+    }
+    close_deflate_conn(&mut f);
+    cases.push(multi("deflate-clean.pcap", vec![e, f]));
+    Ok(())
 }
 
 /// xorshift64*, fixed seed: the synthetic capture is the same on every run.

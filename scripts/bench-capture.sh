@@ -68,6 +68,32 @@ if command -v tshark >/dev/null; then
   read -r jw jc <"$dir/last-wsprobe_inspect_--format.txt"
   python3 -c "print(f'inspect --format json vs tshark fields: {$tw / max($jw, 1):.1f}x by wall time, {$tc / max($jc, 1):.1f}x by CPU time')"
 fi
+# permessage-deflate: fixtures/deflate-clean.pcap (two connections, 18 messages, windows of 12
+# and 15 bits, a 24 KiB text) repeated 700 times, one second apart: inflation through
+# wire::deflate, with the window check of a 12-bit agreement.
+dfile="$dir/deflate-clean-x700.pcap"
+[ -s "$dfile" ] || python3 - "$root/fixtures/deflate-clean.pcap" "$dfile" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+out, at, recs = bytearray(data[:24]), 24, []
+while at + 16 <= len(data):
+    ts, frac, cap, orig = struct.unpack("<IIII", data[at:at + 16])
+    recs.append((ts, frac, data[at + 16:at + 16 + cap], orig))
+    at += 16 + cap
+for i in range(700):
+    for ts, frac, body, orig in recs:
+        out += struct.pack("<IIII", ts + i, frac, len(body), orig) + body
+open(sys.argv[2], "wb").write(out)
+PY
+bytes=$(stat -c %s "$dfile")
+packets=$("$wsprobe" overhead --format json "$dfile" | python3 -c 'import json,sys; print(json.load(sys.stdin)["packets"])')
+echo
+echo "capture: $dfile ($((bytes / 1000000)) MB, $packets packets, permessage-deflate)"
+echo
+echo "| command | wall time | CPU time | throughput (wall) | throughput (CPU) | packets (wall) | peak RSS |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+measure "wsprobe inspect --format json (deflate)" "$wsprobe" inspect --format json "$dfile"
+measure "wsprobe inspect --messages (deflate)" "$wsprobe" inspect --messages "$dfile"
 if [ "$big" -gt 0 ]; then
   bigfile="$dir/synthetic-$big.pcap"
   [ -s "$bigfile" ] || "$gen" synthetic "$bigfile" "$big"

@@ -461,6 +461,14 @@ fn inspect_messages_port_and_check() {
         &["inspect", "--check", "fixtures/edge-violations.pcap"],
     );
     golden(
+        "inspect-check-deflate-violations",
+        &["inspect", "--check", "fixtures/deflate-violations.pcap"],
+    );
+    golden(
+        "inspect-messages-deflate-violations",
+        &["inspect", "--messages", "fixtures/deflate-violations.pcap"],
+    );
+    golden(
         "inspect-filter-conn-dir",
         &[
             "inspect",

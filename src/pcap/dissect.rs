@@ -97,6 +97,8 @@ impl Side {
 /// A pending upgrade request.
 struct Upgrade {
     offer: Offer,
+    /// The request's Sec-WebSocket-Extensions value (all fields joined), for permessage-deflate.
+    extensions: String,
     line: String,
     packet: u64,
     /// The request head was cut by the snaplen: its key (and offer) are unknown.
@@ -105,6 +107,15 @@ struct Upgrade {
 
 /// Header fields in order: names as sent, values trimmed.
 type Headers = Vec<(String, Vec<u8>)>;
+
+/// The values of a repeated header field as one comma-separated list (RFC 9110 §5.3).
+fn joined_values(values: &[&[u8]]) -> String {
+    values
+        .iter()
+        .map(|v| String::from_utf8_lossy(v))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// The start line and the complete header lines of a head cut short, if its start line was
 /// captured whole.
@@ -479,6 +490,7 @@ impl Dissector {
             };
             self.upgrade = Some(Upgrade {
                 offer,
+                extensions: joined_values(&h.header_values("sec-websocket-extensions")),
                 line,
                 packet,
                 cut: false,
@@ -581,7 +593,26 @@ impl Dissector {
                 violation: v,
             }));
         }
-        let deflate = deflate::negotiated(&extensions);
+        // permessage-deflate as a client judges the response (RFC 7692 §5.1, §7); a cut head
+        // has no extensions to judge.
+        let negotiation = if up.cut {
+            deflate::Negotiation::default()
+        } else {
+            deflate::from_handshake(
+                &up.extensions,
+                &joined_values(&h.header_values("sec-websocket-extensions")),
+            )
+        };
+        for f in negotiation.findings {
+            let v = Violation::from(f);
+            ctx.sink.event(&Event::Violation(ViolationEvent {
+                at,
+                dir: Direction::ServerToClient,
+                violation: &v,
+            }));
+        }
+        let negotiated = negotiation.negotiated;
+        let deflate = negotiated.as_ref().map(deflate::params);
         ctx.sink.event(&Event::Handshake(HandshakeEvent {
             at,
             request: &up.line,
@@ -600,7 +631,7 @@ impl Dissector {
         self.sides[1].mode = Mode::Ws(Box::new(WsSide::new(
             Direction::ServerToClient,
             server_pos,
-            deflate.map(|d| d.server_no_context_takeover),
+            negotiated.as_ref(),
             true,
             ctx,
         )));
@@ -608,7 +639,7 @@ impl Dissector {
         let mut client = WsSide::new(
             Direction::ClientToServer,
             client_pos,
-            deflate.map(|d| d.client_no_context_takeover),
+            negotiated.as_ref(),
             true,
             ctx,
         );
@@ -678,6 +709,7 @@ impl Dissector {
                     protocols: Vec::new(),
                     extensions: Vec::new(),
                 },
+                extensions: String::new(),
                 line,
                 packet,
                 cut: true,

@@ -91,16 +91,19 @@ pub struct HttpEvent<'a> {
     pub headers: &'a [(String, Vec<u8>)],
 }
 
-/// permessage-deflate parameters (RFC 7692 §7.1) as negotiated.
+/// permessage-deflate parameters (RFC 7692 §7.1) as agreed
+/// ([`crate::wire::deflate::Negotiated`]): the response's, with the client's own offered hints
+/// (`client_no_context_takeover`, `client_max_window_bits=N`) counting as promises.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DeflateParams {
     /// `server_no_context_takeover`.
     pub server_no_context_takeover: bool,
-    /// `client_no_context_takeover`.
+    /// `client_no_context_takeover` (answered, or offered by the client).
     pub client_no_context_takeover: bool,
     /// `server_max_window_bits` (15 when absent).
     pub server_max_window_bits: u8,
-    /// `client_max_window_bits` (15 when absent or given without a value).
+    /// `client_max_window_bits`: the answered value or the client's offered one, whichever is
+    /// smaller (15 when neither).
     pub client_max_window_bits: u8,
 }
 

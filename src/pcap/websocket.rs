@@ -9,9 +9,18 @@
 //! judges a frame or message with missing bytes: they would be judged from zeros that were
 //! never on the wire. A gap that hits a frame header leaves no way to know where the next
 //! frame starts, so the direction is marked lost there (or resumes at a plausible header).
+//!
+//! With permessage-deflate negotiated, each frame goes through a [`Receiver`] of the shared
+//! `wire::deflate` layer before the rules, as in the runner: the RSV1 rules and every
+//! inflation finding come from there, and the rules judge the inflated bytes. What was not
+//! captured is never blamed on a peer: a compressed message with missing bytes is not inflated
+//! (its frames reach the receiver without payload, for the RSV1 rules only) and its payload
+//! findings are dropped; with context takeover the shared window is then lost, and later
+//! messages of that direction are shown as not inflated, without a finding.
 
 use std::collections::VecDeque;
 
+use crate::wire::deflate::{FindingKind, Negotiated, Receiver};
 use crate::wire::frame::{HeaderStatus, RSV1, parse_header};
 use crate::wire::rules::{RuleConfig, RuleEngine};
 use crate::wire::{
@@ -20,7 +29,6 @@ use crate::wire::{
 };
 
 use super::Ctx;
-use super::deflate::Inflater;
 use super::events::{
     Event, FrameEvent, GapEffect, Inflation, MessageEvent, ViolationEvent, WarningEvent,
 };
@@ -104,7 +112,10 @@ fn at_packet(ctx: &Ctx<'_>, found: Option<(u64, i128)>) -> super::events::At {
 struct Message {
     opcode: Opcode,
     compressed: bool,
+    /// The payload bytes as on the wire (compressed for a compressed message).
     data: Vec<u8>,
+    /// A compressed message's bytes as the receiver inflated them.
+    inflated: Vec<u8>,
     frames: u32,
     wire_len: u64,
     incomplete: bool,
@@ -123,6 +134,44 @@ fn reads_payload(kind: ViolationKind) -> bool {
     )
 }
 
+/// RFC 7692 findings computed from a compressed message's payload bytes: not reported for a
+/// message with bytes that were not captured, or that needs a window that was lost.
+fn deflate_reads_payload(kind: FindingKind) -> bool {
+    !matches!(
+        kind,
+        FindingKind::Rsv1OnContinuation
+            | FindingKind::Rsv1OnControlFrame
+            | FindingKind::Rsv1NotNegotiated
+    )
+}
+
+/// RFC 7692 findings after which a message's inflated bytes are not what the sender meant.
+fn deflate_spoils_message(kind: FindingKind) -> bool {
+    matches!(
+        kind,
+        FindingKind::InvalidCompressedData
+            | FindingKind::ServerContextTakeover
+            | FindingKind::ClientContextTakeover
+            | FindingKind::InflatedTooLarge
+    )
+}
+
+/// RFC 7692 findings after which the shared layer's inflater gives up the window of a
+/// context-takeover direction (`codec::Inflater`: a failed `push`, a window overreach).
+fn deflate_breaks_context(kind: FindingKind) -> bool {
+    matches!(
+        kind,
+        FindingKind::InvalidCompressedData
+            | FindingKind::InflatedTooLarge
+            | FindingKind::ServerWindowExceeded
+            | FindingKind::ClientWindowExceeded
+    )
+}
+
+/// Why the current message is not inflated.
+const NOT_CAPTURED: &str = "the message was not fully captured";
+const CONTEXT_LOST: &str = "the compression context was lost earlier in this direction";
+
 /// The WebSocket decoder of one direction.
 pub struct WsSide {
     dir: Direction,
@@ -134,7 +183,19 @@ pub struct WsSide {
     deflate: bool,
     /// No handshake was seen: RSV1 may mean compression, but nothing can be inflated.
     unknown_extensions: bool,
-    inflater: Option<Inflater>,
+    /// The permessage-deflate stage of this direction (`None` without negotiation, or when
+    /// only headers are walked).
+    receiver: Option<Receiver>,
+    /// The sender agreed to `*_no_context_takeover`: every message starts a fresh window.
+    no_context_takeover: bool,
+    /// The shared window of a context-takeover direction is gone (a gap, an uncaptured or
+    /// failed message): later compressed messages cannot be inflated, through no peer's fault.
+    context_lost: bool,
+    /// Why the open compressed message cannot be inflated, when it cannot.
+    deflate_failed: Option<String>,
+    /// The open compressed message is not judged from its payload (bytes not captured, or the
+    /// window it needs was lost).
+    deflate_unjudged: bool,
     message: Option<Message>,
     /// A data message is open (kept even when payloads are not decoded).
     open: bool,
@@ -149,7 +210,6 @@ pub struct WsSide {
     skip_is_data: bool,
     /// `overhead` mode: headers only, through the walker.
     walker: Option<Walker>,
-    inflated: Vec<u8>,
     /// The ranges of the current frame's payload that were not captured.
     frame_missing: Vec<(u64, u64)>,
     /// A frame of the open data message had bytes that were not captured.
@@ -169,16 +229,21 @@ impl std::fmt::Debug for WsSide {
 const ZEROS: [u8; 4096] = [0; 4096];
 
 impl WsSide {
-    /// A decoder for `dir` whose first byte is at stream offset `base`. `deflate` is
-    /// `Some(no_context_takeover)` when permessage-deflate was negotiated; `handshake_seen` is
-    /// false for `--port` decoding.
+    /// A decoder for `dir` whose first byte is at stream offset `base`. `deflate` holds the
+    /// agreed parameters when permessage-deflate was negotiated; `handshake_seen` is false for
+    /// `--port` decoding.
     pub fn new(
         dir: Direction,
         base: u64,
-        deflate: Option<bool>,
+        deflate: Option<&Negotiated>,
         handshake_seen: bool,
         ctx: &Ctx<'_>,
     ) -> WsSide {
+        // The agreed window bits are 8–15 by construction (`offer::window_bits_value`), the one
+        // thing `Receiver::new` checks; were it to refuse, messages are shown as not inflated.
+        let receiver = deflate
+            .filter(|_| ctx.decode)
+            .and_then(|n| Receiver::new(n, dir.sender(), ctx.max_message as u64).ok());
         let allowed_rsv = if deflate.is_some() || !handshake_seen {
             RSV1
         } else {
@@ -201,7 +266,11 @@ impl WsSide {
             }),
             deflate: deflate.is_some(),
             unknown_extensions: !handshake_seen,
-            inflater: deflate.map(Inflater::new),
+            receiver,
+            no_context_takeover: deflate.is_some_and(|n| n.no_context_takeover(dir.sender())),
+            context_lost: false,
+            deflate_failed: None,
+            deflate_unjudged: false,
             message: None,
             open: false,
             compressed: false,
@@ -210,7 +279,6 @@ impl WsSide {
             resync: false,
             skip_is_data: false,
             walker: (!ctx.decode).then(|| Walker::new(dir, allowed_rsv)),
-            inflated: Vec::new(),
             frame_missing: Vec::new(),
             message_missing: false,
         }
@@ -374,17 +442,95 @@ impl WsSide {
                 if let Some(m) = &mut self.message {
                     m.incomplete = true;
                 }
-                if let Some(inf) = &mut self.inflater {
-                    inf.lose_context();
-                }
+                self.lose_context(self.open && self.compressed);
             }
             GapEffect::StreamLost | GapEffect::Harmless => {
                 self.lost = true;
-                if let Some(inf) = &mut self.inflater {
-                    inf.lose_context();
-                }
+                self.lose_context(self.open && self.compressed);
             }
         }
+    }
+
+    /// Bytes of this direction were not captured: the shared window is lost (for a
+    /// context-takeover sender), and the open compressed message, if `in_message`, is not
+    /// inflated or judged from its payload.
+    fn lose_context(&mut self, in_message: bool) {
+        let Some(rx) = &mut self.receiver else {
+            return;
+        };
+        rx.lose_context();
+        if !self.no_context_takeover {
+            self.context_lost = true;
+        }
+        if in_message {
+            self.deflate_unjudged = true;
+            if self.deflate_failed.is_none() {
+                self.deflate_failed = Some(NOT_CAPTURED.into());
+            }
+        }
+    }
+
+    /// The permessage-deflate stage for one frame of a direction with a [`Receiver`]: reports
+    /// the findings a peer is to blame for and returns the bytes the frame contributes to its
+    /// message when it belongs to a compressed one (inflated; empty when not inflated).
+    fn deflate_frame(
+        &mut self,
+        h: &FrameHeader,
+        payload: &[u8],
+        missing: bool,
+        ctx: &mut Ctx<'_>,
+        at: super::events::At,
+    ) -> Option<Vec<u8>> {
+        let starts = matches!(h.opcode, Opcode::Text | Opcode::Binary);
+        if starts {
+            self.deflate_failed = None;
+            self.deflate_unjudged = false;
+            if h.rsv & RSV1 != 0 && self.context_lost {
+                self.deflate_failed = Some(CONTEXT_LOST.into());
+                self.deflate_unjudged = true;
+            }
+        }
+        let data = matches!(
+            h.opcode,
+            Opcode::Text | Opcode::Binary | Opcode::Continuation
+        );
+        let compressed = if starts {
+            h.rsv & RSV1 != 0
+        } else {
+            self.open && self.compressed
+        };
+        if missing && data && compressed {
+            self.lose_context(true);
+        }
+        let rx = self.receiver.as_mut()?;
+        // A message that is not inflated passes its frames for the RSV1 rules only.
+        let fed = if self.deflate_failed.is_some() {
+            &[][..]
+        } else {
+            payload
+        };
+        let received = rx.on_frame(h, fed);
+        for f in received.findings {
+            let reads_payload = deflate_reads_payload(f.kind);
+            if reads_payload && self.deflate_unjudged {
+                continue;
+            }
+            if deflate_spoils_message(f.kind) && self.deflate_failed.is_none() {
+                self.deflate_failed = Some(f.detail.clone());
+            }
+            if deflate_breaks_context(f.kind) && !self.no_context_takeover {
+                self.context_lost = true;
+            }
+            let v = Violation::from(f);
+            ctx.sink.event(&Event::Violation(ViolationEvent {
+                at,
+                dir: self.dir,
+                violation: &v,
+            }));
+        }
+        received
+            .compressed
+            .then(|| received.inflated.unwrap_or_default())
     }
 
     /// Zero-filled bytes inside `[from, to)`: (all, lost ones), their ranges relative to
@@ -455,11 +601,13 @@ impl WsSide {
                     if let Some(m) = &mut self.message {
                         m.incomplete = true;
                     }
-                    if let Some(inf) = &mut self.inflater
-                        && (header.rsv & RSV1 != 0
-                            || self.message.as_ref().is_some_and(|m| m.compressed))
-                    {
-                        inf.lose_context();
+                    if self.receiver.is_some() {
+                        // The payload was not kept: RSV1 rules only, then the window is lost.
+                        self.deflate_frame(&header, &[], true, ctx, at);
+                    }
+                    if matches!(header.opcode, Opcode::Text | Opcode::Binary) {
+                        self.compressed =
+                            header.rsv & RSV1 != 0 && (self.deflate || self.unknown_extensions);
                     }
                     self.track_open(header.opcode, header.fin, counts);
                 }
@@ -513,6 +661,12 @@ impl WsSide {
         if is_data {
             counts.ws_data_payload += h.payload_len - lost;
         }
+        // permessage-deflate first, as live: the rules then judge what the sender meant.
+        let inflated = if self.receiver.is_some() {
+            self.deflate_frame(&h, &f.frame.payload, missing > 0, ctx, at)
+        } else {
+            None
+        };
         let compressed_start = h.rsv & RSV1 != 0 && (self.deflate || self.unknown_extensions);
         if matches!(h.opcode, Opcode::Text | Opcode::Binary) {
             self.compressed = compressed_start;
@@ -521,20 +675,26 @@ impl WsSide {
         if is_data {
             self.message_missing |= missing > 0;
         }
-        // Bytes that were not captured are zeros here: nothing read from them is judged.
-        let unjudged = missing > 0 || (is_data && self.message_missing);
+        // Bytes that were not captured are zeros here: nothing read from them is judged; nor is
+        // a compressed message that could not be inflated.
+        let unjudged = missing > 0
+            || (is_data && self.message_missing)
+            || (is_data && self.compressed && self.deflate_failed.is_some());
         if let Some(rules) = &mut self.rules {
-            // The rules check text for UTF-8 frame by frame; a compressed message is judged
-            // after inflation instead, so its frames are shown to the rules as binary.
-            let judged = if self.compressed && h.opcode == Opcode::Text {
-                FrameHeader {
-                    opcode: Opcode::Binary,
-                    ..h
-                }
-            } else {
-                h
+            let judged = match &inflated {
+                Some(bytes) => rules.observe(&h, bytes),
+                // Compressed bytes that cannot be inflated (no negotiation seen) are not text:
+                // the frames of such a message are shown to the rules as binary.
+                None if self.compressed && is_data && h.opcode == Opcode::Text => rules.observe(
+                    &FrameHeader {
+                        opcode: Opcode::Binary,
+                        ..h
+                    },
+                    &f.frame.payload,
+                ),
+                None => rules.observe(&h, &f.frame.payload),
             };
-            for v in rules.observe(&judged, &f.frame.payload) {
+            for v in judged {
                 if unjudged && reads_payload(v.kind) {
                     continue;
                 }
@@ -558,7 +718,7 @@ impl WsSide {
         }));
         self.track_open(h.opcode, h.fin, counts);
         if ctx.decode {
-            self.assemble(f, missing > 0, ctx, at);
+            self.assemble(f, missing > 0, inflated, ctx, at);
         }
     }
 
@@ -567,6 +727,7 @@ impl WsSide {
         &mut self,
         f: DecodedFrame,
         incomplete: bool,
+        inflated: Option<Vec<u8>>,
         ctx: &mut Ctx<'_>,
         at: super::events::At,
     ) {
@@ -579,6 +740,7 @@ impl WsSide {
                     compressed: h.rsv & RSV1 != 0 && (self.deflate || self.unknown_extensions),
                     wire_len: h.payload_len,
                     data: std::mem::take(&mut payload),
+                    inflated: inflated.unwrap_or_default(),
                     frames: 1,
                     incomplete,
                     missing: self.frame_missing.clone(),
@@ -589,6 +751,9 @@ impl WsSide {
                 m.frames += 1;
                 m.wire_len += h.payload_len;
                 m.incomplete |= incomplete;
+                if let Some(more) = inflated {
+                    m.inflated.extend_from_slice(&more);
+                }
                 if m.data.len() + payload.len() <= ctx.max_message {
                     let at = m.data.len() as u64;
                     m.missing
@@ -620,40 +785,22 @@ impl WsSide {
         let Some(m) = self.message.take() else { return };
         let inflation = if !m.compressed {
             Inflation::Plain
-        } else if let Some(inf) = &mut self.inflater {
-            if m.incomplete {
-                inf.lose_context();
-                Inflation::Failed("the message was not fully captured".into())
-            } else {
-                match inf.inflate(&m.data, ctx.max_message, &mut self.inflated) {
-                    Ok(()) => Inflation::Inflated,
-                    Err(e) => Inflation::Failed(e),
-                }
-            }
-        } else {
+        } else if self.receiver.is_none() {
             Inflation::Failed(
                 "rsv1 is set but no permessage-deflate negotiation was captured".into(),
             )
+        } else if let Some(why) = &self.deflate_failed {
+            Inflation::Failed(why.clone())
+        } else if m.incomplete {
+            Inflation::Failed(NOT_CAPTURED.into())
+        } else {
+            Inflation::Inflated
         };
         let (data, missing): (&[u8], &[(u64, u64)]) = if inflation == Inflation::Inflated {
-            (&self.inflated, &[])
+            (&m.inflated, &[])
         } else {
             (&m.data, &m.missing)
         };
-        if inflation == Inflation::Inflated
-            && m.opcode == Opcode::Text
-            && let crate::wire::Utf8Status::Invalid { offset } = crate::wire::utf8::validate(data)
-        {
-            let v = Violation::new(
-                ViolationKind::InvalidUtf8Text,
-                format!("inflated text message is not valid utf-8 at byte {offset}"),
-            );
-            ctx.sink.event(&Event::Violation(ViolationEvent {
-                at,
-                dir: self.dir,
-                violation: &v,
-            }));
-        }
         ctx.sink.event(&Event::Message(MessageEvent {
             at,
             dir: self.dir,

@@ -12,7 +12,7 @@ use crate::pcap::events::{
 use crate::pcap::reassembly::GapKind;
 use crate::pcap::{CaptureSummary, Sink};
 use crate::trace::preview;
-use crate::wire::{Direction, FrameHeader, LengthEncoding};
+use crate::wire::{Direction, FrameHeader, LengthEncoding, Violation, ViolationKind};
 
 /// Output format of `inspect`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -320,11 +320,17 @@ pub fn event_json(event: &Event<'_>) -> Value {
             }
             v
         }
-        Event::Violation(v) => json!({
-            "type": "violation", "conn": v.at.conn, "packet": v.at.packet, "time": secs(v.at.time_ns),
-            "dir": v.dir.arrow(), "kind": v.violation.kind.name(), "detail": v.violation.detail,
-            "section": v.violation.section(), "level": v.violation.kind.level().as_str(),
-        }),
+        Event::Violation(v) => {
+            let mut o = json!({
+                "type": "violation", "conn": v.at.conn, "packet": v.at.packet, "time": secs(v.at.time_ns),
+                "dir": v.dir.arrow(), "kind": v.violation.kind.name(), "detail": v.violation.detail,
+                "section": v.violation.section(), "level": v.violation.kind.level().as_str(),
+            });
+            if let Some(anchor) = anchor(v.violation) {
+                o["anchor"] = Value::from(anchor);
+            }
+            o
+        }
         Event::Gap(g) => json!({
             "type": "gap", "conn": g.at.conn, "packet": g.at.packet, "time": secs(g.at.time_ns),
             "dir": g.dir.arrow(), "offset": g.offset, "len": g.len, "kind": gap_kind(g.kind),
@@ -452,13 +458,12 @@ pub fn event_text(event: &Event<'_>, messages: bool) -> Option<String> {
         }
         Event::Frame(_) | Event::Message(_) => return None,
         Event::Violation(v) => format!(
-            "{} {} !! {}: {} ({} {})",
+            "{} {} !! {}: {} ({})",
             prefix(v.at.time_ns, v.at.packet, v.at.conn),
             v.dir.arrow(),
             v.violation.kind.name(),
             v.violation.detail,
-            v.violation.section(),
-            v.violation.kind.level()
+            reference(v.violation)
         ),
         Event::Gap(g) => format!(
             "{} {} -- {} bytes at stream offset {} {} ({})",
@@ -498,15 +503,31 @@ pub fn violation_line(event: &Event<'_>) -> Option<String> {
         return None;
     };
     Some(format!(
-        "packet {}: connection {} {}: {}: {} ({} {})",
+        "packet {}: connection {} {}: {}: {} ({})",
         v.at.packet,
         v.at.conn,
         v.dir.arrow(),
         v.violation.kind.name(),
         v.violation.detail,
-        v.violation.section(),
-        v.violation.kind.level()
+        reference(v.violation)
     ))
+}
+
+/// The checklist anchor of an RFC 7692 violation (`docs/rfc7692.md`), e.g. `7692-6.1-c`.
+fn anchor(v: &Violation) -> Option<&'static str> {
+    match v.kind {
+        ViolationKind::Deflate(kind) => Some(kind.anchor()),
+        _ => None,
+    }
+}
+
+/// Where a violation's rule is written: `RFC 6455 §5.2 MUST`, and for RFC 7692 the checklist
+/// anchor too: `RFC 7692 §6.1 MUST, 7692-6.1-c`.
+fn reference(v: &Violation) -> String {
+    match anchor(v) {
+        Some(a) => format!("{} {}, {a}", v.section(), v.kind.level()),
+        None => format!("{} {}", v.section(), v.kind.level()),
+    }
 }
 
 /// Writes a JSON value as a YAML block mapping item (`- key: value`), strings double-quoted
