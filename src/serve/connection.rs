@@ -1,5 +1,5 @@
-//! One connection of a reference server: the opening handshake, the mode's conversation, and
-//! closing — the WebSocket closing handshake, then TCP.
+//! One connection of the tungstenite reference server (the counter mode): the opening
+//! handshake, the conversation, and closing — the WebSocket closing handshake, then TCP.
 //!
 //! tungstenite (0.30) does two things less than RFC 6455 asks of a server, and this file adds
 //! them:
@@ -99,12 +99,11 @@ pub(super) async fn serve(
     match handshake {
         Ok(Ok(mut ws)) => {
             let ending = match &settings.mode {
-                ServeMode::Echo => echo(&mut ws, &mut stop).await,
                 ServeMode::Counter { count, interval } => {
                     counter(&mut ws, *count, *interval, &mut stop).await
                 }
-                // Never reached: `serve_connection` hands fault modes to `raw.rs`.
-                ServeMode::Fault(_) => Ending::Done,
+                // Never reached: `serve_connection` hands echo and fault modes to `raw.rs`.
+                ServeMode::Echo | ServeMode::Fault(_) => Ending::Done,
             };
             close_websocket(&mut ws, ending).await;
         }
@@ -117,19 +116,6 @@ pub(super) async fn serve(
         Err(_elapsed) => {}
     }
     close_tcp(tcp).await;
-}
-
-/// Echoes text as text and binary as binary until the client closes, fails, or the server stops.
-async fn echo(ws: &mut Ws<'_>, stop: &mut watch::Receiver<bool>) -> Ending {
-    loop {
-        let message = match receive(ws, stop).await {
-            Ok(message) => message,
-            Err(ending) => return ending,
-        };
-        if ws.send(message).await.is_err() {
-            return Ending::Done;
-        }
-    }
 }
 
 /// Sends "1" to "count" as text, pausing `interval` before each, then closes with 1000.

@@ -1,6 +1,7 @@
 //! The catalogue of deliberately defective servers: one [`Fault`] per single-point defect of the
 //! correct raw echo server in `raw.rs`, each with a kebab-case name, a one-line description, the
-//! RFC 6455 section it breaks and how strongly the RFC words that requirement.
+//! RFC 6455 or RFC 7692 (permessage-deflate) section it breaks and how strongly the RFC words
+//! that requirement.
 //!
 //! The faults exist so wsprobe's own checks can be shown to fail: start
 //! `Server::start(ServeConfig { mode: ServeMode::Fault(fault), .. })` (or
@@ -23,7 +24,8 @@ pub struct FaultInfo {
     pub name: &'static str,
     /// What the server does wrong, in one line.
     pub description: &'static str,
-    /// The RFC section whose requirement the defect breaks, e.g. `RFC 6455 §5.5.2`.
+    /// The RFC section whose requirement the defect breaks, e.g. `RFC 6455 §5.5.2` or
+    /// `RFC 7692 §6.1`.
     pub section: &'static str,
     /// How strongly the RFC words that requirement. [`Level::Info`] marks a *tolerated*
     /// behaviour: the RFC (or wsprobe's `fail` expectation, as Autobahn's) permits it, and it is
@@ -80,7 +82,7 @@ fault_table! {
     UnofferedSubprotocol = "unoffered-subprotocol", Must, "RFC 6455 §4.2.2",
         "selects subprotocol x-unoffered whatever the client offered";
     AcceptUnknownExtension = "accept-unknown-extension", Must, "RFC 6455 §9.1",
-        "accepts every offered extension although it implements none";
+        "accepts every offered extension, also those it does not implement (all but permessage-deflate)";
     // Opening handshake: judging the request (§4.2.1) and refusing it (§4.4).
     AcceptMissingKey = "accept-missing-key", Must, "RFC 6455 §4.2.1",
         "accepts a request without Sec-WebSocket-Key";
@@ -177,6 +179,37 @@ fault_table! {
         "echoes binary messages as text messages";
     TruncateLarge = "truncate-large", Must, "RFC 6455 §6.2",
         "echoes only the first 64 KiB of longer messages";
+    // permessage-deflate (RFC 7692): the negotiation (§5.1, §7).
+    DeflateAcceptInvalidOffer = "deflate-accept-invalid-offer", Must, "RFC 7692 §7",
+        "accepts permessage-deflate offers it must decline (unknown or repeated parameter, invalid window bits, a value on a parameter without one), ignoring the invalid parts";
+    DeflateUnofferedParameter = "deflate-unoffered-parameter", Must, "RFC 7692 §7.1.2.2",
+        "answers client_max_window_bits=15 although the accepted offer did not include client_max_window_bits";
+    DeflateMissingServerNct = "deflate-missing-server-nct", Must, "RFC 7692 §7.1.1.1",
+        "accepts an offer with server_no_context_takeover (and honours it) but leaves the parameter out of its response";
+    DeflateBitsAboveOffer = "deflate-bits-above-offer", Must, "RFC 7692 §7.1.2.1",
+        "answers server_max_window_bits one above the value offered (and compresses within the offered one)";
+    DeflateTwoElements = "deflate-two-elements", Must, "RFC 7692 §5.1",
+        "answers with its permessage-deflate element twice";
+    // permessage-deflate: what the server sends (§6.1, §7.1, §7.2.1).
+    Rsv1OnContinuation = "rsv1-on-continuation", Must, "RFC 7692 §6.1",
+        "sends each compressed echo in two frames and sets RSV1 on the continuation frame too";
+    Rsv1OnControl = "rsv1-on-control", Must, "RFC 7692 §6.1",
+        "sets RSV1 on its pongs and close frames when permessage-deflate is agreed";
+    DeflateContextTakeover = "deflate-context-takeover", Must, "RFC 7692 §7.1.1.1",
+        "accepts server_no_context_takeover but keeps its compression context from message to message";
+    DeflateWindowExceeded = "deflate-window-exceeded", Must, "RFC 7692 §7.1.2.1",
+        "accepts server_max_window_bits below 15 but compresses with a 32 KiB window, referring further back";
+    DeflateUncompressedRsv1 = "deflate-uncompressed-rsv1", Must, "RFC 7692 §7.2.1",
+        "marks its echoes compressed (RSV1) but sends the message bytes uncompressed";
+    // permessage-deflate: what the server receives (§6.1, §7.2.2, RFC 6455 §10.4).
+    DeflateIgnoreInvalidData = "deflate-ignore-invalid-data", Must, "RFC 7692 §7.2.2",
+        "drops a message whose compressed data is invalid instead of failing the connection";
+    DeflateAcceptRsv1Continuation = "deflate-accept-rsv1-continuation", Must, "RFC 7692 §6.1",
+        "accepts RSV1 on a continuation frame instead of failing the connection";
+    DeflateEmptyFragment = "deflate-empty-fragment", Must, "RFC 7692 §7.2.2",
+        "fails the connection with 1002 on a valid empty last fragment (the single byte 00 of §7.2.3.6)";
+    DeflateInflateUnbounded = "deflate-inflate-unbounded", Should, "RFC 6455 §10.4",
+        "inflates compressed messages without a size limit, echoing a compression bomb instead of failing with 1009";
 }
 
 /// Every deliberate defect, in catalogue order; [`Fault::None`] is not among them.
@@ -257,7 +290,11 @@ mod tests {
     fn every_fault_names_a_section_and_a_one_line_description() {
         for info in faults() {
             assert_ne!(info.fault, Fault::None);
-            assert!(info.section.starts_with("RFC 6455 §"), "{}", info.name);
+            assert!(
+                info.section.starts_with("RFC 6455 §") || info.section.starts_with("RFC 7692 §"),
+                "{}",
+                info.name
+            );
             assert!(!info.description.contains('\n'), "{}", info.name);
             assert!(!info.description.ends_with('.'), "{}", info.name);
             assert_eq!(info.fault.info(), info);

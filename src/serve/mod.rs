@@ -1,15 +1,24 @@
-//! Reference servers: echo and counter on tokio-tungstenite, and deliberately faulty echo
-//! servers on raw sockets and `wire` ([`Fault`]). It may use `wire`, tokio, tokio-tungstenite,
-//! futures-util, sha1, base64 and thiserror, and it never prints: outcomes are values and errors
-//! for `cli` to show.
+//! Reference servers: the echo server on raw sockets and `wire`, with permessage-deflate
+//! (RFC 7692), together with its deliberately faulty variations ([`Fault`]), and the counter on
+//! tokio-tungstenite. It may use `wire`, tokio, tokio-tungstenite, futures-util, sha1, base64
+//! and thiserror, and it never prints: outcomes are values and errors for `cli` to show.
+//!
+//! **Why echo is the raw server.** tungstenite has no permessage-deflate, and the echo server
+//! is the embedded target of `wsprobe run`, whose suites include Autobahn's 12.x/13.x
+//! compression cases. The raw server of `raw.rs`, built on `wire` alone, already exists as the
+//! defect-free baseline ([`Fault::None`]) every fault is measured against, so echo mode serves
+//! exactly that baseline: one implementation of the correct behaviour, and each fault a
+//! single-point change of the server the suites are green against. The counter mode (and its
+//! HTTP polling endpoint) stays on tungstenite: it sends small uncompressed numbers only.
 //!
 //! This file owns the server's life: binding, the accept loop and shutdown. What happens on one
-//! connection (opening handshake, the mode, the closing handshake) lives in `connection.rs` for
-//! the tungstenite servers and in `raw.rs` for the raw ones; `fault.rs` is the fault catalogue.
+//! connection (opening handshake, the mode, the closing handshake) lives in `raw.rs` for echo
+//! and the faults and in `connection.rs` for the counter; `fault.rs` is the fault catalogue.
 //! Every wait is bounded: see [`HANDSHAKE_TIMEOUT`], [`CLOSE_TIMEOUT`] and [`SHUTDOWN_GRACE`].
 //!
 //! RFC 6455 sections exercised here: §4.2 (server opening handshake), §5.5.2-3 (ping/pong),
-//! §7.1.7 (failing the connection), §7.4.1 (close codes 1000, 1001, 1002, 1007, 1009).
+//! §7.1.7 (failing the connection), §7.4.1 (close codes 1000, 1001, 1002, 1007, 1009); RFC 7692
+//! §5.1, §6, §7 (permessage-deflate, in `raw/deflate.rs`).
 
 mod connection;
 mod fault;
@@ -45,7 +54,8 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// What a reference server does with each connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ServeMode {
-    /// Echo text and binary messages with the same opcode.
+    /// Echo text and binary messages with the same opcode, negotiating permessage-deflate when
+    /// offered: the raw baseline, the same server as `Fault(Fault::None)`.
     Echo,
     /// Send "1".."count" as text, one every `interval`, then close with 1000. A request without
     /// an Upgrade header is served by the HTTP polling endpoint instead (`GET /poll?after=N`).
@@ -200,7 +210,9 @@ async fn serve_connection(
 ) {
     match settings.mode {
         ServeMode::Fault(fault) => raw::serve(tcp, fault, settings.max_message_size, stop).await,
-        ServeMode::Echo | ServeMode::Counter { .. } => connection::serve(tcp, settings, stop).await,
+        // The raw baseline speaks permessage-deflate; tungstenite does not.
+        ServeMode::Echo => raw::serve(tcp, Fault::None, settings.max_message_size, stop).await,
+        ServeMode::Counter { .. } => connection::serve(tcp, settings, stop).await,
     }
 }
 

@@ -2,17 +2,28 @@
 //! deliberately defective variation of it, on a plain tokio `TcpStream` with `wire` handling
 //! every byte. No tungstenite here, so a defect can be put anywhere, and each fault changes
 //! exactly one decision of the baseline, at the place where the baseline makes it. It may use
-//! `wire` and tokio. The opening handshake lives in `raw/handshake.rs`, the frame loop here.
+//! `wire` and tokio. The opening handshake lives in `raw/handshake.rs`, permessage-deflate
+//! (negotiation and the per-connection codec) in `raw/deflate.rs`, the frame loop here.
 //!
-//! The baseline:
+//! The baseline ([`Fault::None`]) is also what [`ServeMode::Echo`](super::ServeMode::Echo)
+//! serves, and so the embedded target of `wsprobe run`: it is the one server of wsprobe that
+//! speaks permessage-deflate (RFC 7692), which tungstenite does not. The baseline:
 //!
 //! - reads the request head (at most [`handshake::MAX_HEAD`] bytes within
 //!   [`HANDSHAKE_TIMEOUT`]), judges it with `wire`'s `validate_request` (§4.2.1) and answers 101
-//!   with "chat" or "superchat" if offered and no extension (§4.2.2), or the HTTP error the
-//!   rejection names (400, 405, 426, §4.4);
+//!   with "chat" or "superchat" if offered and with the first acceptable permessage-deflate
+//!   offer accepted (RFC 7692 §5.1, §7; every parameter honoured, invalid offers declined)
+//!   (§4.2.2), or the HTTP error the rejection names (400, 405, 426, §4.4);
 //! - judges every client frame with [`RuleEngine`] (§5.1–§5.5, §7.4) and fails the connection
 //!   on the first violation (§7.1.7): a close frame with 1002, 1007 for invalid UTF-8 (§8.1) or
-//!   1009 for a message over the limit (§7.4.1), then TCP is closed;
+//!   1009 for a message over the limit (§7.4.1), then TCP is closed. A frame's header is
+//!   judged as soon as it has arrived, before its payload;
+//! - with permessage-deflate agreed, passes every frame through `wire`'s deflate
+//!   [`Receiver`](crate::wire::deflate::Receiver) first: RSV1 on a control or continuation frame
+//!   and invalid compressed data fail the connection with 1002 (RFC 7692 §6.1, §7.2.2), and a
+//!   message whose inflated size passes the limit with 1009 as soon as inflating passes it;
+//!   UTF-8 and the size rules judge the inflated message; every echo is compressed at zlib
+//!   level 1 within the agreed window and context takeover, as one frame with RSV1;
 //! - reassembles fragmented messages and validates text with its own [`Utf8Validator`], fed
 //!   frame by frame so invalid UTF-8 fails the connection as soon as its frame arrives, even in
 //!   the middle of a message; echoes each message with its opcode as one unmasked frame;
@@ -22,11 +33,12 @@
 //!   then closes TCP first (§7.1.1), bounded by [`CLOSE_TIMEOUT`];
 //! - on shutdown closes with 1001 and waits, bounded, for the client's close.
 //!
-//! Frames are judged whole, as [`FrameDecoder`] yields them: an invalid byte in a frame that is
-//! still arriving is noticed once the frame is complete. Waiting for the client's next bytes is
+//! Payloads are judged whole, as [`FrameDecoder`] yields them: an invalid byte in a frame that
+//! is still arriving is noticed once the frame is complete. Waiting for the client's next bytes is
 //! bounded only by the server's shutdown, as in the reference server; every other wait has its
 //! own bound.
 
+mod deflate;
 mod handshake;
 
 use std::time::Duration;
@@ -36,10 +48,14 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::{Instant, timeout, timeout_at};
 
+use self::deflate::Deflate;
 use super::connection::close_tcp;
 use super::fault::Fault;
 use super::{CLOSE_TIMEOUT, HANDSHAKE_TIMEOUT, stopped};
-use crate::wire::close::{GOING_AWAY, INVALID_PAYLOAD, MESSAGE_TOO_BIG, NORMAL, PROTOCOL_ERROR};
+use crate::wire::close::{
+    GOING_AWAY, INTERNAL_ERROR, INVALID_PAYLOAD, MESSAGE_TOO_BIG, NORMAL, PROTOCOL_ERROR,
+};
+use crate::wire::deflate::{Finding, FindingKind, Negotiated};
 use crate::wire::frame::RSV1;
 use crate::wire::mask::apply_mask;
 use crate::wire::rules::{RuleConfig, RuleEngine};
@@ -85,13 +101,16 @@ pub(super) async fn serve(
             opened.ok().flatten()
         }
     };
-    let Some(leftover) = opened else {
+    let Some(opened) = opened else {
         close_tcp(tcp).await;
         return;
     };
-    let mut conn = Conn::new(tcp, fault, max_message);
-    conn.decoder.push(&leftover);
-    let ending = conn.run(&mut stop).await;
+    let mut conn = Conn::new(tcp, fault, max_message, opened.deflate.as_ref());
+    conn.decoder.push(&opened.leftover);
+    let ending = match conn.deflate_error.take() {
+        Some(reason) => Ending::Fail(INTERNAL_ERROR, reason),
+        None => conn.run(&mut stop).await,
+    };
     conn.finish(ending, &mut stop).await;
 }
 
@@ -101,6 +120,8 @@ struct Message {
     opcode: Opcode,
     data: Vec<u8>,
     utf8: Utf8Validator,
+    /// `deflate-ignore-invalid-data` met invalid compressed data in it: it is not echoed.
+    dropped: bool,
 }
 
 /// What handling the buffered frames led to.
@@ -128,6 +149,16 @@ enum Ending {
     Shutdown,
 }
 
+/// What the server does about an RFC 7692 finding.
+enum Tolerance {
+    /// Fail the connection (the baseline, for every finding).
+    Fail,
+    /// Let it pass.
+    Pass,
+    /// Let it pass but do not echo the message.
+    DropMessage,
+}
+
 /// What a read brought.
 enum Read {
     Data,
@@ -149,11 +180,27 @@ struct Conn {
     /// The client's close frame has been handled.
     closing: bool,
     chunk: Vec<u8>,
+    /// permessage-deflate, when agreed.
+    deflate: Option<Deflate>,
+    /// The codec could not be set up for what was agreed (never for valid parameters).
+    deflate_error: Option<String>,
+    /// The frame being judged belongs to a compressed message.
+    in_compressed: bool,
 }
 
 impl Conn {
-    fn new(tcp: TcpStream, fault: Fault, max_message: usize) -> Conn {
+    fn new(
+        tcp: TcpStream,
+        fault: Fault,
+        max_message: usize,
+        negotiated: Option<&Negotiated>,
+    ) -> Conn {
         let max = max_message as u64;
+        let (deflate, deflate_error) = match negotiated.map(|n| Deflate::new(n, fault, max)) {
+            None => (None, None),
+            Some(Ok(d)) => (Some(d), None),
+            Some(Err(e)) => (None, Some(e.to_string())),
+        };
         Conn {
             tcp,
             fault,
@@ -161,7 +208,8 @@ impl Conn {
             rules: RuleEngine::new(
                 Role::Client,
                 RuleConfig {
-                    allowed_rsv: 0,
+                    // RSV1 is permessage-deflate's "Per-Message Compressed" bit (RFC 7692 §6).
+                    allowed_rsv: if negotiated.is_some() { RSV1 } else { 0 },
                     max_message: max,
                 },
             ),
@@ -170,6 +218,9 @@ impl Conn {
             last_pong: None,
             closing: false,
             chunk: vec![0u8; READ_CHUNK],
+            deflate,
+            deflate_error,
+            in_compressed: false,
         }
     }
 
@@ -230,7 +281,15 @@ impl Conn {
     fn process(&mut self) -> Flow {
         let flow = loop {
             let flow = match self.decoder.next_frame() {
-                Decoded::NeedMore(_) => break Flow::Continue,
+                // A header that breaks a rule fails the connection before its payload arrives,
+                // as a streaming implementation does; the payload may never come.
+                Decoded::NeedMore(_) => match self.decoder.pending_header() {
+                    Some(header) => {
+                        let found = self.rules.check_header(&header);
+                        break self.judge(found).unwrap_or(Flow::Continue);
+                    }
+                    None => break Flow::Continue,
+                },
                 Decoded::Oversized { header, .. } => {
                     let found = self.rules.observe_oversized(&header);
                     // The payload is gone, so the frame cannot be handled even if tolerated.
@@ -250,10 +309,14 @@ impl Conn {
     }
 
     fn on_frame(&mut self, frame: Frame) -> Flow {
-        let Frame {
-            header,
-            mut payload,
-        } = frame;
+        let Frame { header, payload } = frame;
+        // permessage-deflate first (RFC 7692 §6.1, §7.2.2): the RFC 6455 rules then judge the
+        // message the client meant, not its compressed bytes.
+        let mut drop_message = false;
+        let mut payload = match self.inflate(&header, payload, &mut drop_message) {
+            Ok(data) => data,
+            Err(failure) => return failure,
+        };
         let found = self.rules.observe(&header, &payload);
         if let Some(failure) = self.judge(found) {
             return failure;
@@ -263,7 +326,7 @@ impl Conn {
                 if let (Fault::NoUnmask, Some(key)) = (self.fault, header.mask) {
                     apply_mask(&mut payload, key, 0);
                 }
-                self.on_data(&header, payload)
+                self.on_data(&header, payload, drop_message)
             }
             Opcode::Ping => {
                 self.on_ping(payload);
@@ -272,6 +335,64 @@ impl Conn {
             Opcode::Close => self.on_close(&payload),
             // Pongs are ignored; reserved opcodes get here only when a fault tolerated them.
             Opcode::Pong | Opcode::ReservedData(_) | Opcode::ReservedControl(_) => Flow::Continue,
+        }
+    }
+
+    /// Passes a frame through permessage-deflate, when agreed: the message bytes the frame
+    /// carries (inflated for a compressed message, else the payload as it is), or the failure
+    /// the first RFC 7692 finding this server does not tolerate calls for.
+    fn inflate(
+        &mut self,
+        header: &FrameHeader,
+        payload: Vec<u8>,
+        drop_message: &mut bool,
+    ) -> Result<Vec<u8>, Flow> {
+        let Some(deflate) = self.deflate.as_mut() else {
+            return Ok(payload);
+        };
+        let open_compressed = self.in_compressed && self.message.is_some();
+        if self.fault == Fault::DeflateEmptyFragment
+            && header.opcode == Opcode::Continuation
+            && header.fin
+            && open_compressed
+            && payload == crate::wire::deflate::forms::EMPTY_FINAL_FRAGMENT
+        {
+            return Err(Flow::Fail(
+                PROTOCOL_ERROR,
+                "empty last fragment taken as invalid compressed data".into(),
+            ));
+        }
+        let received = deflate.receiver.on_frame(header, &payload);
+        if matches!(
+            header.opcode,
+            Opcode::Text | Opcode::Binary | Opcode::Continuation
+        ) {
+            self.in_compressed = received.compressed;
+        }
+        for finding in received.findings {
+            match self.deflate_tolerance(&finding) {
+                Tolerance::Fail => {
+                    let kind = ViolationKind::Deflate(finding.kind);
+                    return Err(Flow::Fail(self.close_code(kind), finding.detail));
+                }
+                Tolerance::Pass => {}
+                Tolerance::DropMessage => *drop_message = true,
+            }
+        }
+        Ok(received.inflated.unwrap_or(payload))
+    }
+
+    /// What this server does about an RFC 7692 finding.
+    fn deflate_tolerance(&self, finding: &Finding) -> Tolerance {
+        match (self.fault, finding.kind) {
+            (Fault::DeflateAcceptRsv1Continuation, FindingKind::Rsv1OnContinuation) => {
+                Tolerance::Pass
+            }
+            (
+                Fault::DeflateIgnoreInvalidData,
+                FindingKind::InvalidCompressedData | FindingKind::TailNotRemoved,
+            ) => Tolerance::DropMessage,
+            _ => Tolerance::Fail,
         }
     }
 
@@ -301,6 +422,8 @@ impl Conn {
             V::MalformedClosePayload => Fault::AcceptOneByteClose,
             V::InvalidUtf8CloseReason => Fault::AcceptInvalidCloseReason,
             V::DataAfterClose => Fault::EchoAfterClose,
+            // The inflated size of a compressed message, which this fault does not bound.
+            V::PayloadTooLarge if self.in_compressed => Fault::DeflateInflateUnbounded,
             _ => return false,
         };
         self.fault == fault
@@ -312,7 +435,8 @@ impl Conn {
             ViolationKind::InvalidUtf8Text | ViolationKind::InvalidUtf8CloseReason => {
                 INVALID_PAYLOAD
             }
-            ViolationKind::PayloadTooLarge => MESSAGE_TOO_BIG,
+            ViolationKind::PayloadTooLarge
+            | ViolationKind::Deflate(FindingKind::InflatedTooLarge) => MESSAGE_TOO_BIG,
             _ => PROTOCOL_ERROR,
         };
         match (self.fault, code) {
@@ -322,7 +446,7 @@ impl Conn {
         }
     }
 
-    fn on_data(&mut self, header: &FrameHeader, payload: Vec<u8>) -> Flow {
+    fn on_data(&mut self, header: &FrameHeader, payload: Vec<u8>, drop_message: bool) -> Flow {
         let mut message = match (header.opcode, self.message.take()) {
             (Opcode::Continuation, Some(open)) => open,
             // Only `accept-orphan-continuation` gets here: the frame is dropped.
@@ -333,11 +457,19 @@ impl Conn {
                 opcode,
                 data: Vec::new(),
                 utf8: Utf8Validator::new(),
+                dropped: false,
             },
         };
+        message.dropped |= drop_message;
         let start = message.data.len();
-        message.data.extend_from_slice(&payload);
+        if start == 0 {
+            // The first bytes of a message: taken over, not copied.
+            message.data = payload;
+        } else {
+            message.data.extend_from_slice(&payload);
+        }
         if message.opcode == Opcode::Text
+            && !message.dropped
             && let Some(offset) = self.utf8_error(&mut message, start, header.fin)
         {
             return Flow::Fail(
@@ -345,12 +477,14 @@ impl Conn {
                 format!("text message is not valid utf-8 at byte {offset}"),
             );
         }
-        if header.fin {
-            self.echo(message);
-        } else {
+        if !header.fin {
             self.message = Some(message);
+            return Flow::Continue;
         }
-        Flow::Continue
+        match self.echo(message) {
+            Ok(()) => Flow::Continue,
+            Err(e) => Flow::Fail(INTERNAL_ERROR, e.to_string()),
+        }
     }
 
     /// Validates the bytes of a text message from `start` on; returns the offset of the first
@@ -373,7 +507,12 @@ impl Conn {
         }
     }
 
-    fn echo(&mut self, message: Message) {
+    /// Queues the echo of a complete message: as it came, or compressed when permessage-deflate
+    /// was agreed (as one frame, RSV1 set, RFC 7692 §6.1).
+    fn echo(&mut self, message: Message) -> Result<(), crate::wire::deflate::DeflateError> {
+        if message.dropped {
+            return Ok(());
+        }
         let opcode = match (self.fault, message.opcode) {
             (Fault::BinaryAsText, Opcode::Binary) => Opcode::Text,
             (_, opcode) => opcode,
@@ -382,7 +521,24 @@ impl Conn {
         if self.fault == Fault::TruncateLarge {
             data.truncate(TRUNCATE_AT);
         }
-        self.queue(opcode, data);
+        let Some(deflate) = self.deflate.as_mut() else {
+            self.queue(opcode, data);
+            return Ok(());
+        };
+        if self.fault == Fault::DeflateUncompressedRsv1 {
+            self.queue_frame(true, RSV1, opcode, data);
+            return Ok(());
+        }
+        let compressed = deflate.compressor.compress(&data)?;
+        if self.fault == Fault::Rsv1OnContinuation {
+            // Two frames, RSV1 on both: the second one breaks §6.1.
+            let (first, second) = compressed.split_at(compressed.len() / 2);
+            self.queue_frame(false, RSV1, opcode, first.to_vec());
+            self.queue_frame(true, RSV1, Opcode::Continuation, second.to_vec());
+        } else {
+            self.queue_frame(true, RSV1, opcode, compressed);
+        }
+        Ok(())
     }
 
     fn on_ping(&mut self, payload: Vec<u8>) {
@@ -422,14 +578,22 @@ impl Conn {
         Flow::Closed
     }
 
-    /// Queues one final frame; the server-frame faults change how it is encoded.
+    /// Queues one final frame with the RSV bits clear; the server-frame faults change how it is
+    /// encoded.
     fn queue(&mut self, opcode: Opcode, payload: Vec<u8>) {
+        self.queue_frame(true, 0, opcode, payload);
+    }
+
+    /// Queues one frame; the server-frame faults change how it is encoded.
+    fn queue_frame(&mut self, fin: bool, rsv: u8, opcode: Opcode, payload: Vec<u8>) {
+        let rsv1_on_control =
+            self.fault == Fault::Rsv1OnControl && self.deflate.is_some() && opcode.is_control();
         let spec = FrameSpec {
-            fin: true,
-            rsv: if self.fault == Fault::RsvOnServerFrames {
-                RSV1
+            fin,
+            rsv: if self.fault == Fault::RsvOnServerFrames || rsv1_on_control {
+                rsv | RSV1
             } else {
-                0
+                rsv
             },
             opcode,
             mask: (self.fault == Fault::MaskedServerFrames).then_some(SERVER_MASK),

@@ -190,10 +190,13 @@ fn generate(corpus: Corpus) -> Vec<u8> {
             for i in 0..=255u8 {
                 out.extend_from_slice(&[i, i, i, 0]);
             }
+            // A photograph-like picture: shaded regions of 16×16 pixels with sensor noise on
+            // a quarter of the pixels.
             for y in 0..h {
                 for x in 0..w {
-                    let base = ((x ^ y) & 0xff) / 2 + ((x + y) / 8) % 64;
-                    out.push((base as u64 + g.below(24)) as u8);
+                    let base = ((x / 16) * 7 + (y / 16) * 13 + (x + y) / 64) % 220;
+                    let noise = if g.below(4) == 0 { g.below(3) } else { 0 };
+                    out.push((u64::from(base) + noise) as u8);
                 }
             }
             out
@@ -206,8 +209,21 @@ fn generate(corpus: Corpus) -> Vec<u8> {
                     format!("{obj} 0 obj\n<< /Length 4096 /Filter /FlateDecode >>\nstream\n")
                         .as_bytes(),
                 );
-                for _ in 0..4096 {
+                // Half of each stream is incompressible (an embedded image's compressed
+                // bytes), half page content (drawing operators and text).
+                for _ in 0..2048 {
                     out.push(g.next() as u8);
+                }
+                for _ in 0..64 {
+                    out.extend_from_slice(
+                        format!(
+                            "{} {} Td ({}) Tj ",
+                            g.below(600),
+                            g.below(800),
+                            g.pick(&WORDS)
+                        )
+                        .as_bytes(),
+                    );
                 }
                 out.extend_from_slice(b"\nendstream\nendobj\n");
                 obj += 1;

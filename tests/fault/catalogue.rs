@@ -1,11 +1,18 @@
 //! Every fault against the baseline: one scenario per fault, run on both, each outcome checked
 //! against what that server must do.
 
-use wsprobe::serve::{Fault, Server, faults};
+use wsprobe::serve::{Fault, ServeMode, Server, faults};
+use wsprobe::wire::deflate::{Compressor, FindingKind, forms};
 use wsprobe::wire::handshake::ClientRequest;
 use wsprobe::wire::{FrameSpec, Opcode, ViolationKind};
 
-use super::{Client, Outcome, c, close, exchange, request, start_fault, text, within};
+use super::{
+    Client, MAX_MESSAGE, Outcome, c, close, compress, exchange, offering, request, start,
+    start_fault, text, within, z,
+};
+
+/// The response header that carries the extension answer.
+const EXTENSIONS: &str = "sec-websocket-extensions";
 
 /// What a server must do with a scenario's input.
 #[derive(Clone, Debug)]
@@ -87,6 +94,8 @@ struct Scenario {
     frames: Vec<FrameSpec>,
     baseline: Expect,
     fault: Expect,
+    /// The message limit both servers run with.
+    max_message: usize,
 }
 
 /// A scenario with the default request.
@@ -96,6 +105,31 @@ fn frames(frames: Vec<FrameSpec>, baseline: Expect, fault: Expect) -> Scenario {
         frames,
         baseline,
         fault,
+        max_message: MAX_MESSAGE,
+    }
+}
+
+/// A scenario whose request offers one permessage-deflate element.
+fn deflate(
+    offer: &'static str,
+    frames: Vec<FrameSpec>,
+    baseline: Expect,
+    fault: Expect,
+) -> Scenario {
+    Scenario {
+        request: Box::new(move |server| offering(server, &[offer])),
+        frames,
+        baseline,
+        fault,
+        max_message: MAX_MESSAGE,
+    }
+}
+
+/// A client frame with RSV1 set and this payload as it is.
+fn rsv1(frame: FrameSpec) -> FrameSpec {
+    FrameSpec {
+        rsv: 0b100,
+        ..frame
     }
 }
 
@@ -115,14 +149,18 @@ fn handshake(
         frames: vec![close(1000)],
         baseline,
         fault,
+        max_message: MAX_MESSAGE,
     }
 }
 
 /// The input that shows each fault. The match is exhaustive, so a new fault cannot be added
 /// without a scenario.
 fn scenario(fault: Fault) -> Scenario {
+    use FindingKind as K;
     use ViolationKind as V;
     let closed = || sees(&["close 1000", "eof"]);
+    let pmd = "permessage-deflate";
+    let agreed = |value: &'static str| closed().header(EXTENSIONS, Some(value));
     let echo_x = || sees(&["text x", "close 1000", "eof"]);
     let failed = |code: &str| sees(&[&format!("close {code}"), "eof"]);
     let reserved = || c(Opcode::ReservedData(3), "r");
@@ -360,6 +398,150 @@ fn scenario(fault: Fault) -> Scenario {
             sees(&["binary (70000 bytes)", "close 1000", "eof"]),
             sees(&["binary (65536 bytes)", "close 1000", "eof"]),
         ),
+        Fault::DeflateAcceptInvalidOffer => deflate(
+            "permessage-deflate; server_max_window_bits=16",
+            vec![close(1000)],
+            closed().header(EXTENSIONS, None),
+            agreed(pmd),
+        ),
+        Fault::DeflateUnofferedParameter => deflate(
+            pmd,
+            vec![close(1000)],
+            agreed(pmd),
+            agreed("permessage-deflate; client_max_window_bits=15")
+                .flags(&[V::Deflate(K::ResponseClientMaxWindowBitsNotOffered)]),
+        ),
+        Fault::DeflateMissingServerNct => deflate(
+            "permessage-deflate; server_no_context_takeover",
+            vec![close(1000)],
+            agreed("permessage-deflate; server_no_context_takeover"),
+            agreed(pmd).flags(&[V::Deflate(K::ResponseMissingServerNoContextTakeover)]),
+        ),
+        Fault::DeflateBitsAboveOffer => deflate(
+            "permessage-deflate; server_max_window_bits=10",
+            vec![close(1000)],
+            agreed("permessage-deflate; server_max_window_bits=10"),
+            agreed("permessage-deflate; server_max_window_bits=11")
+                .flags(&[V::Deflate(K::ResponseServerMaxWindowBits)]),
+        ),
+        Fault::DeflateTwoElements => deflate(
+            pmd,
+            vec![close(1000)],
+            agreed(pmd),
+            agreed("permessage-deflate, permessage-deflate")
+                .flags(&[V::Deflate(K::ResponseMultipleElements)]),
+        ),
+        Fault::Rsv1OnContinuation => deflate(
+            pmd,
+            vec![z(Opcode::Text, "Hello, permessage-deflate"), close(1000)],
+            sees(&[
+                "text Hello, permessage-deflate (deflate)",
+                "close 1000",
+                "eof",
+            ]),
+            sees(&[
+                "text Hello, perme (deflate)",
+                "continuation ssage-deflate (deflate)",
+                "close 1000",
+                "eof",
+            ])
+            .flags(&[V::Deflate(K::Rsv1OnContinuation)]),
+        ),
+        Fault::Rsv1OnControl => deflate(
+            pmd,
+            vec![c(Opcode::Ping, "p"), close(1000)],
+            sees(&["pong p", "close 1000", "eof"]),
+            sees(&["pong p", "close 1000", "eof"]).flags(&[
+                V::Deflate(K::Rsv1OnControlFrame),
+                V::Deflate(K::Rsv1OnControlFrame),
+            ]),
+        ),
+        // The second echo repeats the first: with the context kept it refers back to it.
+        Fault::DeflateContextTakeover => deflate(
+            "permessage-deflate; server_no_context_takeover",
+            vec![
+                z(Opcode::Text, "context takeover"),
+                z(Opcode::Text, "context takeover"),
+                close(1000),
+            ],
+            sees(&[
+                "text context takeover (deflate)",
+                "text context takeover (deflate)",
+                "close 1000",
+                "eof",
+            ]),
+            sees(&[
+                "text context takeover (deflate)",
+                "text (deflate)",
+                "close 1000",
+                "eof",
+            ])
+            .flags(&[V::Deflate(K::ServerContextTakeover)]),
+        ),
+        // 64 bytes, 576 others, the same 64 again: 640 bytes back, beyond a 512-byte window.
+        Fault::DeflateWindowExceeded => {
+            let (message, _) = forms::reaching_beyond(9).expect("valid window bits");
+            let seen = format!("binary ({} bytes) (deflate)", message.len());
+            let seen: &'static str = Box::leak(seen.into_boxed_str());
+            deflate(
+                "permessage-deflate; server_max_window_bits=9",
+                vec![z(Opcode::Binary, &message), close(1000)],
+                sees(&[seen, "close 1000", "eof"]),
+                sees(&[seen, "close 1000", "eof"]).flags(&[V::Deflate(K::ServerWindowExceeded)]),
+            )
+        }
+        Fault::DeflateUncompressedRsv1 => deflate(
+            pmd,
+            vec![text("Hello"), close(1000)],
+            sees(&["text Hello (deflate)", "close 1000", "eof"]),
+            sees(&["text (deflate)", "close 1000", "eof"])
+                .flags(&[V::Deflate(K::InvalidCompressedData)]),
+        ),
+        Fault::DeflateIgnoreInvalidData => deflate(
+            pmd,
+            vec![rsv1(c(Opcode::Binary, vec![0xff])), text("x"), close(1000)],
+            failed("1002"),
+            sees(&["text x (deflate)", "close 1000", "eof"]),
+        ),
+        Fault::DeflateAcceptRsv1Continuation => {
+            let payload = compress(b"Hello");
+            deflate(
+                pmd,
+                vec![
+                    rsv1(c(Opcode::Text, payload[..2].to_vec()).fin(false)),
+                    rsv1(c(Opcode::Continuation, payload[2..].to_vec())),
+                    close(1000),
+                ],
+                failed("1002"),
+                sees(&["text Hello (deflate)", "close 1000", "eof"]),
+            )
+        }
+        // RFC 7692 §7.2.3.6: a flushed fragment keeps its 00 00 ff ff; the last one is 00.
+        Fault::DeflateEmptyFragment => {
+            let first = Compressor::new(15, false, 1)
+                .and_then(|mut c| c.compress_fragment(b"Hello", false))
+                .expect("valid compressor settings");
+            deflate(
+                pmd,
+                vec![
+                    rsv1(c(Opcode::Text, first).fin(false)),
+                    c(Opcode::Continuation, forms::EMPTY_FINAL_FRAGMENT.to_vec()),
+                    close(1000),
+                ],
+                sees(&["text Hello (deflate)", "close 1000", "eof"]),
+                failed("1002"),
+            )
+        }
+        // 2 MiB of zeros against a 1 MiB limit.
+        Fault::DeflateInflateUnbounded => Scenario {
+            max_message: 1 << 20,
+            ..deflate(
+                pmd,
+                vec![z(Opcode::Binary, vec![0u8; 2 << 20]), close(1000)],
+                failed("1009"),
+                sees(&["binary (2097152 bytes) (deflate)", "close 1000", "eof"]),
+            )
+        },
     }
 }
 
@@ -375,13 +557,22 @@ async fn every_fault_shows_its_defect_and_the_baseline_does_not() {
             let baseline = std::sync::Arc::clone(&baseline);
             runs.spawn(async move {
                 let s = scenario(fault);
-                let server = start_fault(fault).await;
-                let (base_request, fault_request) = ((s.request)(&baseline), (s.request)(&server));
+                let server = start(ServeMode::Fault(fault), s.max_message).await;
+                let own_baseline = if s.max_message == MAX_MESSAGE {
+                    None
+                } else {
+                    Some(start(ServeMode::Fault(Fault::None), s.max_message).await)
+                };
+                let baseline = own_baseline.as_ref().unwrap_or(&baseline);
+                let (base_request, fault_request) = ((s.request)(baseline), (s.request)(&server));
                 let (base, bad) = tokio::join!(
-                    exchange(&baseline, &base_request, &s.frames),
+                    exchange(baseline, &base_request, &s.frames),
                     exchange(&server, &fault_request, &s.frames),
                 );
                 server.shutdown().await;
+                if let Some(own) = own_baseline {
+                    own.shutdown().await;
+                }
                 let mut problems = Vec::new();
                 if let Some(m) = s.baseline.mismatch(&base) {
                     problems.push(format!("{fault}: baseline {m}"));

@@ -3,9 +3,11 @@
 //! the `none` baseline, and shows the defect in one and the right behaviour in the other
 //! (`catalogue`). The client judges what it receives with `wire`'s own checks
 //! (`validate_response`, `RuleEngine`), so the tests also show those checks catching each
-//! defect. The baseline is compared with the tungstenite reference server on the inputs the
-//! suites use (`baseline`), and the real binary's `--fault` options are checked (`binary`).
-//! This file holds the shared raw client. Servers listen on 127.0.0.1:0.
+//! defect. The baseline is checked on the inputs the suites use and on the requirements the
+//! catalogue does not reach (`baseline`), and the real binary's `--fault` options are checked
+//! (`binary`). This file holds the shared raw client, which speaks permessage-deflate (RFC
+//! 7692) with `wire`'s deflate layer when the request offers it. Servers listen on
+//! 127.0.0.1:0.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -14,6 +16,9 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use wsprobe::serve::{Fault, ServeConfig, ServeMode, Server};
+use wsprobe::wire::deflate::{
+    Compressor, DeflateOffer, Negotiated, Receiver, check_response, parse_offers,
+};
 use wsprobe::wire::handshake::{ClientRequest, Parse, ResponseHead, parse_response};
 use wsprobe::wire::rules::{RuleConfig, RuleEngine};
 use wsprobe::wire::{
@@ -23,6 +28,7 @@ use wsprobe::wire::{
 mod baseline;
 mod binary;
 mod catalogue;
+mod deflate;
 
 const TEST_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -75,11 +81,40 @@ fn request(server: &Server) -> ClientRequest {
     ClientRequest::new(&host, "/", "dGhlIHNhbXBsZSBub25jZQ==")
 }
 
-/// A connection after the opening handshake, judging every server frame with `wire`'s rules.
+/// A client frame compressed as a whole message by a fresh compressor (valid whatever was
+/// agreed), RSV1 set.
+fn z(opcode: Opcode, message: impl AsRef<[u8]>) -> FrameSpec {
+    FrameSpec {
+        rsv: 0b100,
+        ..c(opcode, compress(message.as_ref()))
+    }
+}
+
+/// `message` compressed by a fresh compressor, tail removed (RFC 7692 §7.2.1).
+fn compress(message: &[u8]) -> Vec<u8> {
+    Compressor::new(15, false, 1)
+        .and_then(|mut c| c.compress(message))
+        .expect("valid compressor settings")
+}
+
+/// A request offering these extension items.
+fn offering(server: &Server, extensions: &[&str]) -> ClientRequest {
+    let mut r = request(server);
+    r.extensions = extensions.iter().map(|e| e.to_string()).collect();
+    r
+}
+
+/// A connection after the opening handshake, judging every server frame with `wire`'s rules
+/// and, when permessage-deflate was agreed, inflating it with `wire`'s deflate [`Receiver`].
 struct Client {
     tcp: TcpStream,
     decoder: FrameDecoder,
     rules: RuleEngine,
+    deflate: Option<Receiver>,
+    /// The permessage-deflate parameters agreed, if any.
+    negotiated: Option<Negotiated>,
+    /// What the client check of the permessage-deflate response found.
+    negotiation: Vec<ViolationKind>,
 }
 
 /// What a server did with one request and its frames.
@@ -111,10 +146,36 @@ impl Client {
         };
         let mut decoder = FrameDecoder::default();
         decoder.push(&buf[head.head_len..]);
+        let offers: Vec<DeflateOffer> = parse_offers(&request.extensions.join(", "))
+            .iter()
+            .map(|params| DeflateOffer::from_params(params).0)
+            .collect();
+        let value = head
+            .header_values("sec-websocket-extensions")
+            .iter()
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let check = check_response(&offers, &value);
+        let deflate = check.negotiated.map(|negotiated| {
+            Receiver::new(&negotiated, Role::Server, MAX_MESSAGE as u64)
+                .expect("negotiated window bits are valid")
+        });
+        let config = RuleConfig {
+            allowed_rsv: if deflate.is_some() { 0b100 } else { 0 },
+            ..RuleConfig::default()
+        };
         let client = Client {
             tcp,
             decoder,
-            rules: RuleEngine::new(Role::Server, RuleConfig::default()),
+            rules: RuleEngine::new(Role::Server, config),
+            deflate,
+            negotiated: check.negotiated,
+            negotiation: check
+                .findings
+                .iter()
+                .map(|f| ViolationKind::Deflate(f.kind))
+                .collect(),
         };
         (client, head)
     }
@@ -135,10 +196,29 @@ impl Client {
         let mut chunk = vec![0u8; 64 * 1024];
         loop {
             while let Decoded::Frame(f) = self.decoder.next_frame() {
-                let frame = f.frame;
+                let mut frame = f.frame;
+                let mut compressed = false;
+                if let Some(receiver) = self.deflate.as_mut() {
+                    let received = receiver.on_frame(&frame.header, &frame.payload);
+                    violations.extend(
+                        received
+                            .findings
+                            .iter()
+                            .map(|f| ViolationKind::Deflate(f.kind)),
+                    );
+                    compressed = received.compressed;
+                    if let Some(inflated) = received.inflated {
+                        frame.payload = inflated;
+                    }
+                }
                 let found = self.rules.observe(&frame.header, &frame.payload);
                 violations.extend(found.iter().map(|v| v.kind));
-                seen.push(describe(&frame));
+                let words = describe(&frame);
+                seen.push(if compressed {
+                    format!("{words} (deflate)")
+                } else {
+                    words
+                });
             }
             match tokio::time::timeout(QUIET, self.tcp.read(&mut chunk)).await {
                 Err(_) => {
@@ -193,6 +273,7 @@ async fn exchange(server: &Server, request: &ClientRequest, frames: &[FrameSpec]
             // A refusal is judged by its status alone.
             Err(_) => Vec::new(),
         };
+    violations.append(&mut client.negotiation);
     let seen = if response.status == 101 || response.status == 200 {
         client.send(frames).await;
         client.observe(&mut violations).await

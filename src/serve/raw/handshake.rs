@@ -1,7 +1,8 @@
 //! The opening handshake of the raw servers (RFC 6455 §4.2): reading the request head within
 //! [`MAX_HEAD`] bytes, judging it with [`validate_request`] (§4.2.1) and answering with a 101
 //! (§4.2.2) or the HTTP error the rejection names (§4.4), with the handshake faults applied
-//! where the baseline makes the decision they change. It may use `wire`, tokio, and sha1 and
+//! where the baseline makes the decision they change. The extensions offered are answered by
+//! `deflate.rs` (permessage-deflate, RFC 7692 §5.1). It may use `wire`, tokio, and sha1 and
 //! base64 for the `wrong-accept` and `accept-bad-key-length` faults.
 
 use base64::Engine as _;
@@ -9,8 +10,10 @@ use sha1::{Digest, Sha1};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::deflate;
 use crate::serve::Fault;
 use crate::serve::connection::SUBPROTOCOLS;
+use crate::wire::deflate::Negotiated;
 use crate::wire::handshake::{
     Parse, RequestHead, accept_for_key, build_error_response, build_response_101, parse_request,
     validate_request,
@@ -23,9 +26,16 @@ pub(super) const MAX_HEAD: usize = 16 * 1024;
 /// rest of the request is still judged: 16 zero bytes.
 const PLACEHOLDER_KEY: &str = "AAAAAAAAAAAAAAAAAAAAAA==";
 
-/// Reads and answers the opening handshake. Returns the bytes that followed the head when the
-/// upgrade was accepted, `None` when it was refused or the client went away.
-pub(super) async fn handshake(tcp: &mut TcpStream, fault: Fault) -> Option<Vec<u8>> {
+/// An accepted upgrade: the bytes that followed the request head, and the permessage-deflate
+/// parameters when the extension was agreed.
+pub(super) struct Opened {
+    pub(super) leftover: Vec<u8>,
+    pub(super) deflate: Option<Negotiated>,
+}
+
+/// Reads and answers the opening handshake. `None` when the upgrade was refused or the client
+/// went away.
+pub(super) async fn handshake(tcp: &mut TcpStream, fault: Fault) -> Option<Opened> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let head = loop {
@@ -46,7 +56,11 @@ pub(super) async fn handshake(tcp: &mut TcpStream, fault: Fault) -> Option<Vec<u
     };
     let leftover = buf.split_off(head.head_len.min(buf.len()));
     match answer(&head, fault) {
-        Ok(response) => tcp.write_all(&response).await.ok().map(|()| leftover),
+        Ok((response, deflate)) => tcp
+            .write_all(&response)
+            .await
+            .ok()
+            .map(|()| Opened { leftover, deflate }),
         Err(response) => {
             let _ = tcp.write_all(&response).await;
             None
@@ -54,8 +68,9 @@ pub(super) async fn handshake(tcp: &mut TcpStream, fault: Fault) -> Option<Vec<u
     }
 }
 
-/// The answer to an upgrade request: `Ok` with a 101 response, or `Err` with an HTTP error.
-fn answer(head: &RequestHead, fault: Fault) -> Result<Vec<u8>, Vec<u8>> {
+/// The answer to an upgrade request: `Ok` with a 101 response and the permessage-deflate
+/// parameters agreed in it, or `Err` with an HTTP error.
+fn answer(head: &RequestHead, fault: Fault) -> Result<(Vec<u8>, Option<Negotiated>), Vec<u8>> {
     // The key as sent, for the accept value: `accept-bad-key-length` judges a placeholder but
     // still answers for the real key.
     let sent_key = head.header("sec-websocket-key").map(str::to_string);
@@ -85,14 +100,10 @@ fn answer(head: &RequestHead, fault: Fault) -> Result<Vec<u8>, Vec<u8>> {
             .map(String::as_str)
             .find(|p| SUBPROTOCOLS.contains(p))
     };
-    let extensions = if fault == Fault::AcceptUnknownExtension {
-        valid.extensions.clone()
-    } else {
-        Vec::new()
-    };
+    let extensions = deflate::answer(&valid.extensions, fault);
     let key = sent_key.as_deref().unwrap_or(&valid.key);
-    let response = build_response_101(key, protocol, &extensions, &[]);
-    Ok(match fault {
+    let response = build_response_101(key, protocol, &extensions.items, &[]);
+    let response = match fault {
         Fault::WrongAccept => replaced(&response, &accept_for_key(key), &accept_without_guid(key)),
         Fault::Status200 => replaced(
             &response,
@@ -102,7 +113,8 @@ fn answer(head: &RequestHead, fault: Fault) -> Result<Vec<u8>, Vec<u8>> {
         Fault::NoUpgradeIn101 => without(&response, "Upgrade: websocket\r\n"),
         Fault::NoConnectionIn101 => without(&response, "Connection: Upgrade\r\n"),
         _ => response,
-    })
+    };
+    Ok((response, extensions.negotiated))
 }
 
 /// The request as a fault that skips one §4.2.1 check sees it: the field it does not check is
@@ -218,7 +230,7 @@ mod tests {
 
     #[test]
     fn rfc6455_4_2_2_baseline_answers_the_sample_request() {
-        let ok = answer(&request(REQUEST), Fault::None).expect("accepted");
+        let (ok, _) = answer(&request(REQUEST), Fault::None).expect("accepted");
         let head = response(&ok);
         assert_eq!(
             validate_response(&head, &offer()),
@@ -267,7 +279,7 @@ mod tests {
             ),
         ];
         for (fault, kind) in cases {
-            let ok = answer(&request(REQUEST), fault).expect("accepted");
+            let (ok, _) = answer(&request(REQUEST), fault).expect("accepted");
             let found = validate_response(&response(&ok), &offer()).expect_err("invalid");
             let kinds: Vec<_> = found.iter().map(|v| v.kind).collect();
             assert_eq!(kinds, [kind], "{fault}");
@@ -342,9 +354,9 @@ mod tests {
             "Sec-WebSocket-Version",
             "Sec-WebSocket-Extensions: x-unknown; a=1\r\nSec-WebSocket-Version",
         );
-        let ok = answer(&request(&text), Fault::None).expect("accepted");
+        let (ok, _) = answer(&request(&text), Fault::None).expect("accepted");
         assert_eq!(response(&ok).header("sec-websocket-extensions"), None);
-        let ok = answer(&request(&text), Fault::AcceptUnknownExtension).expect("accepted");
+        let (ok, _) = answer(&request(&text), Fault::AcceptUnknownExtension).expect("accepted");
         assert_eq!(
             response(&ok).header("sec-websocket-extensions"),
             Some("x-unknown; a=1")

@@ -89,6 +89,25 @@ impl<'a> Bits<'a> {
         Some(value)
     }
 
+    /// The next `n` (at most 32) bits without consuming them, and how many of them exist.
+    fn peek(&mut self, n: u32) -> (u32, u32) {
+        while self.count < n {
+            let Some(&byte) = self.data.get(self.pos) else {
+                break;
+            };
+            self.pos += 1;
+            self.buf |= u64::from(byte) << self.count;
+            self.count += 8;
+        }
+        ((self.buf & ((1u64 << n) - 1)) as u32, self.count.min(n))
+    }
+
+    /// Drops `n` bits already peeked.
+    fn consume(&mut self, n: u32) {
+        self.buf >>= n;
+        self.count -= n;
+    }
+
     fn align(&mut self) {
         self.buf = 0;
         self.count = 0;
@@ -108,10 +127,15 @@ impl<'a> Bits<'a> {
     }
 }
 
-/// A canonical Huffman code as counts per length and symbols in code order.
+/// Codes up to this many bits are decoded with one table lookup.
+const FAST_BITS: u32 = 10;
+
+/// A canonical Huffman code as counts per length and symbols in code order, plus a lookup
+/// table for the short codes (most of them): entry = symbol | length << 16, 0 = not short.
 struct Huffman {
     count: [u16; 16],
     symbol: Vec<u16>,
+    fast: Vec<u32>,
 }
 
 impl Huffman {
@@ -138,10 +162,45 @@ impl Huffman {
                 offs[usize::from(l)] += 1;
             }
         }
-        Some(Huffman { count, symbol })
+        let mut fast = vec![0u32; 1 << FAST_BITS];
+        let (mut code, mut index) = (0u32, 0usize);
+        for len in 1..16u32 {
+            for _ in 0..count[len as usize] {
+                if len <= FAST_BITS {
+                    // Codes are sent most significant bit first into an LSB-first stream:
+                    // the table is indexed by the bits as they arrive.
+                    let reversed = code.reverse_bits() >> (32 - len);
+                    let entry = u32::from(symbol[index]) | len << 16;
+                    let mut slot = reversed as usize;
+                    while slot < fast.len() {
+                        fast[slot] = entry;
+                        slot += 1 << len;
+                    }
+                }
+                code += 1;
+                index += 1;
+            }
+            code <<= 1;
+        }
+        Some(Huffman {
+            count,
+            symbol,
+            fast,
+        })
     }
 
     fn decode(&self, r: &mut Bits<'_>) -> Option<u16> {
+        let (bits, available) = r.peek(FAST_BITS);
+        let entry = self.fast[bits as usize];
+        let len = entry >> 16;
+        if len != 0 && len <= available {
+            r.consume(len);
+            return Some((entry & 0xffff) as u16);
+        }
+        self.decode_slow(r)
+    }
+
+    fn decode_slow(&self, r: &mut Bits<'_>) -> Option<u16> {
         let (mut code, mut first, mut index) = (0i32, 0i32, 0i32);
         for len in 1..16 {
             code |= r.bits(1)? as i32;
@@ -215,14 +274,13 @@ fn fixed_tables() -> (Huffman, Huffman) {
     }
     // Both tables are complete codes, so construction cannot fail; an empty code would only
     // make the walk stop early.
-    let lit = Huffman::new(&lengths).unwrap_or(Huffman {
+    let empty = || Huffman {
         count: [0; 16],
         symbol: Vec::new(),
-    });
-    let dist = Huffman::new(&[5u8; 30]).unwrap_or(Huffman {
-        count: [0; 16],
-        symbol: Vec::new(),
-    });
+        fast: vec![0; 1 << FAST_BITS],
+    };
+    let lit = Huffman::new(&lengths).unwrap_or_else(empty);
+    let dist = Huffman::new(&[5u8; 30]).unwrap_or_else(empty);
     (lit, dist)
 }
 
