@@ -14,7 +14,7 @@ use super::rng::Rng;
 use super::verdict::{Facts, StopKind, close_severity, decide};
 use crate::suite::model::{
     AltVerdict, Case, Chop, CloseCall, ClosingRule, Connect, DeflateExpect, DeflateForm, Echo,
-    Expect, FrameDef, Initiator, Location, MaskSpec, Matcher, Send, SendWhat, StatusPattern, Step,
+    Expect, FrameDef, Ignore, Initiator, Location, MaskSpec, Matcher, Send, SendWhat, StatusPattern, Step,
     StepKind,
 };
 use crate::wire::deflate::receive::RSV1;
@@ -571,7 +571,10 @@ impl Exec<'_> {
             .ok_or_else(|| self.missing_conn(step))?;
         let deadline = self.step_deadline(e.timeout);
         let idle = scale(self.cx.idle_timeout, self.cx.timeout_scale);
-        let ignore = self.case.ignore.clone();
+        // The loop compares messages, as Autobahn's does: pings (answered by the client like a
+        // browser answers them) and pongs are passed over whatever the case ignores, so a
+        // server's keepalive cannot fail the loop.
+        let ignore = [Ignore::Ping, Ignore::Pong];
         let opcode = if e.corpus.is_text() {
             Opcode::Text
         } else {
