@@ -1,5 +1,7 @@
 //! Integration tests of the reference servers: tokio-tungstenite clients (and a raw TCP client
-//! for what tungstenite refuses to send) against `Server` on 127.0.0.1:0, and the real binary.
+//! for what tungstenite refuses to send, and for permessage-deflate) against `Server` on
+//! 127.0.0.1:0, and the real binary. Echo mode is the raw baseline (see `tests/fault/` for its
+//! permessage-deflate tests in depth).
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -464,6 +466,99 @@ async fn unsupported_version_is_answered_with_426() {
             "{response}"
         );
         drop(tcp);
+        server.shutdown().await;
+    })
+    .await;
+}
+
+// ---- permessage-deflate: echo mode speaks it, the tungstenite echo does not ----
+
+/// The response head to an upgrade offering permessage-deflate.
+async fn offer_deflate(server: &Server) -> (TcpStream, String) {
+    let mut tcp = TcpStream::connect(server.local_addr())
+        .await
+        .expect("tcp connects");
+    let request = HANDSHAKE.replace(
+        "\r\n\r\n",
+        "\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n\r\n",
+    );
+    tcp.write_all(request.as_bytes()).await.expect("write");
+    let head = read_http_head(&mut tcp).await;
+    assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
+    (tcp, head)
+}
+
+#[tokio::test]
+async fn echo_mode_compresses_its_echoes() {
+    use wsprobe::wire::deflate::{Compressor, Negotiated, Receiver};
+    use wsprobe::wire::{Decoded, FrameDecoder, FrameSpec, Opcode, Role};
+    within(async {
+        let server = start(config(ServeMode::Echo)).await;
+        let (mut tcp, head) = offer_deflate(&server).await;
+        assert!(
+            head.contains(
+                "\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n"
+            ),
+            "{head}"
+        );
+        let mut compressor = Compressor::new(15, false, 1).expect("valid settings");
+        let mut frames = Vec::new();
+        for _ in 0..2 {
+            FrameSpec {
+                rsv: 0b100,
+                ..FrameSpec::new(
+                    Opcode::Text,
+                    compressor.compress(b"echo, echo").expect("ok"),
+                )
+                .masked([9, 8, 7, 6])
+            }
+            .encode_into(&mut frames);
+        }
+        tcp.write_all(&frames).await.expect("write");
+        let negotiated = Negotiated {
+            server_no_context_takeover: true,
+            ..Negotiated::default()
+        };
+        let mut receiver = Receiver::new(&negotiated, Role::Server, 1 << 20).expect("valid");
+        let mut decoder = FrameDecoder::default();
+        let mut echoes = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while echoes.len() < 2 {
+            match decoder.next_frame() {
+                Decoded::Frame(f) => {
+                    let received = receiver.on_frame(&f.frame.header, &f.frame.payload);
+                    assert!(received.compressed && received.findings.is_empty());
+                    echoes.push(received.inflated.expect("inflated"));
+                }
+                _ => {
+                    let n = tcp.read(&mut chunk).await.expect("read");
+                    assert!(n > 0, "closed early");
+                    decoder.push(&chunk[..n]);
+                }
+            }
+        }
+        assert_eq!(echoes, [b"echo, echo".to_vec(), b"echo, echo".to_vec()]);
+        drop(tcp);
+        server.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tungstenite_echo_declines_extensions_and_echoes() {
+    within(async {
+        let server = start(config(ServeMode::TungsteniteEcho)).await;
+        let (_tcp, head) = offer_deflate(&server).await;
+        assert!(
+            !head
+                .to_ascii_lowercase()
+                .contains("sec-websocket-extensions"),
+            "{head}"
+        );
+        let mut client = connect(&server).await;
+        client.send(Message::text("plain")).await.expect("send");
+        assert_eq!(next(&mut client).await, Message::text("plain"));
+        drop(client);
         server.shutdown().await;
     })
     .await;

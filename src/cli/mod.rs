@@ -53,8 +53,11 @@ enum Command {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ModeArg {
-    /// Echo every text and binary message back with the same opcode.
+    /// Echo every text and binary message back with the same opcode (permessage-deflate when
+    /// offered).
     Echo,
+    /// Echo on tokio-tungstenite, without extensions (a library peer for interop runs).
+    TungsteniteEcho,
     /// Send the numbers 1..=COUNT as text messages, one per INTERVAL, then close with 1000.
     Counter,
 }
@@ -93,7 +96,7 @@ struct ServeArgs {
     max_message_size: Option<usize>,
 }
 
-/// Largest message the tungstenite servers accept unless told otherwise.
+/// Largest message the echo and counter servers accept unless told otherwise.
 const ECHO_MAX_MESSAGE: usize = 16 * 1024 * 1024;
 
 /// Largest message the raw fault servers accept unless told otherwise: the decoder's default,
@@ -222,6 +225,7 @@ fn serve(args: ServeArgs) -> u8 {
         (Some(FaultArg::Serve(fault)), false) => ServeMode::Fault(fault),
         (None, false) => match args.mode {
             ModeArg::Echo => ServeMode::Echo,
+            ModeArg::TungsteniteEcho => ServeMode::TungsteniteEcho,
             ModeArg::Counter => ServeMode::Counter {
                 count: args.count,
                 interval: args.interval,
@@ -230,7 +234,9 @@ fn serve(args: ServeArgs) -> u8 {
     };
     let default_max = match mode {
         ServeMode::Fault(_) => FAULT_MAX_MESSAGE,
-        ServeMode::Echo | ServeMode::Counter { .. } => ECHO_MAX_MESSAGE,
+        ServeMode::Echo | ServeMode::TungsteniteEcho | ServeMode::Counter { .. } => {
+            ECHO_MAX_MESSAGE
+        }
     };
     let config = ServeConfig {
         host: args.host,
@@ -244,7 +250,7 @@ fn serve(args: ServeArgs) -> u8 {
     };
     let announce = match &config.mode {
         ServeMode::Fault(fault) => Some(fault.info()),
-        ServeMode::Echo | ServeMode::Counter { .. } => None,
+        ServeMode::Echo | ServeMode::TungsteniteEcho | ServeMode::Counter { .. } => None,
     };
     rt.block_on(async move {
         let server = match Server::start(config).await {

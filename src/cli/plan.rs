@@ -161,6 +161,15 @@ pub struct RunArgs {
 pub struct ListArgs {
     /// Suite files or directories (default: the built-in conformance suites).
     pub paths: Vec<PathBuf>,
+    /// List only cases whose id or Autobahn id matches this glob (repeatable).
+    #[arg(long = "case", value_name = "GLOB")]
+    pub cases: Vec<String>,
+    /// List only cases with this tag (repeatable).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Leave out cases whose id or Autobahn id matches this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

@@ -22,6 +22,15 @@ pub fn list(args: ListArgs) -> Result<u8, CliError> {
     let color = super::plan::use_color(super::plan::ColorArg::Auto, Terminal::detect().stderr);
     let suites = load_suites(&args.paths, color)?;
     let cases: Vec<_> = suites.into_iter().flat_map(|s| s.cases).collect();
+    let cases = runner::select::select(
+        cases,
+        &runner::select::Selection {
+            cases: args.cases,
+            tags: args.tags,
+            exclude: args.exclude,
+            partition: None,
+        },
+    );
     let out = match args.format {
         Format::Text => report::list_text(&cases),
         Format::Json => report::list_json(&cases),

@@ -1,5 +1,6 @@
-//! One connection of the tungstenite reference server (the counter mode): the opening
-//! handshake, the conversation, and closing — the WebSocket closing handshake, then TCP.
+//! One connection of the tungstenite servers (counter, and the tungstenite echo kept as an
+//! interop peer): the opening handshake, the mode's conversation, and closing — the WebSocket
+//! closing handshake, then TCP.
 //!
 //! tungstenite (0.30) does two things less than RFC 6455 asks of a server, and this file adds
 //! them:
@@ -99,6 +100,7 @@ pub(super) async fn serve(
     match handshake {
         Ok(Ok(mut ws)) => {
             let ending = match &settings.mode {
+                ServeMode::TungsteniteEcho => echo(&mut ws, &mut stop).await,
                 ServeMode::Counter { count, interval } => {
                     counter(&mut ws, *count, *interval, &mut stop).await
                 }
@@ -116,6 +118,19 @@ pub(super) async fn serve(
         Err(_elapsed) => {}
     }
     close_tcp(tcp).await;
+}
+
+/// Echoes text as text and binary as binary until the client closes, fails, or the server stops.
+async fn echo(ws: &mut Ws<'_>, stop: &mut watch::Receiver<bool>) -> Ending {
+    loop {
+        let message = match receive(ws, stop).await {
+            Ok(message) => message,
+            Err(ending) => return ending,
+        };
+        if ws.send(message).await.is_err() {
+            return Ending::Done;
+        }
+    }
 }
 
 /// Sends "1" to "count" as text, pausing `interval` before each, then closes with 1000.

@@ -9,11 +9,14 @@
 //! defect-free baseline ([`Fault::None`]) every fault is measured against, so echo mode serves
 //! exactly that baseline: one implementation of the correct behaviour, and each fault a
 //! single-point change of the server the suites are green against. The counter mode (and its
-//! HTTP polling endpoint) stays on tungstenite: it sends small uncompressed numbers only.
+//! HTTP polling endpoint) stays on tungstenite: it sends small uncompressed numbers only. So
+//! does [`ServeMode::TungsteniteEcho`], kept so the interop runs still have tokio-tungstenite
+//! as a peer.
 //!
 //! This file owns the server's life: binding, the accept loop and shutdown. What happens on one
 //! connection (opening handshake, the mode, the closing handshake) lives in `raw.rs` for echo
-//! and the faults and in `connection.rs` for the counter; `fault.rs` is the fault catalogue.
+//! and the faults and in `connection.rs` for the tungstenite modes; `fault.rs` is the fault
+//! catalogue.
 //! Every wait is bounded: see [`HANDSHAKE_TIMEOUT`], [`CLOSE_TIMEOUT`] and [`SHUTDOWN_GRACE`].
 //!
 //! RFC 6455 sections exercised here: §4.2 (server opening handshake), §5.5.2-3 (ping/pong),
@@ -57,6 +60,9 @@ pub enum ServeMode {
     /// Echo text and binary messages with the same opcode, negotiating permessage-deflate when
     /// offered: the raw baseline, the same server as `Fault(Fault::None)`.
     Echo,
+    /// Echo on tokio-tungstenite (no extensions): a widely used library as a peer, for the
+    /// interop runs, not wsprobe's reference behaviour.
+    TungsteniteEcho,
     /// Send "1".."count" as text, one every `interval`, then close with 1000. A request without
     /// an Upgrade header is served by the HTTP polling endpoint instead (`GET /poll?after=N`).
     Counter {
@@ -212,7 +218,9 @@ async fn serve_connection(
         ServeMode::Fault(fault) => raw::serve(tcp, fault, settings.max_message_size, stop).await,
         // The raw baseline speaks permessage-deflate; tungstenite does not.
         ServeMode::Echo => raw::serve(tcp, Fault::None, settings.max_message_size, stop).await,
-        ServeMode::Counter { .. } => connection::serve(tcp, settings, stop).await,
+        ServeMode::TungsteniteEcho | ServeMode::Counter { .. } => {
+            connection::serve(tcp, settings, stop).await
+        }
     }
 }
 

@@ -3,7 +3,8 @@
 //! every byte. No tungstenite here, so a defect can be put anywhere, and each fault changes
 //! exactly one decision of the baseline, at the place where the baseline makes it. It may use
 //! `wire` and tokio. The opening handshake lives in `raw/handshake.rs`, permessage-deflate
-//! (negotiation and the per-connection codec) in `raw/deflate.rs`, the frame loop here.
+//! (negotiation and the per-connection codec) in `raw/deflate.rs`, closing in
+//! `raw/closing.rs`, the frame loop here.
 //!
 //! The baseline ([`Fault::None`]) is also what [`ServeMode::Echo`](super::ServeMode::Echo)
 //! serves, and so the embedded target of `wsprobe run`: it is the one server of wsprobe that
@@ -34,10 +35,10 @@
 //! - on shutdown closes with 1001 and waits, bounded, for the client's close.
 //!
 //! Payloads are judged whole, as [`FrameDecoder`] yields them: an invalid byte in a frame that
-//! is still arriving is noticed once the frame is complete. Waiting for the client's next bytes is
-//! bounded only by the server's shutdown, as in the reference server; every other wait has its
-//! own bound.
+//! is still arriving is noticed once the frame is complete. Waiting for the client's next bytes
+//! is bounded only by the server's shutdown; every other wait has its own bound.
 
+mod closing;
 mod deflate;
 mod handshake;
 
@@ -53,9 +54,9 @@ use super::connection::close_tcp;
 use super::fault::Fault;
 use super::{CLOSE_TIMEOUT, HANDSHAKE_TIMEOUT, stopped};
 use crate::wire::close::{
-    GOING_AWAY, INTERNAL_ERROR, INVALID_PAYLOAD, MESSAGE_TOO_BIG, NORMAL, PROTOCOL_ERROR,
+    INTERNAL_ERROR, INVALID_PAYLOAD, MESSAGE_TOO_BIG, NORMAL, PROTOCOL_ERROR,
 };
-use crate::wire::deflate::{Finding, FindingKind, Negotiated};
+use crate::wire::deflate::{FindingKind, Negotiated};
 use crate::wire::frame::RSV1;
 use crate::wire::mask::apply_mask;
 use crate::wire::rules::{RuleConfig, RuleEngine};
@@ -68,21 +69,11 @@ use crate::wire::{
 /// Longest one batch of writes may take; a client that reads nothing for this long is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How long `no-tcp-close` keeps TCP open after the closing handshake, waiting for the client
-/// to close it.
-const HOLD_OPEN: Duration = Duration::from_secs(10);
-
 /// Bytes read from the socket at a time.
 const READ_CHUNK: usize = 64 * 1024;
 
 /// `truncate-large` echoes at most this many bytes of a message.
 const TRUNCATE_AT: usize = 64 * 1024;
-
-/// Longest close reason that fits a control frame: 125 bytes less the 2-byte code (§5.5).
-const MAX_CLOSE_REASON: usize = 123;
-
-/// The reason length `oversized-close-reason` pads to: 2 + 130 bytes is over the 125 limit.
-const OVERSIZED_REASON: usize = 130;
 
 /// The mask key `masked-server-frames` uses; any key breaks §5.1.
 const SERVER_MASK: [u8; 4] = [0x5a, 0x17, 0xc3, 0x08];
@@ -147,16 +138,6 @@ enum Ending {
     Gone,
     /// The server is shutting down: close with 1001 and wait for the client's reply.
     Shutdown,
-}
-
-/// What the server does about an RFC 7692 finding.
-enum Tolerance {
-    /// Fail the connection (the baseline, for every finding).
-    Fail,
-    /// Let it pass.
-    Pass,
-    /// Let it pass but do not echo the message.
-    DropMessage,
 }
 
 /// What a read brought.
@@ -335,64 +316,6 @@ impl Conn {
             Opcode::Close => self.on_close(&payload),
             // Pongs are ignored; reserved opcodes get here only when a fault tolerated them.
             Opcode::Pong | Opcode::ReservedData(_) | Opcode::ReservedControl(_) => Flow::Continue,
-        }
-    }
-
-    /// Passes a frame through permessage-deflate, when agreed: the message bytes the frame
-    /// carries (inflated for a compressed message, else the payload as it is), or the failure
-    /// the first RFC 7692 finding this server does not tolerate calls for.
-    fn inflate(
-        &mut self,
-        header: &FrameHeader,
-        payload: Vec<u8>,
-        drop_message: &mut bool,
-    ) -> Result<Vec<u8>, Flow> {
-        let Some(deflate) = self.deflate.as_mut() else {
-            return Ok(payload);
-        };
-        let open_compressed = self.in_compressed && self.message.is_some();
-        if self.fault == Fault::DeflateEmptyFragment
-            && header.opcode == Opcode::Continuation
-            && header.fin
-            && open_compressed
-            && payload == crate::wire::deflate::forms::EMPTY_FINAL_FRAGMENT
-        {
-            return Err(Flow::Fail(
-                PROTOCOL_ERROR,
-                "empty last fragment taken as invalid compressed data".into(),
-            ));
-        }
-        let received = deflate.receiver.on_frame(header, &payload);
-        if matches!(
-            header.opcode,
-            Opcode::Text | Opcode::Binary | Opcode::Continuation
-        ) {
-            self.in_compressed = received.compressed;
-        }
-        for finding in received.findings {
-            match self.deflate_tolerance(&finding) {
-                Tolerance::Fail => {
-                    let kind = ViolationKind::Deflate(finding.kind);
-                    return Err(Flow::Fail(self.close_code(kind), finding.detail));
-                }
-                Tolerance::Pass => {}
-                Tolerance::DropMessage => *drop_message = true,
-            }
-        }
-        Ok(received.inflated.unwrap_or(payload))
-    }
-
-    /// What this server does about an RFC 7692 finding.
-    fn deflate_tolerance(&self, finding: &Finding) -> Tolerance {
-        match (self.fault, finding.kind) {
-            (Fault::DeflateAcceptRsv1Continuation, FindingKind::Rsv1OnContinuation) => {
-                Tolerance::Pass
-            }
-            (
-                Fault::DeflateIgnoreInvalidData,
-                FindingKind::InvalidCompressedData | FindingKind::TailNotRemoved,
-            ) => Tolerance::DropMessage,
-            _ => Tolerance::Fail,
         }
     }
 
@@ -616,87 +539,5 @@ impl Conn {
         let written = timeout(WRITE_TIMEOUT, self.tcp.write_all(&self.out)).await;
         self.out.clear();
         matches!(written, Ok(Ok(())))
-    }
-
-    /// Carries out the ending: the closing handshake as far as it is left, then TCP.
-    async fn finish(mut self, ending: Ending, stop: &mut watch::Receiver<bool>) {
-        match ending {
-            Ending::Gone => {}
-            Ending::Answered if self.fault == Fault::NoTcpClose => {
-                self.hold_open(stop).await;
-                return;
-            }
-            Ending::Answered => {}
-            Ending::Fail(code, reason) => {
-                if self.fault != Fault::DropOnError {
-                    let reason = self.failure_reason(&reason);
-                    let payload = ClosePayload::Code {
-                        code,
-                        reason: reason.into_bytes(),
-                    };
-                    self.queue(Opcode::Close, payload.to_bytes());
-                    self.flush().await;
-                }
-            }
-            Ending::Shutdown => {
-                let payload = ClosePayload::Code {
-                    code: GOING_AWAY,
-                    reason: b"server shutting down".to_vec(),
-                };
-                self.queue(Opcode::Close, payload.to_bytes());
-                if self.flush().await {
-                    let _ = timeout(CLOSE_TIMEOUT, self.await_close()).await;
-                }
-            }
-        }
-        close_tcp(self.tcp).await;
-    }
-
-    /// The reason sent with a failure: the violation, cut to fit a control frame, or padded
-    /// past it for `oversized-close-reason`.
-    fn failure_reason(&self, detail: &str) -> String {
-        let mut end = detail.len().min(MAX_CLOSE_REASON);
-        while !detail.is_char_boundary(end) {
-            end -= 1;
-        }
-        let mut reason = detail[..end].to_string();
-        if self.fault == Fault::OversizedCloseReason {
-            while reason.len() < OVERSIZED_REASON {
-                reason.push('.');
-            }
-        }
-        reason
-    }
-
-    /// Reads until the client's close frame arrives or the client goes away.
-    async fn await_close(&mut self) {
-        loop {
-            loop {
-                match self.decoder.next_frame() {
-                    Decoded::Frame(f) if f.frame.header.opcode == Opcode::Close => return,
-                    Decoded::Frame(_) => {}
-                    Decoded::NeedMore(_) | Decoded::Oversized { .. } => break,
-                }
-            }
-            if !matches!(self.read_more(None).await, Read::Data) {
-                return;
-            }
-        }
-    }
-
-    /// `no-tcp-close`: leaves TCP open until the client closes it, [`HOLD_OPEN`] passes or the
-    /// server stops, and only then drops the socket.
-    async fn hold_open(mut self, stop: &mut watch::Receiver<bool>) {
-        let until = Instant::now() + HOLD_OPEN;
-        loop {
-            tokio::select! {
-                () = stopped(stop) => return,
-                read = self.read_more(Some(until)) => if !matches!(read, Read::Data) {
-                    return;
-                },
-            }
-            // Whatever the client still sends is read and dropped.
-            while let Decoded::Frame(_) = self.decoder.next_frame() {}
-        }
     }
 }

@@ -8,16 +8,21 @@
 //! [`negotiate`] and the default [`ServerPolicy`] (every parameter honoured, nothing
 //! volunteered, invalid offers declined, fall-back to the next offer), compresses every echo at
 //! zlib level 1 ([`LEVEL`]) with the agreed window bits and context takeover, and inflates
-//! what it receives through a [`Receiver`] bounded by the server's message limit.
+//! what it receives through a [`Receiver`] bounded by the server's message limit. The frame
+//! loop calls [`Conn::inflate`] for every frame before the RFC 6455 rules judge it.
 
+use super::{Conn, Flow};
 use crate::serve::Fault;
-use crate::wire::Role;
+use crate::wire::close::PROTOCOL_ERROR;
 use crate::wire::deflate::offer::MAX_WINDOW_BITS;
 use crate::wire::deflate::{
     Compressor, DeflateError, DeflateOffer, DeflateResponse, EXTENSION_NAME, Negotiated, Receiver,
     ServerPolicy, negotiate, parse_offers,
 };
+use crate::wire::deflate::{Finding, FindingKind};
+use crate::wire::frame::{FrameHeader, Opcode};
 use crate::wire::handshake::{ExtensionParam, parse_extensions};
+use crate::wire::{Role, ViolationKind};
 
 /// The zlib level of the server's compressor: the fastest. How well a server compresses is no
 /// conformance matter, and the 12.x/13.x echo loops are bound by compression speed.
@@ -141,6 +146,76 @@ impl Deflate {
             receiver: Receiver::new(negotiated, Role::Client, limit)?,
             compressor: Compressor::new(bits, no_context_takeover, LEVEL)?,
         })
+    }
+}
+
+/// What the server does about an RFC 7692 finding.
+enum Tolerance {
+    /// Fail the connection (the baseline, for every finding).
+    Fail,
+    /// Let it pass.
+    Pass,
+    /// Let it pass but do not echo the message.
+    DropMessage,
+}
+
+impl Conn {
+    /// Passes a frame through permessage-deflate, when agreed: the message bytes the frame
+    /// carries (inflated for a compressed message, else the payload as it is), or the failure
+    /// the first RFC 7692 finding this server does not tolerate calls for.
+    pub(super) fn inflate(
+        &mut self,
+        header: &FrameHeader,
+        payload: Vec<u8>,
+        drop_message: &mut bool,
+    ) -> Result<Vec<u8>, Flow> {
+        let Some(deflate) = self.deflate.as_mut() else {
+            return Ok(payload);
+        };
+        let open_compressed = self.in_compressed && self.message.is_some();
+        if self.fault == Fault::DeflateEmptyFragment
+            && header.opcode == Opcode::Continuation
+            && header.fin
+            && open_compressed
+            && payload == crate::wire::deflate::forms::EMPTY_FINAL_FRAGMENT
+        {
+            return Err(Flow::Fail(
+                PROTOCOL_ERROR,
+                "empty last fragment taken as invalid compressed data".into(),
+            ));
+        }
+        let received = deflate.receiver.on_frame(header, &payload);
+        if matches!(
+            header.opcode,
+            Opcode::Text | Opcode::Binary | Opcode::Continuation
+        ) {
+            self.in_compressed = received.compressed;
+        }
+        for finding in received.findings {
+            match self.deflate_tolerance(&finding) {
+                Tolerance::Fail => {
+                    let kind = ViolationKind::Deflate(finding.kind);
+                    return Err(Flow::Fail(self.close_code(kind), finding.detail));
+                }
+                Tolerance::Pass => {}
+                Tolerance::DropMessage => *drop_message = true,
+            }
+        }
+        Ok(received.inflated.unwrap_or(payload))
+    }
+
+    /// What this server does about an RFC 7692 finding.
+    fn deflate_tolerance(&self, finding: &Finding) -> Tolerance {
+        match (self.fault, finding.kind) {
+            (Fault::DeflateAcceptRsv1Continuation, FindingKind::Rsv1OnContinuation) => {
+                Tolerance::Pass
+            }
+            (
+                Fault::DeflateIgnoreInvalidData,
+                FindingKind::InvalidCompressedData | FindingKind::TailNotRemoved,
+            ) => Tolerance::DropMessage,
+            _ => Tolerance::Fail,
+        }
     }
 }
 

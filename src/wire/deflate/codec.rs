@@ -27,6 +27,7 @@
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
 use super::audit::first_far_reference;
+use super::memo::Memo;
 use super::offer::{MAX_WINDOW_BITS, MIN_WINDOW_BITS, Negotiated};
 use super::{DeflateError, Finding, FindingKind, TAIL};
 use crate::wire::Role;
@@ -47,6 +48,8 @@ pub struct Compressor {
     inner: Compress,
     window_bits: u8,
     no_context_takeover: bool,
+    /// Without context takeover, what each message compressed to (see [`super::memo`]).
+    memo: Memo,
 }
 
 impl std::fmt::Debug for Compressor {
@@ -71,6 +74,7 @@ impl Compressor {
             inner: Compress::new_with_window_bits(Compression::new(level.min(9)), false, zbits),
             window_bits,
             no_context_takeover,
+            memo: Memo::default(),
         })
     }
 
@@ -94,8 +98,19 @@ impl Compressor {
 
     /// Compresses a whole message into the payload to send: DEFLATE with a sync flush, the
     /// trailing `00 00 ff ff` removed (§7.2.1). An empty message gives `[0x00]`.
+    ///
+    /// Without context takeover a message compresses the same way every time, so a repeated
+    /// one is taken from memory (exactly: see [`super::memo`]).
     pub fn compress(&mut self, message: &[u8]) -> Result<Vec<u8>, DeflateError> {
-        self.compress_fragment(message, true)
+        if !self.no_context_takeover {
+            return self.compress_fragment(message, true);
+        }
+        if let Some(out) = self.memo.get(message) {
+            return Ok(out.to_vec());
+        }
+        let out = self.compress_fragment(message, true)?;
+        self.memo.put(message, &out);
+        Ok(out)
     }
 
     /// Compresses one piece of a message sent in fragments: every piece is flushed so it can go
@@ -206,6 +221,12 @@ impl Inflater {
             negotiated.window_bits(sender),
             negotiated.no_context_takeover(sender),
         )
+    }
+
+    /// Whether every message starts with an empty window (the sender agreed to no context
+    /// takeover), so a message inflates the same way whatever came before it.
+    pub fn context_free(&self) -> bool {
+        self.reset_each_message
     }
 
     /// Marks the shared window as lost (a capture gap, a message not seen).

@@ -21,6 +21,7 @@
 pub mod audit;
 pub mod codec;
 pub mod forms;
+pub mod memo;
 pub mod negotiate;
 pub mod offer;
 pub mod receive;

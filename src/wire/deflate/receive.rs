@@ -9,6 +9,7 @@
 //! Inflated bytes count against the message limit as they are produced: a compression bomb is
 //! a [`FindingKind::InflatedTooLarge`] finding, never an allocation.
 
+use super::memo::Memo;
 use super::{DeflateError, Finding, Inflater, MessageRsv, Negotiated};
 use crate::wire::Role;
 use crate::wire::frame::{FrameHeader, Opcode};
@@ -39,6 +40,8 @@ pub struct Receiver {
     /// The current compressed message already broke a rule: its remaining frames are passed
     /// over (the connection is being failed).
     spoiled: bool,
+    /// Without the sender's context takeover, what single-frame messages inflated to.
+    memo: Memo,
 }
 
 impl Receiver {
@@ -55,6 +58,7 @@ impl Receiver {
             limit: usize::try_from(max_message).unwrap_or(usize::MAX),
             produced: 0,
             spoiled: false,
+            memo: Memo::default(),
         })
     }
 
@@ -82,6 +86,14 @@ impl Receiver {
         {
             return out;
         }
+        let whole = state.starts_message && header.fin && self.inflater.context_free();
+        if whole && let Some(message) = self.memo.get(payload) {
+            // A message that inflated cleanly before: the same bytes, the same result.
+            self.produced = message.len();
+            self.spoiled = false;
+            out.inflated = Some(message.to_vec());
+            return out;
+        }
         if state.starts_message {
             self.inflater.begin_message();
             self.produced = 0;
@@ -101,6 +113,8 @@ impl Receiver {
             if let Some(f) = finding {
                 self.spoiled = true;
                 out.findings.push(f);
+            } else if whole && out.findings.is_empty() {
+                self.memo.put(payload, &data);
             }
         }
         out.inflated = Some(data);
