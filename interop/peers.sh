@@ -80,7 +80,7 @@ start_peer() {
   case "$name" in
     tokio-tungstenite)
       port=$(free_port)
-      "$wsprobe" serve --port "$port" > /dev/null & pids+=($!)
+      "$wsprobe" serve --mode tungstenite-echo --port "$port" > /dev/null & pids+=($!)
       wait_port "$port" ;;
     python-websockets|aiohttp|tornado|python-websockets-deflate|aiohttp-deflate|tornado-deflate)
       local script mode=""

@@ -110,15 +110,7 @@ pub struct Deflate {
     pub tx: Compressor,
     /// The server's messages.
     pub rx: Receiver,
-    /// Compressed payloads by message identity, when wsprobe compresses without context
-    /// takeover (each message then compresses the same way every time it is sent).
-    memo: std::collections::HashMap<u64, Vec<u8>>,
-    /// Bytes held in `memo`.
-    memo_bytes: usize,
 }
-
-/// Most bytes of compressed payloads [`Deflate::compress`] keeps for messages sent again.
-const MEMO_LIMIT: usize = 8 << 20;
 
 impl Deflate {
     /// The state for a connection that agreed on `negotiated`; received messages may inflate
@@ -128,31 +120,7 @@ impl Deflate {
             tx: Compressor::for_sender(&negotiated, Role::Client, LEVEL)?,
             rx: Receiver::new(&negotiated, Role::Server, max_message)?,
             negotiated,
-            memo: std::collections::HashMap::new(),
-            memo_bytes: 0,
         })
-    }
-
-    /// Compresses one message. `identity` names the message's content (an `echo` loop's
-    /// corpus window): without context takeover a message compresses to the same bytes every
-    /// time, so a repeated one is taken from memory instead of compressed again.
-    pub fn compress(
-        &mut self,
-        data: &[u8],
-        identity: Option<u64>,
-    ) -> Result<Vec<u8>, DeflateError> {
-        let memo = identity.filter(|_| self.negotiated.client_no_context_takeover);
-        if let Some(payload) = memo.and_then(|id| self.memo.get(&id)) {
-            return Ok(payload.clone());
-        }
-        let payload = self.tx.compress(data)?;
-        if let Some(id) = memo
-            && self.memo_bytes + payload.len() <= MEMO_LIMIT
-        {
-            self.memo_bytes += payload.len();
-            self.memo.insert(id, payload.clone());
-        }
-        Ok(payload)
     }
 
     /// Forgets the compressor's window: the server's inflater saw compressed bytes wsprobe's
@@ -160,8 +128,6 @@ impl Deflate {
     /// not refer back past them.
     pub fn reset_tx(&mut self) -> Result<(), DeflateError> {
         self.tx = Compressor::for_sender(&self.negotiated, Role::Client, LEVEL)?;
-        self.memo.clear();
-        self.memo_bytes = 0;
         Ok(())
     }
 }

@@ -523,7 +523,6 @@ impl Exec<'_> {
                     fragment_size: s.fragment_size,
                     compress: s.compress,
                     form: s.deflate,
-                    identity: None,
                 },
                 &mut key,
             )
@@ -596,7 +595,6 @@ impl Exec<'_> {
                     fragment_size: e.fragment_size,
                     compress: None,
                     form: None,
-                    identity: Some(window_identity(e, n)),
                 };
                 message_specs(conns[i].conn.deflate_mut(), opcode, &sent, shape, &mut key)
             };
@@ -1317,8 +1315,6 @@ struct MessageShape {
     fragment_size: Option<usize>,
     compress: Option<bool>,
     form: Option<DeflateForm>,
-    /// What identifies the message's content, for [`Deflate::compress`].
-    identity: Option<u64>,
 }
 
 /// The frames of one text or binary message: compressed with the connection's compressor when
@@ -1352,7 +1348,7 @@ fn message_specs(
             pieces
         }
         None if shape.compress.unwrap_or(deflate.is_some()) => match deflate {
-            Some(d) => vec![d.compress(data, shape.identity).map_err(err)?],
+            Some(d) => vec![d.tx.compress(data).map_err(err)?],
             None => vec![forms::compressed(data, false).map_err(err)?],
         },
         None => vec![data.to_vec()],
@@ -1379,17 +1375,4 @@ fn message_specs(
             f.fin(i + 1 == n).masked(key())
         })
         .collect())
-}
-
-/// What tells an `echo` message's content from every other: its corpus, length and start.
-fn window_identity(e: &Echo, n: u32) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    (
-        e.corpus.name(),
-        e.len,
-        e.corpus.window_start(u64::from(n), e.len),
-    )
-        .hash(&mut h);
-    h.finish()
 }

@@ -76,8 +76,7 @@ impl Corpus {
         })
     }
 
-    /// Where message `index`'s window of `len` bytes starts: with the length, all that tells
-    /// one window of this corpus from another (for a loop's memo of compressed messages).
+    /// Where message `index`'s window of `len` bytes starts.
     pub fn window_start(self, index: u64, len: usize) -> u64 {
         let size = self.data().len().max(1) as u128;
         ((index as u128 * len as u128) % size) as u64

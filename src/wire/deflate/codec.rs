@@ -35,6 +35,18 @@ use crate::wire::Role;
 /// Output produced per inflate step: the unit in which the size limit is checked.
 const STEP: usize = 16 << 10;
 
+/// The last 32 KiB of `earlier` followed by `recent`: the window a new zlib stream is primed
+/// with after a block with BFINAL set.
+fn last_window(earlier: &[u8], recent: &[u8]) -> Vec<u8> {
+    const WINDOW: usize = 1 << MAX_WINDOW_BITS;
+    let from_recent = recent.len().min(WINDOW);
+    let from_earlier = (WINDOW - from_recent).min(earlier.len());
+    let mut window = Vec::with_capacity(from_earlier + from_recent);
+    window.extend_from_slice(&earlier[earlier.len() - from_earlier..]);
+    window.extend_from_slice(&recent[recent.len() - from_recent..]);
+    window
+}
+
 /// The window bits zlib is asked for: 8 becomes 9 (see the module docs).
 fn zlib_bits(bits: u8) -> Result<u8, DeflateError> {
     if !(MIN_WINDOW_BITS..=MAX_WINDOW_BITS).contains(&bits) {
@@ -351,7 +363,20 @@ impl Inflater {
         finding
     }
 
-    fn run(&mut self, mut input: &[u8], max_size: usize, out: &mut Vec<u8>) -> Option<Finding> {
+    fn run(&mut self, input: &[u8], max_size: usize, out: &mut Vec<u8>) -> Option<Finding> {
+        let start = out.len();
+        let finding = self.run_steps(input, max_size, out, start);
+        self.remember(&out[start..]);
+        finding
+    }
+
+    fn run_steps(
+        &mut self,
+        mut input: &[u8],
+        max_size: usize,
+        out: &mut Vec<u8>,
+        start: usize,
+    ) -> Option<Finding> {
         loop {
             let in_before = self.decoder.total_in();
             let out_before = self.decoder.total_out();
@@ -374,14 +399,14 @@ impl Inflater {
                 ));
             }
             out.extend_from_slice(&self.scratch[..produced]);
-            self.remember(produced);
             if status == Status::StreamEnd {
                 // A block with BFINAL set ends zlib's stream, not the extension's: §7.2.1 lets
                 // further blocks follow (byte-aligned), still sharing the LZ77 window. Start a
                 // new stream primed with that window.
                 self.decoder.reset(false);
-                if !self.history.is_empty()
-                    && let Err(e) = self.decoder.set_dictionary(&self.history)
+                let window = last_window(&self.history, &out[start..]);
+                if !window.is_empty()
+                    && let Err(e) = self.decoder.set_dictionary(&window)
                 {
                     return Some(Finding::new(
                         FindingKind::InvalidCompressedData,
@@ -400,17 +425,18 @@ impl Inflater {
         }
     }
 
-    /// Keeps the last 32 KiB of output: the most any DEFLATE reference can reach.
-    fn remember(&mut self, produced: usize) {
+    /// Keeps the last 32 KiB of output (the most any DEFLATE reference can reach), once per
+    /// call rather than per inflate step.
+    fn remember(&mut self, produced: &[u8]) {
         const WINDOW: usize = 1 << MAX_WINDOW_BITS;
-        let data = &self.scratch[..produced];
-        if data.len() >= WINDOW {
+        if produced.len() >= WINDOW {
             self.history.clear();
-            self.history.extend_from_slice(&data[data.len() - WINDOW..]);
+            self.history
+                .extend_from_slice(&produced[produced.len() - WINDOW..]);
         } else {
-            let excess = (self.history.len() + data.len()).saturating_sub(WINDOW);
+            let excess = (self.history.len() + produced.len()).saturating_sub(WINDOW);
             self.history.drain(..excess);
-            self.history.extend_from_slice(data);
+            self.history.extend_from_slice(produced);
         }
     }
 
