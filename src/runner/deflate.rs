@@ -58,10 +58,17 @@ pub fn agree(offered: &[String], accepted: &[String]) -> Agreement {
         out.notes = check.findings.iter().map(|f| f.to_string()).collect();
         return out;
     }
-    // Not a valid answer to a valid offer: did the server accept one it had to decline?
+    // Not a valid answer to a valid offer: did the server accept one it had to decline? When
+    // every offer was invalid, any acceptance is one; otherwise only an answer that fits an
+    // invalid offer better than the valid ones.
     let offers: Vec<DeflateOffer> = invalid.iter().map(|(o, _)| *o).collect();
     let retry = check_response(&offers, &response_value);
-    if let (false, Some(i)) = (offers.is_empty() || retry.must_fail(), retry.offer_index) {
+    let accepted_invalid = match retry.offer_index {
+        Some(i) if valid.is_empty() || !retry.must_fail() => Some(i),
+        None if valid.is_empty() && !invalid.is_empty() => Some(0),
+        _ => None,
+    };
+    if let Some(i) = accepted_invalid {
         out.violations = invalid[i]
             .1
             .iter()
@@ -69,7 +76,10 @@ pub fn agree(offered: &[String], accepted: &[String]) -> Agreement {
             .map(|f| {
                 Violation::from(Finding::new(
                     f.kind,
-                    format!("the server accepted an offer it must decline: {}", f.detail),
+                    format!(
+                        "the server accepted an offer it must decline: {}",
+                        f.detail
+                    ),
                 ))
             })
             .collect();
@@ -175,6 +185,12 @@ mod tests {
             &["permessage-deflate".into()],
         );
         assert!(b.violations.is_empty() && b.negotiated.is_some());
+        // Every offer invalid: any acceptance accepted one of them, whatever it answers.
+        let c = agree(
+            &["permessage-deflate; server_max_window_bits=10; server_max_window_bits=11".into()],
+            &["permessage-deflate; server_max_window_bits=12".into()],
+        );
+        assert_eq!(kinds(&c), vec![FindingKind::OfferDuplicateParameter]);
     }
 
     #[test]

@@ -581,8 +581,16 @@ impl Exec<'_> {
             Opcode::Binary
         };
         let fail = |n: u32, expected: String, observed: String| {
+            let what = if observed.starts_with("nothing within") {
+                "was not echoed in time"
+            } else if observed.starts_with("wsprobe failed") || observed.contains("connection ended")
+            {
+                "was not echoed: the connection ended"
+            } else {
+                "differs"
+            };
             Stop::Failed(Failure {
-                summary: format!("echo {} of {} differs", n + 1, e.count),
+                summary: format!("echo {} of {} {what}", n + 1, e.count),
                 location: step.location.clone(),
                 expected: vec![expected],
                 observed,
