@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Wall time of the whole built-in conformance run (Autobahn categories 1-10 plus wsprobe's own
-# handshake, ready-state and extra cases) against the embedded reference server, with the
-# default --jobs and with --jobs 1, median of N runs, plus peak RSS.
+# Wall time of the whole built-in conformance run (Autobahn categories 1-13 plus wsprobe's own
+# handshake, ready-state, permessage-deflate and extra cases) against the embedded reference
+# server, with the default --jobs and with --jobs 1, median of N runs, plus peak RSS; and the
+# 216 permessage-deflate echo loops of Autobahn 12.x/13.x on their own.
 #
 #   scripts/bench-suite.sh [RUNS]     (default 5)
 set -euo pipefail
@@ -26,5 +27,6 @@ measure() { # label args...
   printf '%-28s median %6.2f s over %d runs, peak RSS %d MiB\n' "$label" "$median" "$runs" $((rss / 1024))
 }
 echo "wsprobe run: $cases cases, $(nproc) cores"
-measure "default --jobs" 
+measure "12.x/13.x (216 cases)" --case '12.*' --case '13.*'
+measure "default --jobs"
 measure "--jobs 1" --jobs 1
