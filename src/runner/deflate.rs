@@ -76,10 +76,7 @@ pub fn agree(offered: &[String], accepted: &[String]) -> Agreement {
             .map(|f| {
                 Violation::from(Finding::new(
                     f.kind,
-                    format!(
-                        "the server accepted an offer it must decline: {}",
-                        f.detail
-                    ),
+                    format!("the server accepted an offer it must decline: {}", f.detail),
                 ))
             })
             .collect();

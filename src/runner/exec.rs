@@ -14,8 +14,8 @@ use super::rng::Rng;
 use super::verdict::{Facts, StopKind, close_severity, decide};
 use crate::suite::model::{
     AltVerdict, Case, Chop, CloseCall, ClosingRule, Connect, DeflateExpect, DeflateForm, Echo,
-    Expect, FrameDef, Ignore, Initiator, Location, MaskSpec, Matcher, Send, SendWhat, StatusPattern, Step,
-    StepKind,
+    Expect, FrameDef, Ignore, Initiator, Location, MaskSpec, Matcher, Send, SendWhat,
+    StatusPattern, Step, StepKind,
 };
 use crate::wire::deflate::receive::RSV1;
 use crate::wire::deflate::{DeflateResponse, forms};
@@ -583,7 +583,8 @@ impl Exec<'_> {
         let fail = |n: u32, expected: String, observed: String| {
             let what = if observed.starts_with("nothing within") {
                 "was not echoed in time"
-            } else if observed.starts_with("wsprobe failed") || observed.contains("connection ended")
+            } else if observed.starts_with("wsprobe failed")
+                || observed.contains("connection ended")
             {
                 "was not echoed: the connection ended"
             } else {

@@ -208,6 +208,8 @@ fault_table! {
         "accepts RSV1 on a continuation frame instead of failing the connection";
     DeflateEmptyFragment = "deflate-empty-fragment", Must, "RFC 7692 §7.2.2",
         "fails the connection with 1002 on a valid empty last fragment (the single byte 00 of §7.2.3.6)";
+    DeflateStreamEnd = "deflate-stream-end", Must, "RFC 7692 §7.2.2",
+        "after a compressed message whose block has BFINAL set, inflates every later message to nothing (its inflater stops at the end of the first DEFLATE stream)";
     DeflateInflateUnbounded = "deflate-inflate-unbounded", Should, "RFC 6455 §10.4",
         "inflates compressed messages without a size limit, echoing a compression bomb instead of failing with 1009";
 }

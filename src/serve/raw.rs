@@ -167,6 +167,9 @@ struct Conn {
     deflate_error: Option<String>,
     /// The frame being judged belongs to a compressed message.
     in_compressed: bool,
+    /// `deflate-stream-end`: a block with BFINAL set was received, after which this server's
+    /// inflater yields nothing.
+    stream_ended: bool,
 }
 
 impl Conn {
@@ -202,6 +205,7 @@ impl Conn {
             deflate,
             deflate_error,
             in_compressed: false,
+            stream_ended: false,
         }
     }
 

@@ -185,6 +185,19 @@ impl Conn {
             ));
         }
         let received = deflate.receiver.on_frame(header, &payload);
+        if self.fault == Fault::DeflateStreamEnd && received.compressed {
+            // Like a zlib inflater kept across messages that is never reset after the end of a
+            // stream: once a first block has BFINAL set, every later message inflates to nothing.
+            let ended = self.stream_ended;
+            if header.opcode != Opcode::Continuation && payload.first().is_some_and(|b| b & 1 == 1)
+            {
+                self.stream_ended = true;
+            }
+            if ended {
+                self.in_compressed = true;
+                return Ok(Vec::new());
+            }
+        }
         if matches!(
             header.opcode,
             Opcode::Text | Opcode::Binary | Opcode::Continuation
