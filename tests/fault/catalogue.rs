@@ -517,6 +517,30 @@ fn scenario(fault: Fault) -> Scenario {
             )
         }
         // RFC 7692 §7.2.3.6: a flushed fragment keeps its 00 00 ff ff; the last one is 00.
+        Fault::DeflateStreamEnd => {
+            let bfinal = forms::bfinal(b"Hello").expect("valid compressor settings");
+            let after = forms::compressed(b"again", false).expect("valid compressor settings");
+            deflate(
+                pmd,
+                vec![
+                    rsv1(c(Opcode::Text, bfinal)),
+                    rsv1(c(Opcode::Text, after)),
+                    close(1000),
+                ],
+                sees(&[
+                    "text Hello (deflate)",
+                    "text again (deflate)",
+                    "close 1000",
+                    "eof",
+                ]),
+                sees(&[
+                    "text Hello (deflate)",
+                    "text (deflate)",
+                    "close 1000",
+                    "eof",
+                ]),
+            )
+        }
         Fault::DeflateEmptyFragment => {
             let first = Compressor::new(15, false, 1)
                 .and_then(|mut c| c.compress_fragment(b"Hello", false))
