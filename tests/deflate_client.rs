@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use wsprobe::runner::{CaseContext, CaseResult, Verdict, exec::run_case};
+use wsprobe::runner::{CaseResult, Verdict, exec::run_case};
 use wsprobe::suite::{self, Source, model::Case};
 use wsprobe::wire::deflate::receive::RSV1;
 use wsprobe::wire::deflate::{Compressor, Inflater, forms};
@@ -191,27 +191,7 @@ const HELLO: &str = r#"      - send: { text: "Hello, Hello, Hello" }
 
 fn run(extensions: &'static str, echo: Echo, case: &Case) -> CaseResult {
     let server = common::raw_server(move |s| serve(s, extensions, echo));
-    let addr: std::net::SocketAddr = server
-        .url
-        .trim_start_matches("ws://")
-        .trim_end_matches('/')
-        .parse()
-        .expect("address");
-    let cx = CaseContext {
-        addr,
-        host: addr.to_string(),
-        path: "/".into(),
-        timeout_scale: 1.0,
-        max_message: 16 << 20,
-        headers: vec![],
-        seed: None,
-        idle_timeout: Duration::from_secs(3),
-        extensions: vec![],
-        memory: wsprobe::runner::budget::Budget::new(
-            wsprobe::runner::budget::DEFAULT_MAX_MEMORY,
-            1,
-        ),
-    };
+    let cx = common::case_context(&server, Duration::from_secs(3), 1);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         tokio::time::timeout(Duration::from_secs(30), run_case(case, &cx))

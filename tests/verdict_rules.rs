@@ -162,27 +162,7 @@ fn user_case(yaml: &str) -> Case {
 
 /// The context for cases against `server` (jobs share one budget).
 fn context(server: &common::RawServer, idle: Duration, jobs: usize) -> CaseContext {
-    let addr: std::net::SocketAddr = server
-        .url
-        .trim_start_matches("ws://")
-        .trim_end_matches('/')
-        .parse()
-        .expect("address");
-    CaseContext {
-        addr,
-        host: addr.to_string(),
-        path: "/".into(),
-        timeout_scale: 1.0,
-        max_message: 1 << 24,
-        headers: vec![],
-        seed: None,
-        idle_timeout: idle,
-        extensions: vec![],
-        memory: wsprobe::runner::budget::Budget::new(
-            wsprobe::runner::budget::DEFAULT_MAX_MEMORY,
-            jobs,
-        ),
-    }
+    common::case_context(server, idle, jobs)
 }
 
 fn run(how: Behaviour, cases: &[Case], idle: Duration) -> Vec<CaseResult> {

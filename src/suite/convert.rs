@@ -541,17 +541,9 @@ fn convert_echo(cx: &mut Context<'_>, path: &YamlPath, value: &Value) -> Option<
         }
         c => c,
     };
-    let fragment_size = match raw.fragment_size {
-        Some(0) => {
-            cx.error(
-                &path.key("fragment_size"),
-                Anchor::Value,
-                "`fragment_size` must be at least 1",
-            );
-            None
-        }
-        f => f.map(|f| f as usize),
-    };
+    let fragment_size = raw
+        .fragment_size
+        .and_then(|n| super::send::fragment_size_value(cx, path, n));
     let timeout = duration(cx, &path.key("timeout"), &raw.timeout);
     if cx.error_count() > errors {
         return None;

@@ -114,15 +114,7 @@ pub(crate) fn convert_send(cx: &mut Context<'_>, path: &YamlPath, value: &Value)
             );
             None
         }
-        Some(0) => {
-            cx.error(
-                &path.key("fragment_size"),
-                Anchor::Value,
-                "`fragment_size` must be at least 1",
-            );
-            None
-        }
-        Some(n) => usize::try_from(n).ok(),
+        Some(n) => fragment_size_value(cx, path, n),
     };
     let chop = chop
         .as_ref()
@@ -184,6 +176,19 @@ pub(crate) fn convert_send(cx: &mut Context<'_>, path: &YamlPath, value: &Value)
         compress,
         deflate,
     })
+}
+
+/// A `fragment_size` (of `send` or `echo`) at `path`: at least 1.
+pub(crate) fn fragment_size_value(cx: &mut Context<'_>, path: &YamlPath, n: u64) -> Option<usize> {
+    if n == 0 {
+        cx.error(
+            &path.key("fragment_size"),
+            Anchor::Value,
+            "`fragment_size` must be at least 1",
+        );
+        return None;
+    }
+    usize::try_from(n).ok()
 }
 
 fn close_spec(cx: &mut Context<'_>, path: &YamlPath, raw: &RawCloseSpec) -> Option<CloseSpec> {

@@ -232,3 +232,33 @@ where
         url: format!("ws://127.0.0.1:{port}/"),
     }
 }
+
+/// The runner's context for cases against a [`RawServer`] (16 MiB messages; `jobs` cases share
+/// one memory budget).
+pub fn case_context(
+    server: &RawServer,
+    idle: Duration,
+    jobs: usize,
+) -> wsprobe::runner::CaseContext {
+    let addr: std::net::SocketAddr = server
+        .url
+        .trim_start_matches("ws://")
+        .trim_end_matches('/')
+        .parse()
+        .expect("address");
+    wsprobe::runner::CaseContext {
+        addr,
+        host: addr.to_string(),
+        path: "/".into(),
+        timeout_scale: 1.0,
+        max_message: 1 << 24,
+        headers: vec![],
+        seed: None,
+        idle_timeout: idle,
+        extensions: vec![],
+        memory: wsprobe::runner::budget::Budget::new(
+            wsprobe::runner::budget::DEFAULT_MAX_MEMORY,
+            jobs,
+        ),
+    }
+}
