@@ -7,7 +7,8 @@
 //! The baseline accepts the first acceptable `permessage-deflate` offer with
 //! [`negotiate`] and the default [`ServerPolicy`] (every parameter honoured, nothing
 //! volunteered, invalid offers declined, fall-back to the next offer), compresses every echo at
-//! zlib level 1 ([`LEVEL`]) with the agreed window bits and context takeover, and inflates
+//! zlib level 1 ([`LEVEL`]) with the agreed window bits and without context takeover (each
+//! message on its own, which §7.1.1.1 always allows), and inflates
 //! what it receives through a [`Receiver`] bounded by the server's message limit. The frame
 //! loop calls [`Conn::inflate`] for every frame before the RFC 6455 rules judge it.
 
@@ -138,10 +139,11 @@ impl Deflate {
             Fault::DeflateWindowExceeded => MAX_WINDOW_BITS,
             _ => negotiated.server_max_window_bits,
         };
-        let no_context_takeover = match fault {
-            Fault::DeflateContextTakeover => false,
-            _ => negotiated.server_no_context_takeover,
-        };
+        // The baseline compresses every message on its own, agreed or not: §7.1.1.1 only
+        // forbids context takeover, a sender may always do without it, and each message then
+        // compresses the same way every time (the compressor remembers repeats, so echo loops
+        // of a data file cost one compression per distinct message).
+        let no_context_takeover = fault != Fault::DeflateContextTakeover;
         Ok(Deflate {
             receiver: Receiver::new(negotiated, Role::Client, limit)?,
             compressor: Compressor::new(bits, no_context_takeover, LEVEL)?,
