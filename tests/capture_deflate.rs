@@ -4,7 +4,7 @@
 //! packet with its section, level and checklist anchor; `deflate-clean.pcap` uses every valid
 //! form and must have none. Bytes that were not captured are never blamed on a peer.
 
-use std::process::Command;
+mod common;
 
 use wsprobe::pcap::events::Inflation;
 use wsprobe::pcap::{self, Event, Options, Sink};
@@ -17,17 +17,10 @@ fn fixture(name: &str) -> std::path::PathBuf {
         .join(name)
 }
 
-/// `wsprobe ARGS` in the crate root: (exit code, stdout).
+/// `wsprobe ARGS` in the crate root, bounded in time: (exit code, stdout).
 fn wsprobe(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_wsprobe"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("wsprobe runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    let out = common::wsprobe(args, std::time::Duration::from_secs(60));
+    (out.code, out.stdout)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

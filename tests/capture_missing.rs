@@ -3,21 +3,14 @@
 //! reads payload bytes runs over them, and a handshake whose heads the snaplen cut after their
 //! start lines is still recognised, with or without `--port`.
 
-use std::process::Command;
+mod common;
 
 use wsprobe::pcap::{self, Event, Options, Sink};
 
-/// `wsprobe ARGS` in the crate root: (exit code, stdout).
+/// `wsprobe ARGS` in the crate root, bounded in time: (exit code, stdout).
 fn wsprobe(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_wsprobe"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("wsprobe runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    let out = common::wsprobe(args, std::time::Duration::from_secs(60));
+    (out.code, out.stdout)
 }
 
 const CUT: &str = "fixtures/edge-snaplen-160.pcap";
