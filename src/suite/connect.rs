@@ -105,6 +105,7 @@ pub(crate) fn convert_connect(
         timeout,
         chop,
         abort: raw.abort.unwrap_or(false),
+        respond: None,
     };
     Some((connect, raw.name))
 }

@@ -261,6 +261,7 @@ pub(crate) fn convert_case(
             names
         },
         skip: raw.skip,
+        peers: vec![super::model::PeerKind::Server],
         steps,
         location: cx.location(path),
     })

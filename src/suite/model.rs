@@ -75,10 +75,34 @@ pub struct Case {
     pub redact_headers: Vec<String>,
     /// If set, the case is not run and reports SKIP with this reason.
     pub skip: Option<String>,
+    /// The kinds of peer the case can judge (`peer:`): wsprobe plays the other role. Echo-based
+    /// cases judge both; cases that build requests judge servers only, cases that answer the
+    /// handshake (`connect.respond`) judge clients only.
+    pub peers: Vec<PeerKind>,
     /// The steps in order.
     pub steps: Vec<Step>,
     /// Where the case starts in its file.
     pub location: Location,
+}
+
+/// What a case judges. wsprobe plays the other role: the client when it judges a server
+/// (`wsprobe run`), the server when it judges a client (`wsprobe run --client`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PeerKind {
+    /// A WebSocket server (wsprobe connects).
+    Server,
+    /// A WebSocket client, a browser included (wsprobe accepts).
+    Client,
+}
+
+impl PeerKind {
+    /// The suite-format name.
+    pub fn name(self) -> &'static str {
+        match self {
+            PeerKind::Server => "server",
+            PeerKind::Client => "client",
+        }
+    }
 }
 
 /// Unsolicited frames an expect step may skip over.
@@ -192,6 +216,37 @@ pub struct Connect {
     pub chop: Option<Chop>,
     /// Call the browser API's `close()` while CONNECTING, right after the request is written.
     pub abort: bool,
+    /// How wsprobe, as the server, answers the client's opening handshake (client cases only);
+    /// `None` answers correctly.
+    pub respond: Option<Respond>,
+}
+
+/// wsprobe's answer to a client's opening handshake (RFC 6455 §4.2.2), correct unless a field
+/// says otherwise. Used to check that clients fail the connection on a bad response (§4.1).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Respond {
+    /// Status code (default 101).
+    pub status: Option<u16>,
+    /// Reason phrase (default `Switching Protocols`).
+    pub reason: Option<String>,
+    /// Status-line version (default `HTTP/1.1`).
+    pub http_version: Option<String>,
+    /// `Sec-WebSocket-Accept`: the correct value (`None`), or this value verbatim.
+    pub accept: Option<String>,
+    /// Standard headers to leave out: any of `upgrade`, `connection`, `accept`.
+    pub omit: Vec<String>,
+    /// Extra headers in order (duplicates allowed), after the standard ones.
+    pub headers: Vec<(String, String)>,
+    /// `Sec-WebSocket-Protocol` to send whether or not the client offered it.
+    pub protocol: Option<String>,
+    /// `Sec-WebSocket-Extensions` items to send verbatim whether or not the client offered
+    /// them; `None` lets wsprobe negotiate (permessage-deflate when the case agrees to it).
+    pub extensions: Option<Vec<String>>,
+    /// Bytes written right after the response head, in the same write.
+    pub after: Option<Payload>,
+    /// A hand-written response sent verbatim instead (`{accept}` is replaced by the correct
+    /// Accept value).
+    pub raw: Option<String>,
 }
 
 /// What the handshake response must look like.
