@@ -8,6 +8,7 @@
 pub mod browser;
 pub mod budget;
 pub mod conn;
+pub mod session;
 pub mod deflate;
 pub mod exec;
 pub mod matcher;
