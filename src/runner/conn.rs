@@ -23,7 +23,7 @@ use crate::trace::{ConnectionTrace, TcpEnd, TraceEvent, frame_preview, preview};
 use crate::wire::deflate::DeflateResponse;
 use crate::suite::model::Respond;
 use crate::wire::handshake::{self, Negotiated, Offer, Parse, RequestHead, ResponseHead};
-use crate::wire::{ClosePayload, Direction, FrameSpec, Opcode, Role, Violation};
+use crate::wire::{ClosePayload, FrameSpec, Opcode, Role, Violation};
 
 /// How the opening handshake went.
 #[derive(Clone, Debug, Default)]
@@ -482,8 +482,9 @@ impl Connection {
                 self.note_close_sent(&spec.payload);
             }
             let compressed = self.sent_compressed.on_frame(&header);
+            let dir = self.session.out_dir();
             self.push_trace(TraceEvent::Frame {
-                dir: Direction::ClientToServer,
+                dir,
                 header,
                 preview: if compressed {
                     compressed_preview(spec.payload.len())

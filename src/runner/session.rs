@@ -295,6 +295,22 @@ impl Session {
         self.tcp_end == Some(TcpEnd::Reset) || self.tcp_end == Some(self.peer_end())
     }
 
+    /// The direction of the frames wsprobe sends.
+    pub fn out_dir(&self) -> Direction {
+        match self.role {
+            Role::Client => Direction::ClientToServer,
+            Role::Server => Direction::ServerToClient,
+        }
+    }
+
+    /// The direction of the frames the peer sends.
+    pub fn in_dir(&self) -> Direction {
+        match self.role {
+            Role::Client => Direction::ServerToClient,
+            Role::Server => Direction::ClientToServer,
+        }
+    }
+
     /// The peer's role.
     pub fn peer_role(&self) -> Role {
         match self.role {
@@ -741,7 +757,7 @@ impl Session {
 
     pub(super) fn record_frame(&mut self, header: &FrameHeader, payload: &[u8], compressed: bool) {
         self.push_trace(TraceEvent::Frame {
-            dir: Direction::ServerToClient,
+            dir: self.in_dir(),
             header: *header,
             preview: if compressed {
                 compressed_preview(payload.len())
@@ -834,7 +850,7 @@ impl Session {
         spec.mask = self.out_mask();
         self.note_close_sent(&payload);
         self.push_trace(TraceEvent::Frame {
-            dir: Direction::ClientToServer,
+            dir: self.out_dir(),
             header: spec.header(),
             preview: frame_preview(spec.opcode, &payload),
         });
@@ -885,7 +901,7 @@ impl Session {
                     let mut spec = FrameSpec::new(Opcode::Pong, payload.clone());
                     spec.mask = self.out_mask();
                     self.push_trace(TraceEvent::Frame {
-                        dir: Direction::ClientToServer,
+                        dir: self.out_dir(),
                         header: spec.header(),
                         preview: preview(&payload),
                     });
