@@ -73,7 +73,12 @@ pub struct RunArgs {
     #[arg(long, conflicts_with_all = ["target", "partition", "snapshots"])]
     client: bool,
     /// With --client: the address to listen on (port 0 picks a free port).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9001", requires = "client")]
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:9001",
+        requires = "client"
+    )]
     listen: String,
     /// With --client: start this client harness (`sh -c`, with WSPROBE_URL set) and end the
     /// run when it exits or asks for /updateReports.

@@ -15,13 +15,13 @@ use tokio::time::{Instant, timeout_at};
 use super::browser::CloseAction;
 use super::budget::{self, CaseMemory};
 use super::deflate::{self, Deflate};
+use super::session::compressed_preview;
 pub use super::session::{
     CloseFacts, MAX_FRAMES, MAX_HEAD, MAX_TRACE_EVENTS, Observation, Session, SessionParams,
 };
-use super::session::compressed_preview;
+use crate::suite::model::Respond;
 use crate::trace::{ConnectionTrace, TcpEnd, TraceEvent, frame_preview, preview};
 use crate::wire::deflate::DeflateResponse;
-use crate::suite::model::Respond;
 use crate::wire::handshake::{self, Negotiated, Offer, Parse, RequestHead, ResponseHead};
 use crate::wire::{ClosePayload, FrameSpec, Opcode, Role, Violation};
 
@@ -430,8 +430,7 @@ impl Connection {
     /// closed are noted at the end.
     pub fn trace(&self) -> ConnectionTrace {
         let mut t = self.trace.clone();
-        let server_closed = self.browser.close_received().is_some()
-            || self.session.peer_ended();
+        let server_closed = self.browser.close_received().is_some() || self.session.peer_ended();
         if !server_closed {
             for e in &self.write_errors {
                 t.events.push(TraceEvent::Note(e.clone()));
@@ -742,7 +741,6 @@ impl Connection {
         }
         self.drop_tcp();
     }
-
 }
 
 enum Step {
@@ -797,7 +795,10 @@ fn build_response(key: &str, respond: Option<&Respond>) -> Response {
     if let Some(items) = &r.extensions
         && !items.is_empty()
     {
-        out.push_str(&format!("Sec-WebSocket-Extensions: {}\r\n", items.join(", ")));
+        out.push_str(&format!(
+            "Sec-WebSocket-Extensions: {}\r\n",
+            items.join(", ")
+        ));
     }
     for (name, value) in &r.headers {
         out.push_str(&format!("{name}: {value}\r\n"));

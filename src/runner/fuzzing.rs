@@ -150,7 +150,12 @@ impl Listener {
         };
         // Cases still running get their own deadlines to finish.
         let grace = Instant::now() + Duration::from_secs(60).min(run.bound);
-        while timeout_at(grace, tasks.join_next()).await.ok().flatten().is_some() {}
+        while timeout_at(grace, tasks.join_next())
+            .await
+            .ok()
+            .flatten()
+            .is_some()
+        {}
         tasks.abort_all();
         let mut state = std::mem::take(&mut *lock(&state));
         attach_reports(&mut state);
@@ -330,7 +335,8 @@ async fn handle(mut stream: TcpStream, run: &ClientRun, state: &Mutex<State>) {
                     .and_then(|a| a.by_case.get(&n))
                     .map(|r| r.verdict.autobahn().to_string())
             });
-            let body = serde_json::json!({ "behavior": status.unwrap_or_else(|| "UNKNOWN".into()) });
+            let body =
+                serde_json::json!({ "behavior": status.unwrap_or_else(|| "UNKNOWN".into()) });
             control(incoming, run, Some(body.to_string())).await;
         }
         "/updateReports" => {
@@ -382,9 +388,10 @@ async fn handle(mut stream: TcpStream, run: &ClientRun, state: &Mutex<State>) {
 
 /// Answers a request that is not part of the protocol.
 async fn reject(incoming: Incoming, state: &Mutex<State>, status: u16, why: &str) {
-    lock(state)
-        .strays
-        .push(format!("{} {}: {why}", incoming.head.method, incoming.head.path));
+    lock(state).strays.push(format!(
+        "{} {}: {why}",
+        incoming.head.method, incoming.head.path
+    ));
     let mut stream = incoming.stream;
     let _ = timeout(
         CONTROL_TIMEOUT,
@@ -394,7 +401,13 @@ async fn reject(incoming: Incoming, state: &Mutex<State>, status: u16, why: &str
 }
 
 /// Runs case `n` on the client's connection and files the result under its agent.
-async fn run_one(incoming: Incoming, run: &ClientRun, state: &Mutex<State>, route: &Route, n: usize) {
+async fn run_one(
+    incoming: Incoming,
+    run: &ClientRun,
+    state: &Mutex<State>,
+    route: &Route,
+    n: usize,
+) {
     let case = &run.cases[n - 1];
     let nonce = incoming
         .head

@@ -93,7 +93,10 @@ pub fn nonce_findings(nonces: &[String]) -> Vec<String> {
     for n in nonces {
         *seen.entry(n.as_str()).or_default() += 1;
     }
-    match seen.iter().max_by_key(|(k, c)| (**c, std::cmp::Reverse(**k))) {
+    match seen
+        .iter()
+        .max_by_key(|(k, c)| (**c, std::cmp::Reverse(**k)))
+    {
         // 16 random bytes never repeat in practice.
         Some((nonce, times)) if *times > 1 => vec![format!(
             "the Sec-WebSocket-Key {nonce} was sent on {times} of {} connections",
@@ -176,7 +179,10 @@ mod tests {
     #[test]
     fn random_keys_pass() {
         for seed in 0..20 {
-            assert_eq!(mask_findings(&random_keys(5000, seed)), Vec::<String>::new());
+            assert_eq!(
+                mask_findings(&random_keys(5000, seed)),
+                Vec::<String>::new()
+            );
         }
     }
 
@@ -189,12 +195,18 @@ mod tests {
     #[test]
     fn a_counter_fails() {
         let keys: Vec<[u8; 4]> = (0u32..50).map(|i| i.to_be_bytes()).collect();
-        assert!(mask_findings(&keys).iter().any(|f| f.contains("fixed step")));
+        assert!(
+            mask_findings(&keys)
+                .iter()
+                .any(|f| f.contains("fixed step"))
+        );
     }
 
     #[test]
     fn a_small_pool_of_keys_fails() {
-        let keys: Vec<[u8; 4]> = (0..400u32).map(|i| (i % 7 * 0x1357_9bdf).to_be_bytes()).collect();
+        let keys: Vec<[u8; 4]> = (0..400u32)
+            .map(|i| (i % 7 * 0x1357_9bdf).to_be_bytes())
+            .collect();
         assert!(mask_findings(&keys).iter().any(|f| f.contains("repeat")));
     }
 
@@ -213,6 +225,9 @@ mod tests {
         assert!(nonce_findings(&distinct).is_empty());
         let same = vec!["dGhlIHNhbXBsZSBub25jZQ==".to_string(); 3];
         assert_eq!(judge(&[], &same).verdict, Verdict::Fail);
-        assert_eq!(judge(&random_keys(100, 1), &distinct).verdict, Verdict::Pass);
+        assert_eq!(
+            judge(&random_keys(100, 1), &distinct).verdict,
+            Verdict::Pass
+        );
     }
 }

@@ -8,18 +8,18 @@
 pub mod browser;
 pub mod budget;
 pub mod conn;
-pub mod session;
-pub mod fuzzing;
-pub mod masks;
-pub mod whatwg;
 pub mod deflate;
 pub mod exec;
+pub mod fuzzing;
+pub mod masks;
 pub mod matcher;
 pub mod preflight;
 pub mod result;
 mod rng;
 pub mod select;
+pub mod session;
 pub mod verdict;
+pub mod whatwg;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

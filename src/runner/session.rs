@@ -1004,3 +1004,126 @@ pub struct CloseFacts {
     /// The client failed the connection because the server broke the protocol.
     pub failed_by_client: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::budget::Budget;
+
+    fn session(role: Role, memory: &CaseMemory) -> Session {
+        let mut s = Session::new(SessionParams {
+            name: "main",
+            role,
+            max_message: 1 << 20,
+            memory,
+            own_key: None,
+            seed: Some(1),
+        });
+        s.browser.opened();
+        s
+    }
+
+    fn kinds(s: &Session) -> Vec<ViolationKind> {
+        s.violations.iter().map(|v| v.kind).collect()
+    }
+
+    #[test]
+    fn as_the_server_unmasked_client_frames_fail_the_connection() {
+        let budget = Budget::new(64 << 20, 1);
+        let memory = budget.case();
+        let mut s = session(Role::Server, &memory);
+        s.receive(&FrameSpec::new(Opcode::Text, "hi").encode());
+        assert_eq!(kinds(&s), vec![ViolationKind::UnmaskedClientFrame]);
+        // The close wsprobe sends as the server is unmasked, with 1002 (§7.1.7).
+        let out = s.take_output();
+        assert_eq!(out[0], 0x88);
+        assert_eq!(out[1] & 0x80, 0, "server frames are unmasked");
+        assert_eq!(&out[2..4], &1002u16.to_be_bytes());
+    }
+
+    #[test]
+    fn as_the_server_masked_frames_are_messages_and_keys_are_kept() {
+        let budget = Budget::new(64 << 20, 1);
+        let memory = budget.case();
+        let mut s = session(Role::Server, &memory);
+        s.receive(
+            &FrameSpec::new(Opcode::Text, "hi")
+                .masked([1, 2, 3, 4])
+                .encode(),
+        );
+        s.receive(
+            &FrameSpec::new(Opcode::Text, "yo")
+                .masked([5, 6, 7, 8])
+                .encode(),
+        );
+        assert!(s.violations.is_empty());
+        assert_eq!(s.mask_keys, vec![[1, 2, 3, 4], [5, 6, 7, 8]]);
+        assert!(
+            matches!(&s.observations[0], Observation::Message { data, .. } if &data[..] == b"hi")
+        );
+        assert_eq!(s.in_dir(), Direction::ClientToServer);
+    }
+
+    #[test]
+    fn as_the_client_masked_server_frames_fail_the_connection() {
+        let budget = Budget::new(64 << 20, 1);
+        let memory = budget.case();
+        let mut s = session(Role::Client, &memory);
+        s.receive(
+            &FrameSpec::new(Opcode::Text, "hi")
+                .masked([1, 2, 3, 4])
+                .encode(),
+        );
+        assert_eq!(kinds(&s), vec![ViolationKind::MaskedServerFrame]);
+        let out = s.take_output();
+        assert_eq!(out[1] & 0x80, 0x80, "client frames are masked");
+        assert!(s.mask_keys.is_empty());
+    }
+
+    #[test]
+    fn pings_are_answered_masked_only_as_the_client() {
+        let budget = Budget::new(64 << 20, 1);
+        let memory = budget.case();
+        for (role, ping, masked) in [
+            (Role::Client, FrameSpec::new(Opcode::Ping, "p"), true),
+            (
+                Role::Server,
+                FrameSpec::new(Opcode::Ping, "p").masked([9, 9, 9, 9]),
+                false,
+            ),
+        ] {
+            let mut s = session(role, &memory);
+            s.receive(&ping.encode());
+            let out = s.take_output();
+            assert_eq!(out[0], 0x8a, "{role:?} answers with a pong");
+            assert_eq!(out[1] & 0x80 != 0, masked, "{role:?}");
+        }
+    }
+
+    #[test]
+    fn closing_is_clean_as_the_server_when_wsprobe_closes_tcp_after_both_close_frames() {
+        let budget = Budget::new(64 << 20, 1);
+        let memory = budget.case();
+        let mut s = session(Role::Server, &memory);
+        s.receive(
+            &FrameSpec::new(
+                Opcode::Close,
+                ClosePayload::Code {
+                    code: 1000,
+                    reason: vec![],
+                }
+                .to_bytes(),
+            )
+            .masked([1, 1, 1, 1])
+            .encode(),
+        );
+        // The close reply is queued; wsprobe then closes TCP first (§7.1.1).
+        assert!(!s.take_output().is_empty());
+        s.drop_tcp();
+        let facts = s.close_facts();
+        assert!(facts.clean);
+        assert!(!facts.dropped_by_client);
+        assert_eq!(facts.initiator, Some(Closer::Server));
+        assert_eq!(s.tcp_end, Some(TcpEnd::ClosedByServer));
+    }
+}

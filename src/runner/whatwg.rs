@@ -47,7 +47,9 @@ struct Report {
 
 /// Reads the page's report (`{"case": N, "events": [...]}`); `None` when malformed.
 pub fn parse_report(data: &[u8]) -> Option<Vec<ApiEvent>> {
-    serde_json::from_slice::<Report>(data).ok().map(|r| r.events)
+    serde_json::from_slice::<Report>(data)
+        .ok()
+        .map(|r| r.events)
 }
 
 /// What the events break, given how the case went on the wire.
@@ -63,7 +65,10 @@ pub fn findings(result: &CaseResult, events: &[ApiEvent]) -> Vec<String> {
         found.push(format!("{} close events were fired", closes.len()));
     }
     if last + 1 != api.len() {
-        found.push(format!("a {} event came after the close event", api[last + 1].kind));
+        found.push(format!(
+            "a {} event came after the close event",
+            api[last + 1].kind
+        ));
     }
     let close = api[last];
     if close.ready_state != Some(3) {
