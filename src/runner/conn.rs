@@ -134,6 +134,9 @@ pub struct AcceptParams<'a> {
     pub memory: &'a CaseMemory,
     /// How long a write may make no progress while nothing arrives (already scaled).
     pub idle_timeout: Duration,
+    /// The case's permessage-deflate offer, read as what wsprobe asks of the client; empty:
+    /// wsprobe declines every extension.
+    pub deflate_offer: &'a [String],
 }
 
 /// How wsprobe answered a client's opening handshake.
@@ -143,6 +146,8 @@ pub struct AcceptOutcome {
     pub violations: Vec<Violation>,
     /// Writing the response failed.
     pub error: Option<String>,
+    /// permessage-deflate was agreed.
+    pub deflate: bool,
 }
 
 /// A WebSocket connection under test: the session and the socket that carries it.
@@ -185,6 +190,7 @@ impl Connection {
             deadline,
             memory,
             idle_timeout,
+            deflate_offer,
         } = p;
         let Incoming {
             stream,
@@ -219,7 +225,27 @@ impl Connection {
                 rejection.reason,
             ));
         }
-        let response = build_response(key.as_deref().unwrap_or(""), respond);
+        // permessage-deflate, unless the case answers with extensions of its own.
+        let mut agreed = None;
+        if !deflate_offer.is_empty() && respond.is_none_or(|r| r.extensions.is_none()) {
+            let items: Vec<String> = head
+                .header_values("sec-websocket-extensions")
+                .iter()
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .collect();
+            agreed = deflate::answer(&items, deflate_offer);
+        }
+        let extension = agreed.as_ref().map(|a| a.response.to_header_item());
+        if let Some(a) = agreed {
+            match Deflate::new_server(a.negotiated, max_message) {
+                Ok(d) => {
+                    conn.session.set_deflate(d, max_message);
+                    outcome.deflate = true;
+                }
+                Err(e) => outcome.error = Some(format!("cannot set up permessage-deflate: {e}")),
+            }
+        }
+        let response = build_response(key.as_deref().unwrap_or(""), respond, extension);
         match handshake::parse_response(&response.head, response.head.len().max(MAX_HEAD)) {
             Ok(Parse::Complete(parsed)) => conn.session.trace_response(&parsed),
             _ => conn.session.trace.events.push(TraceEvent::RawSent {
@@ -757,7 +783,7 @@ struct Response {
 }
 
 /// The response `respond` describes to a request with `key` (a correct 101 by default).
-fn build_response(key: &str, respond: Option<&Respond>) -> Response {
+fn build_response(key: &str, respond: Option<&Respond>, extension: Option<String>) -> Response {
     let accept = handshake::accept_for_key(key);
     let default = Respond::default();
     let r = respond.unwrap_or(&default);
@@ -792,13 +818,15 @@ fn build_response(key: &str, respond: Option<&Respond>) -> Response {
     if let Some(p) = &r.protocol {
         out.push_str(&format!("Sec-WebSocket-Protocol: {p}\r\n"));
     }
-    if let Some(items) = &r.extensions
-        && !items.is_empty()
-    {
-        out.push_str(&format!(
-            "Sec-WebSocket-Extensions: {}\r\n",
-            items.join(", ")
-        ));
+    match (&r.extensions, extension) {
+        (Some(items), _) if !items.is_empty() => {
+            out.push_str(&format!(
+                "Sec-WebSocket-Extensions: {}\r\n",
+                items.join(", ")
+            ));
+        }
+        (None, Some(item)) => out.push_str(&format!("Sec-WebSocket-Extensions: {item}\r\n")),
+        _ => {}
     }
     for (name, value) in &r.headers {
         out.push_str(&format!("{name}: {value}\r\n"));

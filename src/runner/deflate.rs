@@ -108,6 +108,37 @@ fn first_element(accepted: &[String]) -> Option<DeflateResponse> {
         .map(|(_, params)| DeflateResponse::from_params(&params).0)
 }
 
+/// The server's answer to a client's permessage-deflate offers (RFC 7692 §5.1, §7): the
+/// first offer wsprobe can accept, with what the case asks of the client. A case written as a
+/// client's offer (`server_no_context_takeover`, `server_max_window_bits=N`) asks the same of
+/// the client when wsprobe is the server (`client_no_context_takeover`,
+/// `client_max_window_bits=N`, the latter only when the client offered it), as Autobahn's
+/// 13.x cases do in both roles.
+pub fn answer(
+    client_items: &[String],
+    case_offer: &[String],
+) -> Option<crate::wire::deflate::Accepted> {
+    let offers: Vec<_> = client_items
+        .iter()
+        .flat_map(|item| parse_offers(item))
+        .collect();
+    if offers.is_empty() {
+        return None;
+    }
+    let wanted = case_offer
+        .iter()
+        .flat_map(|item| parse_offers(item))
+        .map(|p| DeflateOffer::from_params(&p).0)
+        .next()
+        .unwrap_or_default();
+    let policy = crate::wire::deflate::ServerPolicy {
+        client_no_context_takeover: wanted.server_no_context_takeover,
+        client_max_window_bits: wanted.server_max_window_bits,
+        ..Default::default()
+    };
+    crate::wire::deflate::negotiate(&offers, &policy).accepted
+}
+
 /// permessage-deflate on an open connection.
 #[derive(Debug)]
 pub struct Deflate {
@@ -117,6 +148,8 @@ pub struct Deflate {
     pub tx: Compressor,
     /// The server's messages.
     pub rx: Receiver,
+    /// The role wsprobe plays (whose parameters its compressor uses).
+    pub role: Role,
 }
 
 impl Deflate {
@@ -127,6 +160,7 @@ impl Deflate {
             tx: Compressor::for_sender(&negotiated, Role::Client, LEVEL)?,
             rx: Receiver::new(&negotiated, Role::Server, max_message)?,
             negotiated,
+            role: Role::Client,
         })
     }
 
@@ -134,8 +168,19 @@ impl Deflate {
     /// compressor did not produce (a hand-built frame, a special form), so later messages must
     /// not refer back past them.
     pub fn reset_tx(&mut self) -> Result<(), DeflateError> {
-        self.tx = Compressor::for_sender(&self.negotiated, Role::Client, LEVEL)?;
+        self.tx = Compressor::for_sender(&self.negotiated, self.role, LEVEL)?;
         Ok(())
+    }
+
+    /// permessage-deflate with wsprobe as the server: it compresses with the server's
+    /// parameters and inflates with the client's.
+    pub fn new_server(negotiated: Negotiated, max_message: u64) -> Result<Deflate, DeflateError> {
+        Ok(Deflate {
+            tx: Compressor::for_sender(&negotiated, Role::Server, LEVEL)?,
+            rx: Receiver::new(&negotiated, Role::Client, max_message)?,
+            negotiated,
+            role: Role::Server,
+        })
     }
 }
 

@@ -564,6 +564,10 @@ impl Exec<'_> {
             step.conn.clone()
         };
         let deadline = self.step_deadline(c.timeout);
+        let offer = c
+            .extensions
+            .clone()
+            .unwrap_or_else(|| self.cx.extensions.clone());
         let (mut conn, outcome) = Connection::accept(AcceptParams {
             name: &name,
             incoming,
@@ -572,8 +576,14 @@ impl Exec<'_> {
             deadline,
             memory: &self.memory,
             idle_timeout: scale(self.cx.idle_timeout, self.cx.timeout_scale),
+            deflate_offer: &offer,
         })
         .await;
+        let unimplemented = c
+            .expect
+            .requires_extension
+            .as_ref()
+            .filter(|_| !outcome.deflate);
         if !outcome.violations.is_empty() {
             conn.record_violations(outcome.violations);
         }
@@ -582,6 +592,16 @@ impl Exec<'_> {
             conn,
             cursor: Cursor::default(),
         });
+        if let Some(ext) = unimplemented {
+            return Err(Stop::Unimplemented(Failure {
+                summary: format!("the client does not implement {ext}"),
+                location: step.location.clone(),
+                expected: vec![format!(
+                    "Sec-WebSocket-Extensions offering {ext} that wsprobe can accept"
+                )],
+                observed: "no acceptable offer".into(),
+            }));
+        }
         match outcome.error {
             Some(e) => Err(Stop::Failed(Failure {
                 summary: "the handshake response could not be written".into(),

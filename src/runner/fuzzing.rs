@@ -445,6 +445,7 @@ async fn control(incoming: Incoming, run: &ClientRun, text: Option<String>) {
         deadline,
         memory: &memory,
         idle_timeout: CONTROL_TIMEOUT,
+        deflate_offer: &[],
     })
     .await;
     if let Some(text) = text {
@@ -467,6 +468,7 @@ async fn read_report(incoming: Incoming, run: &ClientRun) -> Option<Vec<ApiEvent
         deadline,
         memory: &memory,
         idle_timeout: CONTROL_TIMEOUT,
+        deflate_offer: &[],
     })
     .await;
     let mut found = None;
