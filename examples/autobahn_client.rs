@@ -20,11 +20,9 @@ async fn run_case(url: &str, config: WebSocketConfig) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     while let Some(msg) = ws.next().await {
-        match msg.map_err(|e| e.to_string())? {
-            m @ (Message::Text(_) | Message::Binary(_)) => {
-                ws.send(m).await.map_err(|e| e.to_string())?;
-            }
-            _ => {}
+        let msg = msg.map_err(|e| e.to_string())?;
+        if msg.is_text() || msg.is_binary() {
+            ws.send(msg).await.map_err(|e| e.to_string())?;
         }
     }
     Ok(())
