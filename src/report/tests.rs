@@ -431,6 +431,7 @@ fn report_list() {
         closing: ClosingRule::default(),
         redact_headers: vec![],
         skip: None,
+        peers: vec![crate::suite::model::PeerKind::Server],
         steps: vec![],
         location: loc("suites/ping.yaml", line, 5),
     };

@@ -15,10 +15,10 @@ use tokio::time::{Instant, timeout_at};
 use super::browser::CloseAction;
 use super::budget::{self, CaseMemory};
 use super::deflate::{self, Deflate};
+use super::session::compressed_preview;
 pub use super::session::{
     CloseFacts, MAX_FRAMES, MAX_HEAD, MAX_TRACE_EVENTS, Observation, Session, SessionParams,
 };
-use super::session::compressed_preview;
 use crate::trace::{ConnectionTrace, TcpEnd, TraceEvent, frame_preview, preview};
 use crate::wire::deflate::DeflateResponse;
 use crate::wire::handshake::{self, Negotiated, Offer, Parse, ResponseHead};
@@ -620,7 +620,6 @@ impl Connection {
         }
         self.drop_tcp();
     }
-
 }
 
 enum Step {

@@ -8,7 +8,6 @@
 pub mod browser;
 pub mod budget;
 pub mod conn;
-pub mod session;
 pub mod deflate;
 pub mod exec;
 pub mod matcher;
@@ -16,6 +15,7 @@ pub mod preflight;
 pub mod result;
 mod rng;
 pub mod select;
+pub mod session;
 pub mod verdict;
 
 use std::collections::HashMap;
