@@ -46,6 +46,7 @@ fn echo_case(i: usize) -> Case {
         closing: ClosingRule::default(),
         redact_headers: vec![],
         skip: None,
+        peers: vec![wsprobe::suite::model::PeerKind::Server],
         steps: vec![
             step(StepKind::Connect(Box::default())),
             step(StepKind::Send(Box::new(Send {
