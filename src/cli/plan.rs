@@ -14,6 +14,7 @@ use super::exit;
 use crate::report;
 use crate::runner::select::{Selection, parse_partition, select};
 use crate::runner::{self, Target};
+use crate::suite::model::PeerKind;
 use crate::suite::{self, Source, model::Case};
 
 /// Largest `--max-message-size`: wsprobe holds a message in memory to match it, so the limit
@@ -66,6 +67,22 @@ pub struct RunArgs {
     /// on 127.0.0.1 and tested.
     #[arg(long)]
     target: Option<String>,
+    /// Judge a WebSocket client instead of a server: wsprobe listens (--listen), prints its
+    /// ws:// URL as the first line, and serves Autobahn's fuzzing-server protocol
+    /// (/getCaseCount, /runCase?case=N&agent=A, /updateReports?agent=A, ...) plus /browser.
+    #[arg(long, conflicts_with_all = ["target", "partition", "snapshots"])]
+    client: bool,
+    /// With --client: the address to listen on (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9001", requires = "client")]
+    listen: String,
+    /// With --client: start this client harness (`sh -c`, with WSPROBE_URL set) and end the
+    /// run when it exits or asks for /updateReports.
+    #[arg(long, value_name = "CMD", requires = "client")]
+    exec: Option<String>,
+    /// With --client: end the run after this long whatever the client does (default: the
+    /// sum of the selected cases' deadlines plus one minute).
+    #[arg(long, value_name = "DURATION", value_parser = super::parse_duration_arg, requires = "client")]
+    run_timeout: Option<Duration>,
     /// Run only cases whose id or Autobahn id matches this glob (repeatable).
     #[arg(long = "case", value_name = "GLOB")]
     cases: Vec<String>,
@@ -215,6 +232,17 @@ pub struct ReportTarget {
     pub path: PathBuf,
 }
 
+/// `run --client`: wsprobe listens and judges a client.
+#[derive(Debug, Clone)]
+pub struct ClientPlan {
+    /// `--listen`.
+    pub listen: String,
+    /// `--exec`.
+    pub exec: Option<String>,
+    /// `--run-timeout`, or the default bound.
+    pub bound: Duration,
+}
+
 /// A validated `wsprobe run`: everything the run, its output and its reports need.
 #[derive(Debug)]
 pub struct RunPlan {
@@ -266,6 +294,8 @@ pub struct RunPlan {
     pub ecolor: bool,
     /// Draw the live progress line on stderr.
     pub progress: bool,
+    /// `--client`: judge a client.
+    pub client: Option<ClientPlan>,
 }
 
 impl RunPlan {
@@ -340,6 +370,25 @@ impl RunPlan {
             exclude: args.exclude.clone(),
             partition,
         };
+        // As the server, only cases that can judge a client; case N of Autobahn's protocol is
+        // the N-th in Autobahn's order.
+        let all: Vec<Case> = if args.client {
+            let mut c: Vec<Case> = all
+                .into_iter()
+                .filter(|c| c.peers.contains(&PeerKind::Client))
+                .collect();
+            c.sort_by(|a, b| match (&a.autobahn, &b.autobahn) {
+                (Some(x), Some(y)) => report::autobahn::compare_case_ids(x, y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            });
+            c
+        } else {
+            all.into_iter()
+                .filter(|c| c.peers.contains(&PeerKind::Server))
+                .collect()
+        };
         let total_before = all.len();
         let cases = select(all, &selection);
         if cases.is_empty() {
@@ -355,6 +404,10 @@ impl RunPlan {
                 (c.id.clone(), names)
             })
             .collect();
+        let cases_bound: Duration = cases
+            .iter()
+            .map(|c| c.deadline.mul_f64(args.timeout_scale))
+            .sum();
         let verbosity = if args.quiet {
             Verbosity::Quiet
         } else if args.verbose {
@@ -387,6 +440,14 @@ impl RunPlan {
             color,
             ecolor,
             progress: args.format == Format::Text && term.stderr,
+            client: args.client.then(|| ClientPlan {
+                listen: args.listen.clone(),
+                exec: args.exec.clone(),
+                bound: args.run_timeout.unwrap_or_else(|| {
+                    let cases: Duration = cases_bound;
+                    cases + Duration::from_secs(60)
+                }),
+            }),
         })
     }
 }

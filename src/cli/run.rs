@@ -5,6 +5,8 @@
 //! snapshots and reports and decides the exit code. Every step returns [`CliError`] with the
 //! exit code it ends with.
 
+mod client;
+
 use std::time::{Duration, Instant};
 
 use super::error::{self, CliError};
@@ -58,6 +60,8 @@ pub struct Outcome {
     pub target: String,
     /// Wall time of the cases.
     pub duration: Duration,
+    /// `run --client`: the agent name the judged client gave.
+    pub agent: Option<String>,
 }
 
 /// Starts the embedded server when there is no `--target`, checks the target, runs the cases
@@ -68,6 +72,9 @@ pub fn execute(plan: &RunPlan) -> Result<Outcome, CliError> {
         .build()
         .map_err(|e| CliError::environment(format!("cannot start the async runtime: {e}")))?;
     rt.block_on(async {
+        if let Some(client) = &plan.client {
+            return client::run(plan, client).await;
+        }
         let (server, target) = match &plan.target {
             Some(t) => (None, t.clone()),
             None => {
@@ -99,6 +106,7 @@ pub fn execute(plan: &RunPlan) -> Result<Outcome, CliError> {
                 format!("{} (embedded reference server)", target.url)
             },
             duration,
+            agent: None,
         })
     })
 }
@@ -281,6 +289,7 @@ pub fn emit(plan: &RunPlan, outcome: &Outcome) -> Result<u8, CliError> {
         duration: outcome.duration,
         strict: plan.strict,
         secrets: plan.headers.iter().map(|(_, v)| v.clone()).collect(),
+        agent: outcome.agent.clone(),
     };
     match plan.format {
         Format::Text => error::print(&terminal::tail(&run_report, text_options(plan)))?,

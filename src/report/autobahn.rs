@@ -44,7 +44,8 @@ pub struct AutobahnFiles {
 /// Renders `index.json` and the per-case files.
 pub fn render(report: &RunReport) -> AutobahnFiles {
     let scrub = Scrub::new(&report.secrets);
-    let prefix = agent_file_prefix(AGENT);
+    let agent = report.agent.as_deref().unwrap_or(AGENT);
+    let prefix = agent_file_prefix(agent);
     let mut keyed: Vec<(String, &CaseResult)> = Vec::new();
     for r in report.results.iter().filter(|r| r.verdict != Verdict::Skip) {
         let wanted = r.autobahn.as_deref().unwrap_or(&r.id);
@@ -70,7 +71,7 @@ pub fn render(report: &RunReport) -> AutobahnFiles {
         let remote_code = r.close.as_ref().and_then(|c| c.remote_code);
         cases.push((
             file.clone(),
-            pretty(&CaseFile::of(r, &key, &scrub, duration)),
+            pretty(&CaseFile::of(r, &key, &scrub, duration, agent)),
         ));
         entries.push((
             key,
@@ -83,7 +84,7 @@ pub fn render(report: &RunReport) -> AutobahnFiles {
             },
         ));
     }
-    let index = pretty(&Ordered(&[(AGENT.to_string(), Ordered(&entries))]));
+    let index = pretty(&Ordered(&[(agent.to_string(), Ordered(&entries))]));
     AutobahnFiles { index, cases }
 }
 
@@ -211,7 +212,7 @@ struct IndexEntry {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct CaseFile {
-    agent: &'static str,
+    agent: String,
     behavior: &'static str,
     behavior_close: &'static str,
     closed_by_me: Option<bool>,
@@ -240,10 +241,10 @@ struct TraceJson {
 }
 
 impl CaseFile {
-    fn of(r: &CaseResult, key: &str, scrub: &Scrub, duration: u64) -> CaseFile {
+    fn of(r: &CaseResult, key: &str, scrub: &Scrub, duration: u64, agent: &str) -> CaseFile {
         let close = r.close.as_ref();
         CaseFile {
-            agent: AGENT,
+            agent: agent.to_string(),
             behavior: r.verdict.autobahn(),
             behavior_close: behavior_close(r),
             closed_by_me: close.map(|c| c.initiator == Some(Closer::Client)),

@@ -44,6 +44,9 @@ pub struct RunReport<'a> {
     /// Values shorter than 4 bytes are left alone: they cannot be secret and redacting them
     /// would blank out digits all over the report.
     pub secrets: Vec<String>,
+    /// The agent the results are filed under in the Autobahn report: the name a client gave
+    /// (`run --client`); `None` for a server run ([`autobahn::AGENT`]).
+    pub agent: Option<String>,
 }
 
 /// Report files `--report KIND=PATH` can write.

@@ -313,6 +313,7 @@ fn fixture() -> Vec<CaseResult> {
 
 fn run_report(results: &[CaseResult]) -> RunReport<'_> {
     RunReport {
+        agent: None,
         results,
         target: "ws://127.0.0.1:9001/".into(),
         duration: Duration::from_millis(3410),

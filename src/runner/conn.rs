@@ -15,13 +15,14 @@ use tokio::time::{Instant, timeout_at};
 use super::browser::CloseAction;
 use super::budget::{self, CaseMemory};
 use super::deflate::{self, Deflate};
-use super::session::compressed_preview;
 pub use super::session::{
     CloseFacts, MAX_FRAMES, MAX_HEAD, MAX_TRACE_EVENTS, Observation, Session, SessionParams,
 };
+use super::session::compressed_preview;
 use crate::trace::{ConnectionTrace, TcpEnd, TraceEvent, frame_preview, preview};
 use crate::wire::deflate::DeflateResponse;
-use crate::wire::handshake::{self, Negotiated, Offer, Parse, ResponseHead};
+use crate::suite::model::Respond;
+use crate::wire::handshake::{self, Negotiated, Offer, Parse, RequestHead, ResponseHead};
 use crate::wire::{ClosePayload, Direction, FrameSpec, Opcode, Role, Violation};
 
 /// How the opening handshake went.
@@ -102,6 +103,48 @@ pub struct OpenParams<'a> {
     pub extension_items: &'a [String],
 }
 
+/// A client's connection that wsprobe accepted and whose request head it has read (the URL
+/// chose the case), handed to the case that answers it.
+#[derive(Debug)]
+pub struct Incoming {
+    /// The socket.
+    pub stream: TcpStream,
+    /// The parsed request head.
+    pub head: RequestHead,
+    /// The request head's bytes as received.
+    pub raw_head: Vec<u8>,
+    /// Bytes that arrived after the head (frames sent before the response, in the same read).
+    pub leftover: Vec<u8>,
+}
+
+/// Everything [`Connection::accept`] needs.
+#[derive(Debug)]
+pub struct AcceptParams<'a> {
+    /// Connection name for the trace.
+    pub name: &'a str,
+    /// The client's connection.
+    pub incoming: Incoming,
+    /// How to answer; `None` answers correctly.
+    pub respond: Option<&'a Respond>,
+    /// Largest message accepted from the client.
+    pub max_message: u64,
+    /// Bound of writing the response.
+    pub deadline: Instant,
+    /// The case's account in the run's memory budget.
+    pub memory: &'a CaseMemory,
+    /// How long a write may make no progress while nothing arrives (already scaled).
+    pub idle_timeout: Duration,
+}
+
+/// How wsprobe answered a client's opening handshake.
+#[derive(Clone, Debug, Default)]
+pub struct AcceptOutcome {
+    /// What is wrong with the client's request (RFC 6455 §4.1 requirements on clients).
+    pub violations: Vec<Violation>,
+    /// Writing the response failed.
+    pub error: Option<String>,
+}
+
 /// A WebSocket connection under test: the session and the socket that carries it.
 #[derive(Debug)]
 pub struct Connection {
@@ -130,6 +173,80 @@ impl DerefMut for Connection {
 }
 
 impl Connection {
+    /// Answers a client's opening handshake as the server, as `respond` says (correctly when
+    /// it is `None`), and returns the connection OPEN whatever the answer was: a case that
+    /// answers wrongly goes on to watch whether the client fails the connection (§4.1).
+    pub async fn accept(p: AcceptParams<'_>) -> (Connection, AcceptOutcome) {
+        let AcceptParams {
+            name,
+            incoming,
+            respond,
+            max_message,
+            deadline,
+            memory,
+            idle_timeout,
+        } = p;
+        let Incoming {
+            stream,
+            head,
+            raw_head,
+            leftover,
+        } = incoming;
+        let _ = stream.set_nodelay(true);
+        let key = head
+            .header("sec-websocket-key")
+            .map(|k| k.trim().to_string());
+        let mut conn = Connection {
+            stream: Some(stream),
+            session: Session::new(SessionParams {
+                name,
+                role: Role::Server,
+                max_message,
+                memory,
+                own_key: key.as_deref(),
+                seed: None,
+            }),
+            read_buf: vec![0u8; 64 * 1024],
+            last_activity: Instant::now(),
+            idle_timeout,
+            write_errors: Vec::new(),
+        };
+        conn.session.trace_request(&raw_head, &[]);
+        let mut outcome = AcceptOutcome::default();
+        if let Err(rejection) = handshake::validate_request(&head) {
+            outcome.violations.push(Violation::new(
+                crate::wire::ViolationKind::HandshakeRequest,
+                rejection.reason,
+            ));
+        }
+        let response = build_response(key.as_deref().unwrap_or(""), respond);
+        match handshake::parse_response(&response.head, response.head.len().max(MAX_HEAD)) {
+            Ok(Parse::Complete(parsed)) => conn.session.trace_response(&parsed),
+            _ => conn.session.trace.events.push(TraceEvent::RawSent {
+                len: response.head.len(),
+                preview: preview(&response.head),
+            }),
+        }
+        if !response.after.is_empty() {
+            conn.session.trace.events.push(TraceEvent::RawSent {
+                len: response.after.len(),
+                preview: preview(&response.after),
+            });
+        }
+        let mut bytes = response.head;
+        bytes.extend_from_slice(&response.after);
+        let writes = vec![bytes.len()];
+        conn.session.browser.opened();
+        conn.session.sync_trace();
+        if !leftover.is_empty() {
+            conn.session.receive(&leftover);
+        }
+        if let Err(e) = conn.write_chunks(&bytes, &writes, None, deadline).await {
+            outcome.error = Some(e);
+        }
+        (conn, outcome)
+    }
+
     /// wsprobe closes TCP itself (the session records it, the socket is dropped).
     pub fn drop_tcp(&mut self) {
         self.session.drop_tcp();
@@ -314,7 +431,7 @@ impl Connection {
     pub fn trace(&self) -> ConnectionTrace {
         let mut t = self.trace.clone();
         let server_closed = self.browser.close_received().is_some()
-            || matches!(self.tcp_end, Some(TcpEnd::ClosedByServer | TcpEnd::Reset));
+            || self.session.peer_ended();
         if !server_closed {
             for e in &self.write_errors {
                 t.events.push(TraceEvent::Note(e.clone()));
@@ -411,8 +528,8 @@ impl Connection {
                     },
                     None => ClosePayload::Empty,
                 };
-                let key = self.mask_key();
-                let spec = FrameSpec::new(Opcode::Close, payload.to_bytes()).masked(key);
+                let mut spec = FrameSpec::new(Opcode::Close, payload.to_bytes());
+                spec.mask = self.session.out_mask();
                 self.send_frames(&[spec], &WriteShape::Whole, None, deadline)
                     .await;
             }
@@ -613,13 +730,18 @@ impl Connection {
         if self.tcp_end.is_none() && self.browser.state() == crate::trace::ReadyState::Open {
             self.close_call(Some(1000), "", deadline).await;
         }
-        while self.tcp_end.is_none() {
+        // As the client, wait for the server to close TCP; as the server, for the client's
+        // close frame, then close TCP first (RFC 6455 §7.1.1).
+        while self.tcp_end.is_none()
+            && !(self.session.role == Role::Server && self.browser.close_received().is_some())
+        {
             if !self.pump(deadline).await {
                 break;
             }
         }
         self.drop_tcp();
     }
+
 }
 
 enum Step {
@@ -627,6 +749,63 @@ enum Step {
     Wrote(std::io::Result<usize>),
     Read(std::io::Result<usize>),
     Timeout,
+}
+
+/// A handshake response wsprobe writes as the server.
+struct Response {
+    head: Vec<u8>,
+    after: Vec<u8>,
+}
+
+/// The response `respond` describes to a request with `key` (a correct 101 by default).
+fn build_response(key: &str, respond: Option<&Respond>) -> Response {
+    let accept = handshake::accept_for_key(key);
+    let default = Respond::default();
+    let r = respond.unwrap_or(&default);
+    let after = r.after.as_ref().map(|p| p.to_bytes()).unwrap_or_default();
+    if let Some(raw) = &r.raw {
+        return Response {
+            head: raw.replace("{accept}", &accept).into_bytes(),
+            after,
+        };
+    }
+    let omitted = |name: &str| r.omit.iter().any(|o| o.eq_ignore_ascii_case(name));
+    let status = r.status.unwrap_or(101);
+    let reason = r.reason.clone().unwrap_or_else(|| {
+        if status == 101 {
+            "Switching Protocols".into()
+        } else {
+            handshake::reason_phrase(status).into()
+        }
+    });
+    let version = r.http_version.as_deref().unwrap_or("HTTP/1.1");
+    let mut out = format!("{version} {status} {reason}\r\n");
+    if !omitted("upgrade") {
+        out.push_str("Upgrade: websocket\r\n");
+    }
+    if !omitted("connection") {
+        out.push_str("Connection: Upgrade\r\n");
+    }
+    if !omitted("accept") {
+        let value = r.accept.as_deref().unwrap_or(&accept);
+        out.push_str(&format!("Sec-WebSocket-Accept: {value}\r\n"));
+    }
+    if let Some(p) = &r.protocol {
+        out.push_str(&format!("Sec-WebSocket-Protocol: {p}\r\n"));
+    }
+    if let Some(items) = &r.extensions
+        && !items.is_empty()
+    {
+        out.push_str(&format!("Sec-WebSocket-Extensions: {}\r\n", items.join(", ")));
+    }
+    for (name, value) in &r.headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str("\r\n");
+    Response {
+        head: out.into_bytes(),
+        after,
+    }
 }
 
 /// How the bytes of a send are cut into TCP writes.

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::conn::{Connection, HandshakeOutcome, Observation, OpenParams, WriteShape};
+use super::conn::{
+    AcceptParams, Connection, HandshakeOutcome, Incoming, Observation, OpenParams, WriteShape,
+};
 use super::deflate::Deflate;
 use super::matcher::{self, Context, Cursor, Eval};
 use super::result::{CaseResult, CloseBehavior, CloseVerdict, Closer, Failure, Perf, Verdict};
@@ -20,7 +22,7 @@ use crate::suite::model::{
 use crate::wire::deflate::receive::RSV1;
 use crate::wire::deflate::{DeflateResponse, forms};
 use crate::wire::handshake::{ClientRequest, Offer};
-use crate::wire::{ClosePayload, FrameSpec, Level, Opcode};
+use crate::wire::{ClosePayload, FrameSpec, Level, Opcode, Role};
 
 /// Where and how cases connect.
 #[derive(Clone, Debug)]
@@ -117,11 +119,35 @@ struct Exec<'a> {
     bytes: u64,
     notes: Vec<Note>,
     memory: super::budget::CaseMemory,
+    /// The role wsprobe plays in this case.
+    role: Role,
+    /// As the server: the client's connection for the case's `connect` step.
+    incoming: Option<Incoming>,
 }
 
 /// Runs one case to a verdict. Never panics on target behaviour and never outlives the
 /// case deadline (closing included).
 pub async fn run_case(case: &Case, cx: &CaseContext) -> CaseResult {
+    run_case_in_role(case, cx, None).await.0
+}
+
+/// Runs one case with wsprobe as the server, on a client's connection whose request head has
+/// been read (`wsprobe run --client`).
+/// Also returns the mask keys of every frame the client sent, for the run's check that they
+/// are unpredictable.
+pub async fn run_case_as_server(
+    case: &Case,
+    cx: &CaseContext,
+    incoming: Incoming,
+) -> (CaseResult, Vec<[u8; 4]>) {
+    run_case_in_role(case, cx, Some(incoming)).await
+}
+
+async fn run_case_in_role(
+    case: &Case,
+    cx: &CaseContext,
+    incoming: Option<Incoming>,
+) -> (CaseResult, Vec<[u8; 4]>) {
     let started = Instant::now();
     let mut result = CaseResult {
         id: case.id.clone(),
@@ -147,7 +173,7 @@ pub async fn run_case(case: &Case, cx: &CaseContext) -> CaseResult {
             expected: vec![],
             observed: String::new(),
         });
-        return result;
+        return (result, Vec::new());
     }
     let mut exec = Exec {
         case,
@@ -161,6 +187,12 @@ pub async fn run_case(case: &Case, cx: &CaseContext) -> CaseResult {
         bytes: 0,
         notes: Vec::new(),
         memory: cx.memory.case(),
+        role: if incoming.is_some() {
+            Role::Server
+        } else {
+            Role::Client
+        },
+        incoming,
     };
     let stop = exec.run_steps(&case.steps).await.err();
     // Close every connection the way a page would: the closing handshake gets one step
@@ -269,7 +301,12 @@ pub async fn run_case(case: &Case, cx: &CaseContext) -> CaseResult {
         });
     }
     result.duration = started.elapsed();
-    result
+    let keys = exec
+        .conns
+        .iter_mut()
+        .flat_map(|c| std::mem::take(&mut c.conn.mask_keys))
+        .collect();
+    (result, keys)
 }
 
 /// How long a server gets to close TCP once the verdict is decided: after wsprobe failed the
@@ -385,6 +422,9 @@ impl Exec<'_> {
     }
 
     async fn connect(&mut self, step: &Step, c: &Connect) -> Result<(), Stop> {
+        if self.role == Role::Server {
+            return self.accept(step, c).await;
+        }
         let key = c.key.clone().unwrap_or_else(|| self.rng.handshake_key());
         let offered = c
             .extensions
@@ -508,11 +548,65 @@ impl Exec<'_> {
         judge_handshake(c, &outcome, &step.location)
     }
 
+    /// As the server: answers the client's handshake as the step's `respond` says.
+    async fn accept(&mut self, step: &Step, c: &Connect) -> Result<(), Stop> {
+        let Some(incoming) = self.incoming.take() else {
+            return Err(Stop::Error(Failure {
+                summary: "a client case serves one connection".into(),
+                location: step.location.clone(),
+                expected: vec![],
+                observed: "a second connect step, but the client opened one connection".into(),
+            }));
+        };
+        let name = if step.conn.is_empty() {
+            "main".to_string()
+        } else {
+            step.conn.clone()
+        };
+        let deadline = self.step_deadline(c.timeout);
+        let (mut conn, outcome) = Connection::accept(AcceptParams {
+            name: &name,
+            incoming,
+            respond: c.respond.as_ref(),
+            max_message: self.cx.max_message,
+            deadline,
+            memory: &self.memory,
+            idle_timeout: scale(self.cx.idle_timeout, self.cx.timeout_scale),
+        })
+        .await;
+        if !outcome.violations.is_empty() {
+            conn.record_violations(outcome.violations);
+        }
+        self.conns.push(NamedConn {
+            name,
+            conn,
+            cursor: Cursor::default(),
+        });
+        match outcome.error {
+            Some(e) => Err(Stop::Failed(Failure {
+                summary: "the handshake response could not be written".into(),
+                location: step.location.clone(),
+                expected: vec!["the client to read the response".into()],
+                observed: e,
+            })),
+            None => Ok(()),
+        }
+    }
+
+    /// A mask key for a frame wsprobe sends with `mask: auto`: a fresh key as the client,
+    /// none as the server (RFC 6455 §5.1).
+    fn auto_mask(role: Role, rng: &mut Rng) -> Option<[u8; 4]> {
+        (role == Role::Client).then(|| rng.mask_key())
+    }
+
     /// The frames of a send step on connection `i`: text and binary compressed when
     /// permessage-deflate is agreed (or a `deflate:` form asks), then split by `fragment_size`.
     fn frame_specs(&mut self, i: usize, s: &Send) -> Result<Vec<FrameSpec>, String> {
-        let Exec { rng, conns, .. } = self;
-        let mut key = || rng.mask_key();
+        let Exec {
+            rng, conns, role, ..
+        } = self;
+        let role = *role;
+        let mut key = || Exec::auto_mask(role, rng);
         let deflate = conns[i].conn.deflate_mut();
         let message = |op: Opcode, p: &crate::suite::model::Payload| {
             message_specs(
@@ -530,8 +624,8 @@ impl Exec<'_> {
         let specs = match &s.what {
             SendWhat::Text(p) => return message(Opcode::Text, p),
             SendWhat::Binary(p) => return message(Opcode::Binary, p),
-            SendWhat::Ping(p) => vec![FrameSpec::new(Opcode::Ping, p.to_bytes()).masked(key())],
-            SendWhat::Pong(p) => vec![FrameSpec::new(Opcode::Pong, p.to_bytes()).masked(key())],
+            SendWhat::Ping(p) => vec![with_mask(FrameSpec::new(Opcode::Ping, p.to_bytes()), key())],
+            SendWhat::Pong(p) => vec![with_mask(FrameSpec::new(Opcode::Pong, p.to_bytes()), key())],
             SendWhat::Close(cs) => {
                 let payload = match (&cs.payload, cs.code) {
                     (Some(p), _) => p.to_bytes(),
@@ -542,7 +636,7 @@ impl Exec<'_> {
                     .to_bytes(),
                     (None, None) => Vec::new(),
                 };
-                vec![FrameSpec::new(Opcode::Close, payload).masked(key())]
+                vec![with_mask(FrameSpec::new(Opcode::Close, payload), key())]
             }
             SendWhat::Frames(defs) => {
                 let specs: Vec<FrameSpec> = defs.iter().map(|d| frame_spec(d, &mut key)).collect();
@@ -601,8 +695,11 @@ impl Exec<'_> {
         for n in 0..e.count {
             e.corpus.window(u64::from(n), e.len, &mut sent);
             let specs = {
-                let Exec { rng, conns, .. } = self;
-                let mut key = || rng.mask_key();
+                let Exec {
+                    rng, conns, role, ..
+                } = self;
+                let role = *role;
+                let mut key = || Exec::auto_mask(role, rng);
                 let shape = MessageShape {
                     fragment_size: e.fragment_size,
                     compress: None,
@@ -989,7 +1086,10 @@ impl Exec<'_> {
         let rule = &self.case.closing;
         let who = |c: Option<Closer>| match c {
             Some(Closer::Client) => "wsprobe",
-            Some(Closer::Server) => "the server",
+            Some(Closer::Server) => match self.role {
+                Role::Client => "the server",
+                Role::Server => "the client",
+            },
             None => "nobody",
         };
         let detail = format!(
@@ -1040,13 +1140,18 @@ impl Exec<'_> {
     }
 }
 
-fn frame_spec(d: &FrameDef, key: &mut dyn FnMut() -> [u8; 4]) -> FrameSpec {
+/// `spec` with `mask` as its mask key (`None`: unmasked).
+fn with_mask(spec: FrameSpec, mask: Option<[u8; 4]>) -> FrameSpec {
+    FrameSpec { mask, ..spec }
+}
+
+fn frame_spec(d: &FrameDef, key: &mut dyn FnMut() -> Option<[u8; 4]>) -> FrameSpec {
     FrameSpec {
         fin: d.fin,
         rsv: d.rsv,
         opcode: d.opcode,
         mask: match d.mask {
-            MaskSpec::Auto => Some(key()),
+            MaskSpec::Auto => key(),
             MaskSpec::None => None,
             MaskSpec::Key(k) => Some(k),
         },
@@ -1338,7 +1443,7 @@ fn message_specs(
     op: Opcode,
     data: &[u8],
     shape: MessageShape,
-    key: &mut dyn FnMut() -> [u8; 4],
+    key: &mut dyn FnMut() -> Option<[u8; 4]>,
 ) -> Result<Vec<FrameSpec>, String> {
     let err = |e: crate::wire::deflate::DeflateError| e.to_string();
     let compressed = shape.form.is_some() || shape.compress.unwrap_or(deflate.is_some());
@@ -1384,7 +1489,7 @@ fn message_specs(
             } else if compressed {
                 f.rsv |= RSV1;
             }
-            f.fin(i + 1 == n).masked(key())
+            with_mask(f.fin(i + 1 == n), key())
         })
         .collect())
 }

@@ -8,6 +8,10 @@
 pub mod browser;
 pub mod budget;
 pub mod conn;
+pub mod session;
+pub mod fuzzing;
+pub mod masks;
+pub mod whatwg;
 pub mod deflate;
 pub mod exec;
 pub mod matcher;
@@ -15,7 +19,6 @@ pub mod preflight;
 pub mod result;
 mod rng;
 pub mod select;
-pub mod session;
 pub mod verdict;
 
 use std::collections::HashMap;

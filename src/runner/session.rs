@@ -274,6 +274,27 @@ impl Session {
         self.role
     }
 
+    /// How the trace names the peer closing TCP.
+    pub fn peer_end(&self) -> TcpEnd {
+        match self.role {
+            Role::Client => TcpEnd::ClosedByServer,
+            Role::Server => TcpEnd::ClosedByClient,
+        }
+    }
+
+    /// How the trace names wsprobe closing TCP.
+    pub fn local_end(&self) -> TcpEnd {
+        match self.role {
+            Role::Client => TcpEnd::ClosedByClient,
+            Role::Server => TcpEnd::ClosedByServer,
+        }
+    }
+
+    /// Whether the peer ended TCP (closed or reset).
+    pub fn peer_ended(&self) -> bool {
+        self.tcp_end == Some(TcpEnd::Reset) || self.tcp_end == Some(self.peer_end())
+    }
+
     /// The peer's role.
     pub fn peer_role(&self) -> Role {
         match self.role {
@@ -301,6 +322,14 @@ impl Session {
                 max_message,
             },
         );
+    }
+
+    /// Records violations found outside the frame stream (the client's handshake request).
+    pub fn record_violations(&mut self, found: Vec<Violation>) {
+        for v in &found {
+            self.trace.events.push(TraceEvent::Violation(v.clone()));
+        }
+        self.violations.extend(found);
     }
 
     /// Bytes queued for the peer (pongs, close answers), taken out for writing.
@@ -457,7 +486,8 @@ impl Session {
             self.first_closer = Some(Closer::Server);
         }
         self.finish_message_on_end();
-        self.end(TcpEnd::ClosedByServer);
+        let end = self.peer_end();
+        self.end(end);
         self.observations.push(Observation::TcpClosed);
     }
 
@@ -497,7 +527,7 @@ impl Session {
         // chopped write, wsprobe's close reply) sends a reset, and whether input is still
         // unread at that moment is timing. Matchers still see the difference.
         let traced = match how {
-            TcpEnd::Reset => TcpEnd::ClosedByServer,
+            TcpEnd::Reset => self.peer_end(),
             other => other,
         };
         self.trace.events.push(TraceEvent::TcpEnd(traced));
@@ -511,10 +541,16 @@ impl Session {
             if self.first_closer.is_none() {
                 self.first_closer = Some(Closer::Client);
             }
-            if self.browser.state() != crate::trace::ReadyState::Connecting {
+            // As the server, closing TCP once both close frames are through is wsprobe's job
+            // (RFC 6455 §7.1.1), not a peer that failed to do it.
+            let handshake_done = self.role == Role::Server
+                && self.browser.close_sent()
+                && self.browser.close_received().is_some();
+            if self.browser.state() != crate::trace::ReadyState::Connecting && !handshake_done {
                 self.dropped_by_client = true;
             }
-            self.end(TcpEnd::ClosedByClient);
+            let end = self.local_end();
+            self.end(end);
         }
     }
 
@@ -558,6 +594,11 @@ impl Session {
                 }
                 Decoded::Frame(f) => {
                     let Frame { header, payload } = f.frame;
+                    if self.role == Role::Server
+                        && let Some(key) = header.mask
+                    {
+                        self.mask_keys.push(key);
+                    }
                     // permessage-deflate first: the RFC 6455 rules judge the message the
                     // server meant (RFC 7692 §6.1), not its compressed bytes.
                     let received = self
@@ -789,8 +830,8 @@ impl Session {
             None => ClosePayload::Empty,
         }
         .to_bytes();
-        let key = self.mask_key();
-        let spec = FrameSpec::new(Opcode::Close, payload.clone()).masked(key);
+        let mut spec = FrameSpec::new(Opcode::Close, payload.clone());
+        spec.mask = self.out_mask();
         self.note_close_sent(&payload);
         self.push_trace(TraceEvent::Frame {
             dir: Direction::ClientToServer,
@@ -841,8 +882,8 @@ impl Session {
             Opcode::Ping => {
                 // A browser answers every ping while open or closing, before its own close.
                 if !self.browser.close_sent() {
-                    let key = self.mask_key();
-                    let spec = FrameSpec::new(Opcode::Pong, payload.clone()).masked(key);
+                    let mut spec = FrameSpec::new(Opcode::Pong, payload.clone());
+                    spec.mask = self.out_mask();
                     self.push_trace(TraceEvent::Frame {
                         dir: Direction::ClientToServer,
                         header: spec.header(),
@@ -901,7 +942,14 @@ impl Session {
             initiator: self.first_closer,
             clean: self.browser.close_sent()
                 && self.browser.close_received().is_some()
-                && self.tcp_end == Some(TcpEnd::ClosedByServer)
+                && match self.role {
+                    // The server closes TCP first (RFC 6455 §7.1.1).
+                    Role::Client => self.tcp_end == Some(self.peer_end()),
+                    // wsprobe, the server, closes TCP; a client that closes it after the close
+                    // handshake ended cleanly too (waiting for the server is a SHOULD,
+                    // judged by its own case).
+                    Role::Server => self.tcp_end.is_some_and(|e| e != TcpEnd::Reset),
+                }
                 && !self.failed,
             close_received: self.browser.close_received().is_some(),
             remote_code,

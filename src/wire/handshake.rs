@@ -24,7 +24,8 @@ pub use head::{
 };
 pub use lists::{ExtensionItem, ExtensionParam, extension_items, parse_extensions, split_list};
 pub use server::{
-    Rejection, ValidRequest, build_error_response, build_response_101, validate_request,
+    Rejection, ValidRequest, build_error_response, build_response_101, reason_phrase,
+    validate_request,
 };
 
 /// The GUID a server appends to the client's key to prove it read the handshake (§1.3, §4.2.2).

@@ -88,6 +88,13 @@ pub enum ViolationKind {
     HandshakeMalformed,
     /// A rule of permessage-deflate (RFC 7692), as the extension layer found it.
     Deflate(FindingKind),
+    /// A client's mask keys repeat or follow a pattern over a run (§5.3, §10.3).
+    PredictableMask,
+    /// A client's `Sec-WebSocket-Key` nonces repeat over a run (§4.1: randomly selected for
+    /// each connection).
+    RepeatedNonce,
+    /// A browser's WebSocket API events break the WHATWG WebSockets Standard.
+    BrowserApi,
 }
 
 impl ViolationKind {
@@ -113,6 +120,9 @@ impl ViolationKind {
             | HandshakeMalformed => "RFC 6455 §4.1",
             HandshakeRequest => "RFC 6455 §4.2.1",
             Deflate(kind) => kind.section(),
+            PredictableMask => "RFC 6455 §5.3",
+            RepeatedNonce => "RFC 6455 §4.1",
+            BrowserApi => "WHATWG WebSockets §9",
         }
     }
 
@@ -138,6 +148,9 @@ impl ViolationKind {
             LengthMsbSet => "length-msb-set",
             PayloadTooLarge => "payload-too-large",
             ExcessiveTraffic => "excessive-traffic",
+            PredictableMask => "predictable-mask",
+            RepeatedNonce => "repeated-nonce",
+            BrowserApi => "browser-api",
             ControlFrameTooLong => "control-frame-too-long",
             FragmentedControlFrame => "fragmented-control-frame",
             UnexpectedContinuation => "unexpected-continuation",

@@ -248,7 +248,7 @@ pub fn build_response_101(
 }
 
 /// The standard reason phrase for statuses a handshake may answer with; `Error` otherwise.
-fn reason_phrase(status: u16) -> &'static str {
+pub fn reason_phrase(status: u16) -> &'static str {
     match status {
         400 => "Bad Request",
         401 => "Unauthorized",
@@ -256,6 +256,11 @@ fn reason_phrase(status: u16) -> &'static str {
         404 => "Not Found",
         405 => "Method Not Allowed",
         426 => "Upgrade Required",
+        200 => "OK",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        307 => "Temporary Redirect",
         429 => "Too Many Requests",
         500 => "Internal Server Error",
         503 => "Service Unavailable",
