@@ -1,0 +1,621 @@
+//! One connection of the reference client after the opening handshake, sans-IO: bytes from the
+//! server go in, bytes for the server come out, and the session says whether to keep reading,
+//! wait for the server to close TCP, or close TCP now.
+//!
+//! The server's frames are judged by [`RuleEngine`] with the server as the sender (§5.1
+//! masking, §5.2 RSV bits and opcodes, §5.4 fragmentation, §5.5 control frames, §5.5.1 and §7.4
+//! close payloads, §8.1 UTF-8). The conformant client fails the connection on any violation:
+//! it sends a close frame (1007 for invalid UTF-8, 1002 otherwise) and then waits for the
+//! server to close TCP (§7.1.1, §7.1.7). It echoes every whole text or binary message with the
+//! same opcode, answers pings with pongs carrying the same payload (§5.5.2), and answers the
+//! server's close with a close echoing its code (§5.5.1). The faults each switch off or change
+//! one of these behaviours.
+
+use crate::wire::close::{CloseClass, ClosePayload};
+use crate::wire::frame::{HeaderStatus, parse_header};
+use crate::wire::rules::{RuleConfig, RuleEngine};
+use crate::wire::{
+    Decoded, DecoderConfig, FrameDecoder, FrameHeader, FrameSpec, Opcode, Role, Violation,
+    ViolationKind,
+};
+
+use super::fault::{ClientFault, FaultSet};
+use super::mask::{EntropyError, MaskSource};
+
+/// Largest message the client buffers (Autobahn's 9.x cases send up to 16 MiB).
+pub const MAX_MESSAGE: u64 = 64 * 1024 * 1024;
+
+/// Where the connection stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Messages flow.
+    Open,
+    /// The server sent a close frame; `replied` says whether the client answered it.
+    CloseReceived {
+        /// The code the server sent, if any.
+        code: Option<u16>,
+        /// Whether a close frame went back.
+        replied: bool,
+    },
+    /// The client failed the connection with this close code because of these violations.
+    Failed {
+        /// The close code sent.
+        code: u16,
+        /// What the server did wrong.
+        violations: Vec<Violation>,
+    },
+}
+
+/// What the driver should do next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Keep reading with the case's deadline.
+    Read,
+    /// The closing handshake is done from the client's side: wait (briefly) for the server to
+    /// close TCP, reading and feeding whatever still arrives.
+    AwaitTcpClose,
+    /// Close TCP now.
+    CloseTcp,
+}
+
+/// The client's side of one connection.
+#[derive(Debug)]
+pub struct Session {
+    faults: FaultSet,
+    echo: bool,
+    decoder: FrameDecoder,
+    rules: RuleEngine,
+    /// Opcode and bytes of the message being assembled.
+    message: Option<(Opcode, Vec<u8>)>,
+    state: State,
+    out: Vec<u8>,
+    /// Whole messages received (text and binary), in order.
+    received: Vec<(Opcode, Vec<u8>)>,
+    /// Messages echoed.
+    echoed: usize,
+    /// `ignore-garbage`: bytes held back until they start with a valid frame header.
+    garbage: Option<Vec<u8>>,
+}
+
+impl Session {
+    /// A session for a connection just opened; `echo` says whether to echo messages (the
+    /// `runCase` connections) or only collect them (`getCaseCount`).
+    pub fn new(faults: FaultSet, echo: bool) -> Session {
+        let garbage = faults.has(ClientFault::IgnoreGarbage).then(Vec::new);
+        Session {
+            faults,
+            echo,
+            decoder: FrameDecoder::new(DecoderConfig {
+                max_payload: MAX_MESSAGE,
+            }),
+            rules: RuleEngine::new(
+                Role::Server,
+                RuleConfig {
+                    allowed_rsv: 0,
+                    max_message: MAX_MESSAGE,
+                },
+            ),
+            message: None,
+            state: State::Open,
+            out: Vec::new(),
+            received: Vec::new(),
+            echoed: 0,
+            garbage,
+        }
+    }
+
+    /// Where the connection stands.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Whole text and binary messages received so far.
+    pub fn received(&self) -> &[(Opcode, Vec<u8>)] {
+        &self.received
+    }
+
+    /// How many messages were echoed.
+    pub fn echoed(&self) -> usize {
+        self.echoed
+    }
+
+    /// Bytes to send to the server, taken out of the session.
+    pub fn take_output(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.out)
+    }
+
+    /// What to do after the bytes fed so far.
+    pub fn next(&self) -> Next {
+        match &self.state {
+            State::Open => Next::Read,
+            State::CloseReceived { replied: true, .. }
+                if self.faults.has(ClientFault::CloseTcpFirst) =>
+            {
+                Next::CloseTcp
+            }
+            State::CloseReceived { .. } | State::Failed { .. } => Next::AwaitTcpClose,
+        }
+    }
+
+    /// Feeds bytes received from the server and reacts to every whole frame in them.
+    pub fn receive(&mut self, bytes: &[u8], masks: &mut MaskSource) -> Result<(), EntropyError> {
+        match self.garbage.as_mut() {
+            Some(held) => {
+                held.extend_from_slice(bytes);
+                self.skip_garbage();
+            }
+            None => self.decoder.push(bytes),
+        }
+        self.process(masks)
+    }
+
+    /// `ignore-garbage`: drops leading bytes, one at a time, while they do not start a frame
+    /// header the rules accept; once one does, the bytes go to the decoder as usual.
+    fn skip_garbage(&mut self) {
+        let Some(held) = self.garbage.as_mut() else {
+            return;
+        };
+        let mut start = 0;
+        while start < held.len() {
+            match parse_header(&held[start..]) {
+                HeaderStatus::Incomplete(_) => break,
+                HeaderStatus::Complete(h, _) => {
+                    let orphan = h.opcode == Opcode::Continuation;
+                    if self.rules.clone().check_header(&h).is_empty() && !orphan {
+                        self.decoder.push(&held[start..]);
+                        self.garbage = None;
+                        return;
+                    }
+                    start += 1;
+                }
+            }
+        }
+        held.drain(..start);
+    }
+
+    fn process(&mut self, masks: &mut MaskSource) -> Result<(), EntropyError> {
+        loop {
+            match self.decoder.next_frame() {
+                Decoded::Frame(decoded) => {
+                    let frame = decoded.frame;
+                    self.on_frame(&frame.header, frame.payload, masks)?;
+                }
+                Decoded::Oversized { header, .. } => {
+                    let found = self.rules.observe_oversized(&header);
+                    if self.state == State::Open {
+                        self.fail(1009, found, masks)?;
+                    }
+                }
+                Decoded::NeedMore(_) => {
+                    // Judge a header before its payload arrives: a bad header fails the
+                    // connection at once, not after a payload that may never come.
+                    if self.state == State::Open
+                        && let Some(h) = self.decoder.pending_header()
+                    {
+                        let found = self.kept(self.rules.clone().check_header(&h));
+                        if !found.is_empty() {
+                            self.fail(1002, found, masks)?;
+                        }
+                    }
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// The violations the faults do not wave through.
+    fn kept(&self, found: Vec<Violation>) -> Vec<Violation> {
+        found
+            .into_iter()
+            .filter(|v| {
+                let fault = match v.kind {
+                    ViolationKind::MaskedServerFrame => ClientFault::AcceptMaskedFrames,
+                    ViolationKind::ReservedBitsSet => ClientFault::IgnoreRsv,
+                    ViolationKind::ReservedOpcode => ClientFault::IgnoreReservedOpcodes,
+                    ViolationKind::InvalidUtf8Text => ClientFault::NoUtf8Check,
+                    ViolationKind::ControlFrameTooLong | ViolationKind::FragmentedControlFrame => {
+                        ClientFault::AcceptBadControl
+                    }
+                    ViolationKind::MalformedClosePayload
+                    | ViolationKind::InvalidCloseCode
+                    | ViolationKind::InvalidUtf8CloseReason => ClientFault::AcceptBadClose,
+                    // The server's data after its own close is ignored, not failed: the client
+                    // has answered the close already.
+                    ViolationKind::DataAfterClose => return false,
+                    _ => return true,
+                };
+                !self.faults.has(fault)
+            })
+            .collect()
+    }
+
+    fn on_frame(
+        &mut self,
+        header: &FrameHeader,
+        payload: Vec<u8>,
+        masks: &mut MaskSource,
+    ) -> Result<(), EntropyError> {
+        let found = self.rules.observe(header, &payload);
+        match &self.state {
+            State::Open => {}
+            State::CloseReceived { replied: true, .. }
+                if self.faults.has(ClientFault::EchoAfterClose) =>
+            {
+                if !header.opcode.is_control() {
+                    self.on_data(header, payload, masks)?;
+                }
+                return Ok(());
+            }
+            // After the closing handshake started, nothing but TCP's end is awaited.
+            State::CloseReceived { .. } | State::Failed { .. } => return Ok(()),
+        }
+        let found = self.kept(found);
+        if !found.is_empty() {
+            let utf8 = found.iter().any(|v| {
+                matches!(
+                    v.kind,
+                    ViolationKind::InvalidUtf8Text | ViolationKind::InvalidUtf8CloseReason
+                )
+            });
+            return self.fail(if utf8 { 1007 } else { 1002 }, found, masks);
+        }
+        match header.opcode {
+            Opcode::Text | Opcode::Binary | Opcode::Continuation => {
+                self.on_data(header, payload, masks)?;
+            }
+            Opcode::Ping => {
+                if !self.faults.has(ClientFault::NoPong) {
+                    self.send(Opcode::Pong, payload, masks)?;
+                }
+            }
+            Opcode::Close => self.on_close(&payload, masks)?,
+            // Unsolicited pongs are ignored (§5.5.3); reserved opcodes reach here only with
+            // `ignore-reserved-opcodes`, which skips them.
+            Opcode::Pong | Opcode::ReservedData(_) | Opcode::ReservedControl(_) => {}
+        }
+        Ok(())
+    }
+
+    fn on_data(
+        &mut self,
+        header: &FrameHeader,
+        payload: Vec<u8>,
+        masks: &mut MaskSource,
+    ) -> Result<(), EntropyError> {
+        let (opcode, mut bytes) = match (header.opcode, self.message.take()) {
+            (Opcode::Continuation, Some((op, mut bytes))) => {
+                bytes.extend_from_slice(&payload);
+                (op, bytes)
+            }
+            // Only reachable after the close (echo-after-close): nothing to continue.
+            (Opcode::Continuation, None) => return Ok(()),
+            (op, _) => (op, payload),
+        };
+        if !header.fin {
+            self.message = Some((opcode, bytes));
+            return Ok(());
+        }
+        bytes.shrink_to_fit();
+        if self.echo {
+            self.send(opcode, bytes.clone(), masks)?;
+            self.echoed += 1;
+        }
+        self.received.push((opcode, bytes));
+        Ok(())
+    }
+
+    fn on_close(&mut self, payload: &[u8], masks: &mut MaskSource) -> Result<(), EntropyError> {
+        let parsed = ClosePayload::parse(payload);
+        let code = parsed.code();
+        let replied = !self.faults.has(ClientFault::NoCloseReply);
+        if replied {
+            let reply = match code {
+                // A code not allowed on the wire (only with accept-bad-close) is not echoed.
+                Some(code) if CloseClass::of(code).allowed_on_wire() => code.to_be_bytes().to_vec(),
+                Some(_) => 1000u16.to_be_bytes().to_vec(),
+                None => Vec::new(),
+            };
+            self.send(Opcode::Close, reply, masks)?;
+        }
+        self.state = State::CloseReceived { code, replied };
+        Ok(())
+    }
+
+    fn fail(
+        &mut self,
+        code: u16,
+        violations: Vec<Violation>,
+        masks: &mut MaskSource,
+    ) -> Result<(), EntropyError> {
+        self.send(Opcode::Close, code.to_be_bytes().to_vec(), masks)?;
+        self.state = State::Failed { code, violations };
+        Ok(())
+    }
+
+    /// Sends the close frame of a client ending a connection on its own (a case timeout).
+    pub fn close(&mut self, code: u16, masks: &mut MaskSource) -> Result<(), EntropyError> {
+        if self.state == State::Open {
+            self.send(Opcode::Close, code.to_be_bytes().to_vec(), masks)?;
+        }
+        Ok(())
+    }
+
+    fn send(
+        &mut self,
+        opcode: Opcode,
+        payload: Vec<u8>,
+        masks: &mut MaskSource,
+    ) -> Result<(), EntropyError> {
+        let mut spec = FrameSpec::new(opcode, payload);
+        spec.mask = masks.next_key()?;
+        spec.encode_into(&mut self.out);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::Frame;
+    use crate::wire::frame::RSV1;
+
+    fn session(faults: &[ClientFault]) -> (Session, MaskSource) {
+        let set = FaultSet::new(faults.iter().copied());
+        (Session::new(set.clone(), true), MaskSource::new(&set))
+    }
+
+    /// Feeds `frames` (already encoded) and returns the frames the client sent back.
+    fn exchange(s: &mut Session, masks: &mut MaskSource, bytes: &[u8]) -> Vec<Frame> {
+        s.receive(bytes, masks).expect("entropy");
+        let out = s.take_output();
+        let mut d = FrameDecoder::default();
+        d.push(&out);
+        let mut frames = Vec::new();
+        while let Decoded::Frame(f) = d.next_frame() {
+            frames.push(f.frame);
+        }
+        assert!(d.buffered().is_empty(), "whole frames only");
+        frames
+    }
+
+    fn frame(op: Opcode, payload: &[u8]) -> Vec<u8> {
+        FrameSpec::new(op, payload.to_vec()).encode()
+    }
+
+    fn close_code(f: &Frame) -> Option<u16> {
+        assert_eq!(f.header.opcode, Opcode::Close);
+        ClosePayload::parse(&f.payload).code()
+    }
+
+    #[test]
+    fn rfc6455_5_3_echoes_whole_messages_masked_with_fresh_keys() {
+        let (mut s, mut m) = session(&[]);
+        let mut bytes = frame(Opcode::Text, b"hello");
+        bytes.extend(frame(Opcode::Binary, &[0, 1, 2]));
+        bytes.extend(
+            FrameSpec::new(Opcode::Text, b"fra".to_vec())
+                .fin(false)
+                .encode(),
+        );
+        bytes.extend(frame(Opcode::Ping, b"p"));
+        bytes.extend(frame(Opcode::Continuation, b"gment"));
+        let out = exchange(&mut s, &mut m, &bytes);
+        let got: Vec<(Opcode, &[u8])> = out
+            .iter()
+            .map(|f| (f.header.opcode, f.payload.as_slice()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Opcode::Text, &b"hello"[..]),
+                (Opcode::Binary, &[0, 1, 2][..]),
+                (Opcode::Pong, &b"p"[..]),
+                (Opcode::Text, &b"fragment"[..]),
+            ]
+        );
+        let keys: Vec<[u8; 4]> = out.iter().map(|f| f.header.mask.expect("masked")).collect();
+        let mut distinct = keys.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), keys.len(), "{keys:?}");
+        assert_eq!((s.next(), s.echoed()), (Next::Read, 3));
+    }
+
+    #[test]
+    fn masking_faults_change_only_the_keys() {
+        let (mut s, mut m) = session(&[ClientFault::NoMask]);
+        let out = exchange(&mut s, &mut m, &frame(Opcode::Text, b"x"));
+        assert_eq!(
+            (out[0].header.mask, out[0].payload.as_slice()),
+            (None, &b"x"[..])
+        );
+        let (mut s, mut m) = session(&[ClientFault::ConstantMask]);
+        let mut bytes = frame(Opcode::Text, b"a");
+        bytes.extend(frame(Opcode::Text, b"b"));
+        let out = exchange(&mut s, &mut m, &bytes);
+        assert!(
+            out.iter()
+                .all(|f| f.header.mask == Some(super::super::CONSTANT_KEY))
+        );
+        assert_eq!(out[1].payload, b"b");
+    }
+
+    /// Each server-side violation: the conformant client fails the connection with the code
+    /// and answers nothing else; the client with the matching fault goes on as if the frame
+    /// were valid.
+    #[test]
+    fn rfc6455_5_server_violations_fail_unless_their_fault_is_set() {
+        let masked = FrameSpec::new(Opcode::Text, b"m".to_vec())
+            .masked([1, 2, 3, 4])
+            .encode();
+        let mut rsv = FrameSpec::new(Opcode::Text, b"r".to_vec());
+        rsv.rsv = RSV1;
+        let big_ping = frame(Opcode::Ping, &[7u8; 126]);
+        let split_ping = FrameSpec::new(Opcode::Ping, b"p".to_vec())
+            .fin(false)
+            .encode();
+        let table: Vec<(&str, Vec<u8>, u16, ClientFault, Option<Opcode>)> = vec![
+            (
+                "masked",
+                masked,
+                1002,
+                ClientFault::AcceptMaskedFrames,
+                Some(Opcode::Text),
+            ),
+            (
+                "rsv1",
+                rsv.encode(),
+                1002,
+                ClientFault::IgnoreRsv,
+                Some(Opcode::Text),
+            ),
+            (
+                "reserved opcode",
+                frame(Opcode::ReservedData(3), b"?"),
+                1002,
+                ClientFault::IgnoreReservedOpcodes,
+                None,
+            ),
+            (
+                "invalid utf-8",
+                frame(Opcode::Text, &[0xce, 0xba, 0xff]),
+                1007,
+                ClientFault::NoUtf8Check,
+                Some(Opcode::Text),
+            ),
+            (
+                "ping of 126",
+                big_ping,
+                1002,
+                ClientFault::AcceptBadControl,
+                Some(Opcode::Pong),
+            ),
+            (
+                "fragmented ping",
+                split_ping,
+                1002,
+                ClientFault::AcceptBadControl,
+                Some(Opcode::Pong),
+            ),
+            (
+                "close code 999",
+                frame(Opcode::Close, &999u16.to_be_bytes()),
+                1002,
+                ClientFault::AcceptBadClose,
+                Some(Opcode::Close),
+            ),
+            (
+                "one-byte close",
+                frame(Opcode::Close, &[3]),
+                1002,
+                ClientFault::AcceptBadClose,
+                Some(Opcode::Close),
+            ),
+            (
+                "bad close reason",
+                frame(Opcode::Close, &[3, 232, 0xff]),
+                1007,
+                ClientFault::AcceptBadClose,
+                Some(Opcode::Close),
+            ),
+        ];
+        for (what, bytes, code, fault, answer) in table {
+            let (mut s, mut m) = session(&[]);
+            let out = exchange(&mut s, &mut m, &bytes);
+            assert_eq!(out.len(), 1, "{what}: {out:?}");
+            assert_eq!(close_code(&out[0]), Some(code), "{what}");
+            assert!(
+                matches!(s.state(), State::Failed { code: c, .. } if *c == code),
+                "{what}"
+            );
+            assert_eq!(s.next(), Next::AwaitTcpClose, "{what}");
+
+            let (mut s, mut m) = session(&[fault]);
+            let out = exchange(&mut s, &mut m, &bytes);
+            let ops: Vec<Opcode> = out.iter().map(|f| f.header.opcode).collect();
+            assert_eq!(
+                ops,
+                answer.into_iter().collect::<Vec<_>>(),
+                "{what} with {}",
+                fault.name()
+            );
+            assert!(!matches!(s.state(), State::Failed { .. }), "{what}");
+            if answer == Some(Opcode::Close) {
+                // The close is answered as a valid one, without echoing an invalid code.
+                assert!(matches!(close_code(&out[0]), None | Some(1000)), "{what}");
+            }
+        }
+    }
+
+    #[test]
+    fn rfc6455_5_5_1_close_is_answered_with_its_code_then_tcp_is_awaited() {
+        let mut bytes = frame(Opcode::Close, &3000u16.to_be_bytes());
+        bytes.extend(frame(Opcode::Text, b"late"));
+        let (mut s, mut m) = session(&[]);
+        let out = exchange(&mut s, &mut m, &bytes);
+        assert_eq!(out.len(), 1, "only the close reply: {out:?}");
+        assert_eq!(close_code(&out[0]), Some(3000));
+        assert_eq!(s.next(), Next::AwaitTcpClose);
+        // Data after the close reply is neither echoed nor failed.
+        assert!(exchange(&mut s, &mut m, &frame(Opcode::Text, b"later")).is_empty());
+
+        let (mut s, mut m) = session(&[ClientFault::EchoAfterClose]);
+        let out = exchange(&mut s, &mut m, &bytes);
+        let ops: Vec<Opcode> = out.iter().map(|f| f.header.opcode).collect();
+        assert_eq!(ops, [Opcode::Close, Opcode::Text]);
+
+        let (mut s, mut m) = session(&[ClientFault::NoCloseReply]);
+        assert!(exchange(&mut s, &mut m, &bytes).is_empty());
+        assert_eq!(s.next(), Next::AwaitTcpClose);
+
+        let (mut s, mut m) = session(&[ClientFault::CloseTcpFirst]);
+        assert_eq!(exchange(&mut s, &mut m, &bytes).len(), 1);
+        assert_eq!(s.next(), Next::CloseTcp);
+
+        let (mut s, mut m) = session(&[]);
+        let out = exchange(&mut s, &mut m, &frame(Opcode::Close, b""));
+        assert_eq!(
+            close_code(&out[0]),
+            None,
+            "an empty close is answered empty"
+        );
+    }
+
+    #[test]
+    fn rfc6455_5_5_2_pings_are_answered_unless_no_pong() {
+        let (mut s, mut m) = session(&[ClientFault::NoPong]);
+        assert!(exchange(&mut s, &mut m, &frame(Opcode::Ping, b"p")).is_empty());
+        assert_eq!(s.next(), Next::Read);
+    }
+
+    /// Text after the 101 ("hello" read as a fragmented close with RSV bits) fails the
+    /// connection at its header, before the declared payload arrives; `ignore-garbage` skips
+    /// the bytes until a valid frame starts.
+    #[test]
+    fn rfc6455_5_2_garbage_after_the_101() {
+        let (mut s, mut m) = session(&[]);
+        let out = exchange(&mut s, &mut m, b"hello");
+        assert_eq!(close_code(&out[0]), Some(1002));
+
+        // What client.handshake.after-http-body sends: the text, then 128 zero bytes.
+        let (mut s, mut m) = session(&[ClientFault::IgnoreGarbage]);
+        assert!(exchange(&mut s, &mut m, b"hello").is_empty());
+        assert!(exchange(&mut s, &mut m, &[0u8; 128]).is_empty());
+        assert_eq!((s.state(), s.next()), (&State::Open, Next::Read));
+        // Valid frames from the start are not garbage.
+        let (mut s, mut m) = session(&[ClientFault::IgnoreGarbage]);
+        let mut bytes = frame(Opcode::Text, b"ok");
+        bytes.extend(frame(Opcode::Binary, b"!"));
+        let out = exchange(&mut s, &mut m, &bytes);
+        let got: Vec<&[u8]> = out.iter().map(|f| f.payload.as_slice()).collect();
+        assert_eq!(got, [&b"ok"[..], &b"!"[..]]);
+    }
+
+    #[test]
+    fn get_case_count_connections_collect_without_echoing() {
+        let mut s = Session::new(FaultSet::default(), false);
+        let mut m = MaskSource::new(&FaultSet::default());
+        assert!(exchange(&mut s, &mut m, &frame(Opcode::Text, b"42")).is_empty());
+        assert_eq!(s.received(), [(Opcode::Text, b"42".to_vec())]);
+    }
+}
