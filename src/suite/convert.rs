@@ -283,7 +283,16 @@ fn check_peers(
         }
         if peers.contains(&PeerKind::Client) {
             for key in REQUEST_KEYS {
-                if connect.contains_key(key) {
+                // `requires_extension` also reads in a client case: the client must offer the
+                // extension (or the case is UNIMPLEMENTED).
+                let only_requires = key == "expect"
+                    && connect
+                        .get(key)
+                        .and_then(Value::as_mapping)
+                        .is_some_and(|m| {
+                            m.keys().all(|k| k.as_str() == Some("requires_extension"))
+                        });
+                if connect.contains_key(key) && !only_requires {
                     let what = if key == "expect" {
                         "judges a server's handshake response".to_string()
                     } else {
