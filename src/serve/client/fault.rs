@@ -86,7 +86,7 @@ client_fault_table! {
     AcceptBadControl = "accept-bad-control", Must, "RFC 6455 §5.5",
         "handles control frames over 125 bytes or with FIN clear as ordinary ones";
     AcceptBadClose = "accept-bad-close", Must, "RFC 6455 §7.4",
-        "answers a close with an invalid code, a one-byte payload or a non-UTF-8 reason as a valid one";
+        "answers a close with an invalid code (echoing it), a one-byte payload or a non-UTF-8 reason as a valid one";
     // The closing handshake (§5.5.1, §7.1.1) and ping (§5.5.2).
     EchoAfterClose = "echo-after-close", Must, "RFC 6455 §5.5.1",
         "keeps echoing data that arrives after the server's close frame";

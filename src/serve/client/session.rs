@@ -11,9 +11,10 @@
 //! server's close with a close echoing its code (§5.5.1). The faults each switch off or change
 //! one of these behaviours.
 
-use crate::wire::close::{CloseClass, ClosePayload};
+use crate::wire::close::ClosePayload;
 use crate::wire::frame::{HeaderStatus, parse_header};
 use crate::wire::rules::{RuleConfig, RuleEngine};
+use crate::wire::utf8::{Utf8Status, Utf8Validator};
 use crate::wire::{
     Decoded, DecoderConfig, FrameDecoder, FrameHeader, FrameSpec, Opcode, Role, Violation,
     ViolationKind,
@@ -75,6 +76,12 @@ pub struct Session {
     echoed: usize,
     /// `ignore-garbage`: bytes held back until they start with a valid frame header.
     garbage: Option<Vec<u8>>,
+    /// UTF-8 state of the text message in progress, over its complete frames.
+    text_utf8: Utf8Validator,
+    /// The text frame whose payload is still arriving: its stream offset, how many of its
+    /// payload bytes were validated and the state after them (§8.1: fail as soon as invalid
+    /// bytes arrive, not when the frame is complete).
+    partial: Option<(u64, usize, Utf8Validator)>,
 }
 
 impl Session {
@@ -101,6 +108,8 @@ impl Session {
             received: Vec::new(),
             echoed: 0,
             garbage,
+            text_utf8: Utf8Validator::new(),
+            partial: None,
         }
     }
 
@@ -195,11 +204,54 @@ impl Session {
                         let found = self.kept(self.rules.clone().check_header(&h));
                         if !found.is_empty() {
                             self.fail(1002, found, masks)?;
+                        } else if let Some(v) = self.check_partial_text(&h) {
+                            self.fail(1007, vec![v], masks)?;
                         }
                     }
                     return Ok(());
                 }
             }
+        }
+    }
+
+    /// Validates the part of a text frame's payload that has arrived; the violation if it is
+    /// already invalid.
+    fn check_partial_text(&mut self, h: &FrameHeader) -> Option<Violation> {
+        let text = match h.opcode {
+            Opcode::Text => true,
+            Opcode::Continuation => matches!(self.message, Some((Opcode::Text, _))),
+            _ => false,
+        };
+        if !text || h.mask.is_some() || self.faults.has(ClientFault::NoUtf8Check) {
+            return None;
+        }
+        let offset = self.decoder.stream_offset();
+        let buffered = self.decoder.buffered();
+        let HeaderStatus::Complete(_, header_len) = parse_header(buffered) else {
+            return None;
+        };
+        let payload = &buffered[header_len..];
+        let fresh = match &self.partial {
+            Some((at, _, _)) => *at != offset,
+            None => true,
+        };
+        if fresh {
+            let state = if h.opcode == Opcode::Text {
+                Utf8Validator::new()
+            } else {
+                self.text_utf8.clone()
+            };
+            self.partial = Some((offset, 0, state));
+        }
+        let (_, done, state) = self.partial.as_mut()?;
+        let status = state.feed(&payload[*done..]);
+        *done = payload.len();
+        match status {
+            Utf8Status::Invalid { offset } => Some(Violation::new(
+                ViolationKind::InvalidUtf8Text,
+                format!("text message is not valid utf-8 at byte {offset}"),
+            )),
+            Utf8Status::Valid | Utf8Status::Incomplete => None,
         }
     }
 
@@ -291,6 +343,14 @@ impl Session {
             (Opcode::Continuation, None) => return Ok(()),
             (op, _) => (op, payload),
         };
+        if opcode == Opcode::Text {
+            if header.opcode == Opcode::Text {
+                self.text_utf8.reset();
+            }
+            self.text_utf8
+                .feed(payload_tail(&bytes, header.payload_len));
+        }
+        self.partial = None;
         if !header.fin {
             self.message = Some((opcode, bytes));
             return Ok(());
@@ -309,12 +369,9 @@ impl Session {
         let code = parsed.code();
         let replied = !self.faults.has(ClientFault::NoCloseReply);
         if replied {
-            let reply = match code {
-                // A code not allowed on the wire (only with accept-bad-close) is not echoed.
-                Some(code) if CloseClass::of(code).allowed_on_wire() => code.to_be_bytes().to_vec(),
-                Some(_) => 1000u16.to_be_bytes().to_vec(),
-                None => Vec::new(),
-            };
+            // The code is echoed as received: with accept-bad-close that may be one that must
+            // not be sent (§7.4), which is how that fault shows on the wire.
+            let reply = code.map(|c| c.to_be_bytes().to_vec()).unwrap_or_default();
             self.send(Opcode::Close, reply, masks)?;
         }
         self.state = State::CloseReceived { code, replied };
@@ -351,6 +408,12 @@ impl Session {
         spec.encode_into(&mut self.out);
         Ok(())
     }
+}
+
+/// The last `len` bytes of `bytes`: the payload of the frame just appended to a message.
+fn payload_tail(bytes: &[u8], len: u64) -> &[u8] {
+    let len = usize::try_from(len).unwrap_or(usize::MAX).min(bytes.len());
+    &bytes[bytes.len() - len..]
 }
 
 #[cfg(test)]
@@ -541,8 +604,9 @@ mod tests {
             );
             assert!(!matches!(s.state(), State::Failed { .. }), "{what}");
             if answer == Some(Opcode::Close) {
-                // The close is answered as a valid one, without echoing an invalid code.
-                assert!(matches!(close_code(&out[0]), None | Some(1000)), "{what}");
+                // The close is answered as a valid one, its code echoed as it came.
+                let sent = ClosePayload::parse(&bytes[2..]).code();
+                assert_eq!(close_code(&out[0]), sent, "{what}");
             }
         }
     }
@@ -609,6 +673,39 @@ mod tests {
         let out = exchange(&mut s, &mut m, &bytes);
         let got: Vec<&[u8]> = out.iter().map(|f| f.payload.as_slice()).collect();
         assert_eq!(got, [&b"ok"[..], &b"!"[..]]);
+    }
+
+    /// §8.1: invalid UTF-8 fails the connection as soon as it arrives, in the middle of a frame
+    /// whose payload is still incomplete, and in a continuation of a text message.
+    #[test]
+    fn rfc6455_8_1_invalid_utf8_fails_before_the_frame_is_complete() {
+        let mut payload = b"ok".to_vec();
+        payload.push(0xff);
+        payload.extend_from_slice(&[b'x'; 20]);
+        let whole = frame(Opcode::Text, &payload);
+        let (mut s, mut m) = session(&[]);
+        assert!(
+            exchange(&mut s, &mut m, &whole[..3]).is_empty(),
+            "valid so far"
+        );
+        let out = exchange(&mut s, &mut m, &whole[3..6]);
+        assert_eq!(close_code(&out[0]), Some(1007));
+
+        let mut bytes = FrameSpec::new(Opcode::Text, vec![0xce]).fin(false).encode();
+        let cont = frame(Opcode::Continuation, &[0xba, 0xce, 0x41, 0x41, 0x41]);
+        bytes.extend_from_slice(&cont[..5]);
+        let (mut s, mut m) = session(&[]);
+        let out = exchange(&mut s, &mut m, &bytes);
+        assert_eq!(
+            close_code(&out[0]),
+            Some(1007),
+            "κ then a lead byte before 'A'"
+        );
+
+        let (mut s, mut m) = session(&[ClientFault::NoUtf8Check]);
+        assert!(exchange(&mut s, &mut m, &whole[..6]).is_empty());
+        let out = exchange(&mut s, &mut m, &whole[6..]);
+        assert_eq!(out[0].payload, payload);
     }
 
     #[test]
