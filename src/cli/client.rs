@@ -107,10 +107,11 @@ pub fn client(args: ClientArgs) -> Result<u8, CliError> {
     let quiet = args.quiet;
     let mut write_failed = None;
     let result = rt.block_on(run(&config, |case, outcome: &Outcome| {
-        if !quiet && write_failed.is_none() {
-            if let Err(e) = error::print(&format!("case {case}: {}\n", outcome.describe())) {
-                write_failed = Some(e);
-            }
+        if !quiet
+            && write_failed.is_none()
+            && let Err(e) = error::print(&format!("case {case}: {}\n", outcome.describe()))
+        {
+            write_failed = Some(e);
         }
     }));
     if let Some(e) = write_failed {
