@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::error::{self, CliError};
 use super::exit;
+use crate::report::escape_for_terminal;
 use crate::serve::client::{
     ClientConfig, ClientError, ClientFault, FaultSet, Outcome, client_faults, run,
 };
@@ -109,7 +110,12 @@ pub fn client(args: ClientArgs) -> Result<u8, CliError> {
     let result = rt.block_on(run(&config, |case, outcome: &Outcome| {
         if !quiet
             && write_failed.is_none()
-            && let Err(e) = error::print(&format!("case {case}: {}\n", outcome.describe()))
+            // What the server sent (a reason phrase, header values) is escaped before it
+            // reaches the terminal.
+            && let Err(e) = error::print(&format!(
+                "case {case}: {}\n",
+                escape_for_terminal(&outcome.describe())
+            ))
         {
             write_failed = Some(e);
         }
@@ -128,7 +134,7 @@ pub fn client(args: ClientArgs) -> Result<u8, CliError> {
             Ok(exit::OK)
         }
         Err(e @ ClientError::Url { .. }) => Err(CliError::usage(e)),
-        Err(e) => Err(CliError::environment(e)),
+        Err(e) => Err(CliError::environment(escape_for_terminal(&e.to_string()))),
     }
 }
 
