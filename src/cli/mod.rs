@@ -3,6 +3,7 @@
 //! `report`) print, and only this module ends the process. It may use every other module.
 
 mod capture;
+mod client;
 mod error;
 pub mod exit;
 mod plan;
@@ -49,6 +50,9 @@ enum Command {
     Inspect(capture::InspectArgs),
     /// Count the bytes of a capture by protocol layer.
     Overhead(capture::OverheadArgs),
+    /// Run wsprobe's reference WebSocket client against an Autobahn-style fuzzing server
+    /// (wsprobe run --client, or Autobahn's).
+    Client(client::ClientArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -192,6 +196,7 @@ fn run(cli: Cli) -> u8 {
         Command::Show(args) => show::show(args),
         Command::Inspect(args) => Ok(capture::inspect(args)),
         Command::Overhead(args) => Ok(capture::overhead(args)),
+        Command::Client(args) => client::client(args),
     };
     match result {
         Ok(code) => code,

@@ -23,6 +23,7 @@
 //! §7.1.7 (failing the connection), §7.4.1 (close codes 1000, 1001, 1002, 1007, 1009); RFC 7692
 //! §5.1, §6, §7 (permessage-deflate, in `raw/deflate.rs`).
 
+pub mod client;
 mod connection;
 mod fault;
 mod polling;

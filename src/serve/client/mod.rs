@@ -1,0 +1,391 @@
+//! wsprobe's reference WebSocket *client*, for judging wsprobe's client-role checks the way
+//! the faulty servers of [`crate::serve::Fault`] judge its server-role checks.
+//!
+//! The client speaks Autobahn's fuzzing-server protocol (`/getCaseCount`,
+//! `/runCase?case=N&agent=A`, `/updateReports?agent=A`), echoes every message, answers pings
+//! and the closing handshake, and fails the connection on anything RFC 6455 forbids a server to
+//! send. It is built on `wire` alone (frame decoder and encoder, handshake validation, the
+//! rule engine with the server as the sender), not on a WebSocket library, so that each
+//! [`ClientFault`] can change exactly one behaviour: without faults it is a strictly conformant
+//! client (§4.1 response validation, §5.3 fresh random masks, §5.1–§5.5 and §8.1 checks of the
+//! server's frames, §7.1.1 waiting for the server to close TCP).
+//!
+//! Layout: `fault.rs` is the catalogue, `mask.rs` the key source, `handshake.rs` the §4.1
+//! request and judgement, `session.rs` the sans-IO connection; this file is the thin tokio
+//! driver and the protocol loop. Every network wait is bounded by the case timeout, the close
+//! wait by [`CLOSE_WAIT`]. Outcomes are values; `cli` prints them.
+
+mod fault;
+mod handshake;
+mod mask;
+mod session;
+
+pub use fault::{ClientFault, ClientFaultInfo, FaultSet, client_faults};
+pub use mask::{CONSTANT_KEY, EntropyError, MaskSource};
+pub use session::{Next, Session, State};
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, timeout_at};
+
+use crate::wire::handshake::{HeadError, Parse, parse_response};
+use crate::wire::{Opcode, Violation};
+
+/// Longest the client waits for the server to close TCP after the closing handshake (§7.1.1)
+/// before closing it itself.
+pub const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
+/// Largest handshake response head the client reads.
+const MAX_HEAD: usize = 16 * 1024;
+
+/// What the client is told to do.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// Base URL of the fuzzing server, `ws://host:port[/prefix]`.
+    pub url: String,
+    /// Agent name sent with `runCase` and `updateReports`.
+    pub agent: String,
+    /// Deliberate defects (empty: the conformant client).
+    pub faults: FaultSet,
+    /// Bound on each connection (handshake, messages and close).
+    pub case_timeout: Duration,
+    /// Run only the first N cases.
+    pub max_cases: Option<u64>,
+}
+
+/// Why the run could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The base URL is not a `ws://host:port` URL.
+    #[error("invalid url '{url}': {why}")]
+    Url {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// A connection of the protocol itself (`getCaseCount`, `updateReports`) failed.
+    #[error("{what}: {why}")]
+    Unreachable {
+        /// Which request.
+        what: &'static str,
+        /// What went wrong.
+        why: String,
+    },
+    /// `getCaseCount` did not answer with a number.
+    #[error("getCaseCount answered {0:?}, not a number")]
+    BadCount(String),
+}
+
+/// How one connection ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The TCP connection could not be made.
+    ConnectFailed(String),
+    /// The client refused the server's handshake response and closed TCP without sending.
+    HandshakeRefused(String),
+    /// The connection was opened and ended in this state.
+    Ended {
+        /// The session's final state.
+        state: State,
+        /// Messages echoed.
+        echoed: usize,
+    },
+    /// The case timeout passed.
+    TimedOut,
+    /// Reading or writing failed after the handshake.
+    Io(String),
+}
+
+impl Outcome {
+    /// A one-line description for progress output.
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::ConnectFailed(why) => format!("cannot connect: {why}"),
+            Outcome::HandshakeRefused(why) => format!("handshake refused: {why}"),
+            Outcome::Ended { state, echoed } => match state {
+                State::Open => format!("echoed {echoed}, server closed tcp"),
+                State::CloseReceived { code, replied } => format!(
+                    "echoed {echoed}, server closed{}{}",
+                    code.map(|c| format!(" with {c}")).unwrap_or_default(),
+                    if *replied { "" } else { " (not answered)" }
+                ),
+                State::Failed { code, violations } => format!(
+                    "echoed {echoed}, failed the connection with {code}: {}",
+                    violations
+                        .iter()
+                        .map(|v| v.detail.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            },
+            Outcome::TimedOut => "timed out".into(),
+            Outcome::Io(why) => format!("connection error: {why}"),
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// The case count the server gave.
+    pub count: u64,
+    /// Cases run.
+    pub ran: u64,
+}
+
+/// A parsed `ws://host:port/prefix` URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Base {
+    /// `host:port` to connect to and send as Host.
+    authority: String,
+    /// Path prefix without a trailing slash (often empty).
+    prefix: String,
+}
+
+fn parse_base(url: &str) -> Result<Base, ClientError> {
+    let bad = |why| ClientError::Url {
+        url: url.to_string(),
+        why,
+    };
+    let rest = url
+        .strip_prefix("ws://")
+        .ok_or_else(|| bad("only ws:// URLs are supported"))?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    if authority.is_empty() {
+        return Err(bad("no host"));
+    }
+    let authority = if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+        && !authority.ends_with(']')
+    {
+        authority.to_string()
+    } else {
+        format!("{authority}:80")
+    };
+    Ok(Base {
+        authority,
+        prefix: path.trim_end_matches('/').to_string(),
+    })
+}
+
+/// Percent-encodes `text` for a query value (RFC 3986 unreserved characters stay).
+fn encode_query(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Runs the fuzzing-server protocol: the count, every case (or the first `max_cases`), then
+/// `updateReports`. `progress` hears about every case as it ends.
+pub async fn run(
+    config: &ClientConfig,
+    mut progress: impl FnMut(u64, &Outcome),
+) -> Result<Summary, ClientError> {
+    let base = parse_base(&config.url)?;
+    let mut masks = MaskSource::new(&config.faults);
+    let count_path = format!("{}/getCaseCount", base.prefix);
+    let outcome = connect(&base, &count_path, config, &mut masks, None).await;
+    let text = match &outcome {
+        Ok((_, received)) => received
+            .iter()
+            .find(|(op, _)| *op == Opcode::Text)
+            .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned()),
+        Err(_) => None,
+    };
+    let text = match (text, outcome) {
+        (Some(text), _) => text,
+        (None, Ok((outcome, _)) | Err(outcome)) => {
+            return Err(ClientError::Unreachable {
+                what: "getCaseCount",
+                why: outcome.describe(),
+            });
+        }
+    };
+    let count: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| ClientError::BadCount(text.clone()))?;
+    let agent = encode_query(&config.agent);
+    let last = config.max_cases.map_or(count, |n| n.min(count));
+    for case in 1..=last {
+        let path = format!("{}/runCase?case={case}&agent={agent}", base.prefix);
+        let outcome = match connect(&base, &path, config, &mut masks, Some(())).await {
+            Ok((outcome, _)) | Err(outcome) => outcome,
+        };
+        progress(case, &outcome);
+    }
+    let path = format!("{}/updateReports?agent={agent}", base.prefix);
+    match connect(&base, &path, config, &mut masks, None).await {
+        Ok((Outcome::Ended { .. }, _)) => {}
+        Ok((outcome, _)) | Err(outcome) => {
+            return Err(ClientError::Unreachable {
+                what: "updateReports",
+                why: outcome.describe(),
+            });
+        }
+    }
+    Ok(Summary { count, ran: last })
+}
+
+/// Opens one connection to `path` and runs it to its end within the case timeout. `echo` is
+/// `Some` for `runCase`. `Ok` carries the outcome of an opened connection and the messages it
+/// received; `Err` an outcome before or without an opened connection.
+async fn connect(
+    base: &Base,
+    path: &str,
+    config: &ClientConfig,
+    masks: &mut MaskSource,
+    echo: Option<()>,
+) -> Result<(Outcome, Vec<(Opcode, Vec<u8>)>), Outcome> {
+    let deadline = Instant::now() + config.case_timeout;
+    let mut stream = match timeout_at(deadline, TcpStream::connect(&base.authority)).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => return Err(Outcome::ConnectFailed(e.to_string())),
+        Err(_) => return Err(Outcome::TimedOut),
+    };
+    let _ = stream.set_nodelay(true);
+    let key = masks
+        .nonce()
+        .map_err(|e| Outcome::ConnectFailed(e.to_string()))?;
+    let request = handshake::request(&base.authority, path, &key);
+    let io = |e: std::io::Error| Outcome::Io(e.to_string());
+    match timeout_at(deadline, stream.write_all(&request.to_bytes())).await {
+        Ok(result) => result.map_err(io)?,
+        Err(_) => return Err(Outcome::TimedOut),
+    }
+    // Read the response head; bytes after it are the first frames.
+    let mut buf = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    let head = loop {
+        match parse_response(&buf, MAX_HEAD) {
+            Ok(Parse::Complete(head)) => break head,
+            Ok(Parse::Partial) => {}
+            Err(e @ (HeadError::Malformed(_) | HeadError::TooLarge(_))) => {
+                return Err(Outcome::HandshakeRefused(e.to_string()));
+            }
+        }
+        match timeout_at(deadline, stream.read(&mut chunk)).await {
+            Ok(Ok(0)) => {
+                return Err(Outcome::HandshakeRefused(
+                    "the server closed the connection during the handshake".into(),
+                ));
+            }
+            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+            Ok(Err(e)) => return Err(io(e)),
+            Err(_) => return Err(Outcome::TimedOut),
+        }
+    };
+    if let Err(found) = handshake::judge_response(&head, &request.offer(), &config.faults) {
+        // Fail the connection (§4.1): close TCP without sending anything.
+        drop(stream);
+        return Err(Outcome::HandshakeRefused(join_details(&found)));
+    }
+    let mut session = Session::new(config.faults.clone(), echo.is_some());
+    let mut pending = buf.split_off(head.head_len);
+    let mut close_deadline: Option<Instant> = None;
+    let ended = loop {
+        if !pending.is_empty() {
+            if let Err(e) = session.receive(&pending, masks) {
+                break Outcome::Io(e.to_string());
+            }
+            pending.clear();
+        }
+        let out = session.take_output();
+        if !out.is_empty() {
+            match timeout_at(deadline, stream.write_all(&out)).await {
+                Ok(Ok(())) => {}
+                // The server may already have closed; what was received still counts.
+                Ok(Err(_)) => break ended(&session),
+                Err(_) => break Outcome::TimedOut,
+            }
+        }
+        let wait = match session.next() {
+            Next::Read => deadline,
+            Next::AwaitTcpClose => {
+                *close_deadline.get_or_insert_with(|| (Instant::now() + CLOSE_WAIT).min(deadline))
+            }
+            Next::CloseTcp => break ended(&session),
+        };
+        match timeout_at(wait, stream.read(&mut chunk)).await {
+            Ok(Ok(0)) => break ended(&session),
+            Ok(Ok(n)) => pending.extend_from_slice(&chunk[..n]),
+            Ok(Err(_)) => break ended(&session),
+            Err(_) if close_deadline.is_some() => break ended(&session),
+            Err(_) => {
+                // The case timeout: end the connection as a client would, briefly.
+                if session.close(1001, masks).is_ok() {
+                    let out = session.take_output();
+                    let grace = Instant::now() + Duration::from_millis(200);
+                    let _ = timeout_at(grace, stream.write_all(&out)).await;
+                }
+                break Outcome::TimedOut;
+            }
+        }
+    };
+    let _ = timeout_at(
+        Instant::now() + Duration::from_millis(200),
+        stream.shutdown(),
+    )
+    .await;
+    let received = session.received().to_vec();
+    Ok((ended, received))
+}
+
+fn ended(session: &Session) -> Outcome {
+    Outcome::Ended {
+        state: session.state().clone(),
+        echoed: session.echoed(),
+    }
+}
+
+fn join_details(found: &[Violation]) -> String {
+    found
+        .iter()
+        .map(|v| v.detail.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_keep_host_port_and_prefix() {
+        let table = [
+            ("ws://127.0.0.1:9001", "127.0.0.1:9001", ""),
+            ("ws://127.0.0.1:9001/", "127.0.0.1:9001", ""),
+            ("ws://localhost/fuzz/", "localhost:80", "/fuzz"),
+            ("ws://[::1]:9001/x", "[::1]:9001", "/x"),
+        ];
+        for (url, authority, prefix) in table {
+            let base = parse_base(url).expect(url);
+            assert_eq!(
+                (base.authority.as_str(), base.prefix.as_str()),
+                (authority, prefix)
+            );
+        }
+        for url in ["http://127.0.0.1:9001", "wss://x:1", "ws://", "ws:///path"] {
+            assert!(parse_base(url).is_err(), "{url}");
+        }
+    }
+
+    #[test]
+    fn agent_names_are_percent_encoded() {
+        assert_eq!(encode_query("wsprobe-no-mask"), "wsprobe-no-mask");
+        assert_eq!(encode_query("a b&c=d"), "a%20b%26c%3Dd");
+    }
+}

@@ -1,0 +1,144 @@
+//! Proof that the client-role checks can fail: `wsprobe run --client` judges wsprobe's own
+//! reference client (`wsprobe client`, started with `--exec`) once without faults and once per
+//! fault. The fault-free client must pass every MUST case; each fault must make at least one
+//! case fail (a MUST case for a MUST fault; a SHOULD fault may show as NON-STRICT).
+//!
+//! The fault-free run leaves out the performance cases (`limits.*`, Autobahn 9.x), the
+//! compression cases (the reference client offers no extension) and the `utf8.fail-fast-*`
+//! cases, which wait 2 s each. Each faulty run selects the suites where its defect shows (a
+//! client without close replies makes every case wait for its timeout, so running all of them
+//! per fault would take minutes).
+
+mod common;
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::Value;
+use wsprobe::serve::client::{ClientFault, client_faults};
+use wsprobe::wire::Level;
+
+/// The case globs a fault's run selects.
+fn cases_for(fault: ClientFault) -> &'static [&'static str] {
+    use ClientFault::*;
+    match fault {
+        NoMask | ConstantMask | CounterMask => &["framing.*"],
+        AcceptBadAccept
+        | AcceptAnyStatus
+        | AcceptMissingUpgrade
+        | AcceptMissingConnection
+        | AcceptUnofferedProtocol
+        | AcceptUnofferedExtension
+        | AcceptHttp10
+        | IgnoreGarbage => &["client.handshake.*"],
+        AcceptMaskedFrames | EchoAfterClose | NoCloseReply | CloseTcpFirst => {
+            &["client.behaviour.*"]
+        }
+        IgnoreRsv => &["rsv.*"],
+        IgnoreReservedOpcodes => &["opcodes.*"],
+        NoUtf8Check => &["utf8.*"],
+        AcceptBadControl => &["ping.*", "fragmentation.*"],
+        AcceptBadClose => &["close.*"],
+        NoPong => &["ping.*"],
+    }
+}
+
+/// `wsprobe run --client` with the reference client started by `--exec`, with `fault`; one
+/// JSON object per case.
+fn judge(fault: Option<ClientFault>) -> Vec<Value> {
+    let bin = env!("CARGO_BIN_EXE_wsprobe");
+    let exec = match fault {
+        Some(f) => format!("'{bin}' client -q --case-timeout 5s --fault {}", f.name()),
+        None => format!("'{bin}' client -q --case-timeout 5s"),
+    };
+    let mut args = vec![
+        "run",
+        "--client",
+        "--listen",
+        "127.0.0.1:0",
+        "--exclude",
+        "limits.*",
+        "--exclude",
+        "deflate*",
+        "--exclude",
+        "utf8.fail-fast-*",
+        "--run-timeout",
+        "90s",
+        "--format",
+        "json",
+        "--exec",
+        &exec,
+    ];
+    for glob in fault.map(cases_for).unwrap_or_default() {
+        args.extend(["--case", glob]);
+    }
+    let out = common::wsprobe(&args, Duration::from_secs(150));
+    let rows: Vec<Value> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("{\"id\""))
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert!(
+        rows.len() > if fault.is_some() { 5 } else { 200 },
+        "{fault:?}: only {} cases ran; stderr: {}",
+        rows.len(),
+        out.stderr
+    );
+    rows
+}
+
+fn field<'a>(row: &'a Value, name: &str) -> &'a str {
+    row[name].as_str().unwrap_or("")
+}
+
+#[test]
+fn the_conformant_client_passes_and_every_fault_is_caught() {
+    let _heavy = common::heavy();
+    let clean = judge(None);
+    let failed: Vec<String> = clean
+        .iter()
+        .filter(|r| field(r, "level") == "MUST")
+        .filter(|r| matches!(field(r, "verdict"), "FAIL" | "ERROR"))
+        .map(|r| format!("{} {}", field(r, "id"), field(r, "verdict")))
+        .collect();
+    assert!(failed.is_empty(), "the fault-free client fails: {failed:?}");
+    assert!(
+        clean
+            .iter()
+            .any(|r| field(r, "id") == "client.masking.unpredictable"
+                && field(r, "verdict") == "PASS"),
+        "the run-level mask check passes"
+    );
+
+    // Two runs at a time: each is mostly waiting on loopback.
+    let queue = Mutex::new(client_faults().to_vec());
+    let missed = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                loop {
+                    let Some(info) = queue.lock().unwrap().pop() else {
+                        return;
+                    };
+                    let rows = judge(Some(info.fault));
+                    let caught = rows.iter().any(|r| match info.level {
+                        Level::Must => field(r, "level") == "MUST" && field(r, "verdict") == "FAIL",
+                        _ => {
+                            matches!(field(r, "verdict"), "FAIL" | "NON-STRICT")
+                                && !clean.iter().any(|c| {
+                                    field(c, "id") == field(r, "id")
+                                        && field(c, "verdict") == field(r, "verdict")
+                                })
+                        }
+                    });
+                    if !caught {
+                        missed.lock().unwrap().push(info.name);
+                    }
+                }
+            });
+        }
+    });
+    let missed = missed.into_inner().unwrap();
+    assert!(missed.is_empty(), "faults no case caught: {missed:?}");
+}
