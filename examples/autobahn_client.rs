@@ -8,8 +8,9 @@
 //! WSPROBE_URL=ws://127.0.0.1:9001 target/release/examples/autobahn_client [AGENT]
 //! ```
 //!
-//! The base URL comes from `$WSPROBE_URL` (default `ws://127.0.0.1:9001`), the agent name from the
-//! first argument (default `tokio-tungstenite`). It asks `/getCaseCount`, runs
+//! The base URL comes from `$WSPROBE_URL` (default `ws://127.0.0.1:9001`; an argument starting
+//! with `ws://` or `wss://` overrides it), the agent name from the other argument (default
+//! `tokio-tungstenite`). It asks `/getCaseCount`, runs
 //! `/runCase?case=N&agent=AGENT` for every case, echoing each text and binary message and leaving
 //! pings and the close handshake to tungstenite, and ends with `/updateReports?agent=AGENT`. A case
 //! that fails (handshake refused, protocol error, timeout) is reported on stderr and the next case
@@ -68,11 +69,17 @@ async fn run_case(url: &str) -> Result<(), String> {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let base = std::env::var("WSPROBE_URL").unwrap_or_else(|_| "ws://127.0.0.1:9001".to_owned());
+    let mut base =
+        std::env::var("WSPROBE_URL").unwrap_or_else(|_| "ws://127.0.0.1:9001".to_owned());
+    let mut agent = "tokio-tungstenite".to_owned();
+    for arg in std::env::args().skip(1) {
+        if arg.starts_with("ws://") || arg.starts_with("wss://") {
+            base = arg;
+        } else {
+            agent = arg;
+        }
+    }
     let base = base.trim_end_matches('/');
-    let agent = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "tokio-tungstenite".to_owned());
 
     let count = match timeout(CONTROL_TIMEOUT, control(&format!("{base}/getCaseCount"))).await {
         Ok(Ok(texts)) => texts.first().and_then(|t| t.trim().parse::<u32>().ok()),

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use wsprobe::suite;
+use wsprobe::suite::model::PeerKind;
 
 mod common;
 
@@ -85,15 +86,48 @@ fn expected_ids() -> Vec<String> {
     ids
 }
 
-#[test]
-fn autobahn_ids_are_exactly_the_517_of_the_current_release() {
+/// The Autobahn ids of the built-in cases that judge `peer`, with the cases carrying each.
+fn ids_for(peer: PeerKind) -> BTreeMap<String, Vec<String>> {
     let suites = suite::load(&suite::embedded()).expect("built-in suites load");
     let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for case in suites.iter().flat_map(|s| &s.cases) {
-        if let Some(a) = &case.autobahn {
+        if let Some(a) = &case.autobahn
+            && case.peers.contains(&peer)
+        {
             seen.entry(a.clone()).or_default().push(case.id.clone());
         }
     }
+    seen
+}
+
+/// Against clients (Autobahn's fuzzing server), categories 1–7, 9 and 10 are complete too:
+/// every id once among the cases that judge clients (a case whose bytes only suit one role has
+/// a twin for the other with the same id).
+#[test]
+fn client_role_has_every_autobahn_id_of_categories_1_to_10_once() {
+    let seen = ids_for(PeerKind::Client);
+    let duplicates: Vec<_> = seen.iter().filter(|(_, v)| v.len() > 1).collect();
+    assert!(
+        duplicates.is_empty(),
+        "autobahn ids used twice for clients: {duplicates:?}"
+    );
+    let expected: Vec<String> = expected_ids()
+        .into_iter()
+        .filter(|id| !id.starts_with("12.") && !id.starts_with("13."))
+        .collect();
+    assert_eq!(expected.len(), 301);
+    let got: Vec<&String> = seen.keys().collect();
+    let missing: Vec<&String> = expected
+        .iter()
+        .filter(|id| !seen.contains_key(*id))
+        .collect();
+    assert!(missing.is_empty(), "client role lacks {missing:?}");
+    assert_eq!(got.len(), expected.len(), "extra ids: {got:?}");
+}
+
+#[test]
+fn autobahn_ids_are_exactly_the_517_of_the_current_release() {
+    let seen = ids_for(PeerKind::Server);
     let duplicates: Vec<_> = seen.iter().filter(|(_, v)| v.len() > 1).collect();
     assert!(
         duplicates.is_empty(),

@@ -8,16 +8,21 @@ use std::time::Duration;
 
 use wsprobe::runner::{self, CaseContext, CaseResult, NoProgress, RunConfig, Verdict};
 use wsprobe::serve::{Fault, ServeConfig, ServeMode, Server, faults};
-use wsprobe::suite::{self, model::Case};
+use wsprobe::suite::{
+    self,
+    model::{Case, PeerKind},
+};
 use wsprobe::wire::Level;
 
-/// The performance cases (Autobahn 9.x) move hundreds of MiB per run; one fault truncating
-/// large messages is caught by the 64 KiB framing cases already, so they are left out here.
+/// The cases that judge servers. The performance cases (Autobahn 9.x) move hundreds of MiB
+/// per run; one fault truncating large messages is caught by the 64 KiB framing cases already,
+/// so they are left out here.
 fn cases() -> Vec<Case> {
     let suites = suite::load(&suite::embedded()).expect("built-in suites load");
     suites
         .into_iter()
         .flat_map(|s| s.cases)
+        .filter(|c| c.peers.contains(&PeerKind::Server))
         .filter(|c| !c.tags.iter().any(|t| t == "performance"))
         .collect()
 }

@@ -412,3 +412,176 @@ fn template_errors_in_row_values_and_in_strings() {
         Some("in the case from `params` row 2")
     );
 }
+
+/// `peer`, `connect.respond` and the initiator names of the client role.
+#[test]
+fn client_role_errors() {
+    // (case line, extra step, message, caret, help)
+    let rows: &[(&str, &str, &str, &str, Option<&str>)] = &[
+        (
+            "peer: sever",
+            "- wait: 1s",
+            "unknown peer `sever`; expected server or client",
+            "sever",
+            Some("did you mean `server`?"),
+        ),
+        (
+            "peer: []",
+            "- wait: 1s",
+            "`peer` is empty",
+            "[]",
+            Some("e.g. peer: [server, client]"),
+        ),
+        (
+            "peer: [client, Client]",
+            "- wait: 1s",
+            "`client` is listed twice in `peer`",
+            "Client",
+            None,
+        ),
+        (
+            "peer: { a: 1 }",
+            "- wait: 1s",
+            "expected a string or a number for `peer`",
+            "{ a: 1 }",
+            None,
+        ),
+        (
+            "closing: { initiator: wsporbe }",
+            "- wait: 1s",
+            "unknown initiator `wsporbe`; expected any, wsprobe or peer",
+            "wsporbe",
+            Some("did you mean `wsprobe`?"),
+        ),
+        // `respond` without `peer: client`: the case judges servers only by default.
+        (
+            "level: MUST",
+            "- connect: { as: b, respond: { status: 200 } }",
+            "`respond` answers a client's handshake, but this case also judges servers",
+            "respond",
+            Some("cases judge servers unless they say `peer: client`"),
+        ),
+        (
+            "peer: [client, server]",
+            "- connect: { as: b, respond: {} }",
+            "`respond` answers a client's handshake, but this case also judges servers",
+            "respond",
+            Some("write `peer: client` for this case"),
+        ),
+        // A request or a response expectation in a case that judges clients.
+        (
+            "peer: client",
+            "- connect: { as: b, path: /chat }",
+            "`path` shapes the request wsprobe sends to a server, but this case also judges clients",
+            "path",
+            Some("write `peer: server` for this case"),
+        ),
+        (
+            "peer: [server, client]",
+            "- connect: { as: b, expect: { status: 101 } }",
+            "`expect` judges a server's handshake response, but this case also judges clients",
+            "expect",
+            Some("write `peer: server` for this case"),
+        ),
+        (
+            "peer: client",
+            "- repeat: { times: 2, steps: [ { connect: { as: b, headers: { X-A: \"1\" } } } ] }",
+            "`headers` shapes the request",
+            "headers",
+            None,
+        ),
+        // `respond` values.
+        (
+            "peer: client",
+            "- connect: { as: b, respond: { status: 99 } }",
+            "`status` is a three-digit status code (100–999)",
+            "99",
+            None,
+        ),
+        (
+            "peer: client",
+            "- connect: { as: b, respond: { raw: \"HTTP/1.1 101 x\\r\\n\\r\\n\", reason: OK } }",
+            "`reason` has no effect with `raw`, which is sent verbatim",
+            "reason",
+            Some("`after` still follows a raw response"),
+        ),
+        (
+            "peer: client",
+            "- connect: { as: b, respond: { omit: [upgrade, host] } }",
+            "cannot omit `host` from a response; expected one of `upgrade`, `connection` or `accept`",
+            "host",
+            None,
+        ),
+        (
+            "peer: client",
+            "- connect: { as: b, respond: { omit: [accept], accept: x } }",
+            "`accept` gives a value to a header `omit` leaves out",
+            "accept",
+            Some("keep one of them"),
+        ),
+        (
+            "peer: client",
+            "- connect: { as: b, respond: { accept: \"{accept_lowr}\" } }",
+            "unknown placeholder `{accept_lowr}`",
+            "\"{accept_lowr}\"",
+            Some("did you mean `accept_lower`?"),
+        ),
+        (
+            "peer: client",
+            "- connect: { as: b, respond: { headers: [[X-A, \"{nonce}\"]] } }",
+            "unknown placeholder `{nonce}`",
+            "[[X-A, \"{nonce}\"]]",
+            None,
+        ),
+        (
+            "peer: client",
+            "- connect: { as: b, respond: { stauts: 200 } }",
+            "unknown key `stauts` in `respond`",
+            "stauts",
+            Some("did you mean `status`?"),
+        ),
+        (
+            "peer: client",
+            "- connect: { as: b, respond: { after: { hex: \"8\" } } }",
+            "invalid hex `8`: odd number of digits",
+            "\"8\"",
+            Some("each byte takes two digits"),
+        ),
+    ];
+    for (case_line, step, message, caret, help) in rows {
+        let text = suite_with(case_line, step);
+        let ds = diagnostics(&text);
+        let line = if ds.first().and_then(|d| d.line) == Some(7) {
+            7
+        } else {
+            10
+        };
+        check(&text, line, message, caret);
+        if let Some(help) = help {
+            assert_eq!(ds[0].help.as_deref(), Some(*help), "{}", ds[0].render());
+        }
+    }
+}
+
+/// A `peer` from `defaults` applies to every case, and the help says where it came from.
+#[test]
+fn peer_from_defaults_is_named_in_the_help() {
+    let text = "suite: s\ntitle: t\ndefaults:\n  peer: [server, client]\ncases:\n  - id: a\n    title: t\n    spec: s\n    steps:\n      - connect: { origin: \"http://x\" }\n";
+    check(
+        text,
+        10,
+        "`origin` shapes the request wsprobe sends to a server, but this case also judges clients",
+        "origin",
+    );
+    let ds = diagnostics(text);
+    assert_eq!(
+        ds[0].help.as_deref(),
+        Some("`peer` comes from `defaults`; add `peer: server` to this case")
+    );
+    check(
+        "suite: s\ntitle: t\ndefaults: { peer: [server, clinet] }\ncases: [{ id: a, title: t, spec: s, steps: [connect] }]\n",
+        3,
+        "unknown peer `clinet`",
+        "clinet",
+    );
+}

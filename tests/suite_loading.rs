@@ -666,3 +666,146 @@ fn read_paths_walks_directories_and_reports_unreadable_paths() {
         ds[0].message
     );
 }
+
+/// `peer` (case and defaults), `connect.respond` and the `wsprobe` / `peer` initiators.
+#[test]
+fn client_role_keys_load_into_the_model() {
+    use wsprobe::suite::model::{PeerKind, Respond};
+    let text = r#"
+suite: c
+title: client role
+defaults:
+  peer: [server, client]
+  closing: { initiator: wsprobe }
+cases:
+  - id: c.both
+    title: t
+    spec: s
+    steps: [connect, { send: { text: x } }]
+  - id: c.client
+    title: t
+    spec: s
+    peer: client
+    closing: { initiator: peer, clean: false }
+    steps:
+      - connect:
+          respond:
+            status: "200"
+            reason: Nope
+            http_version: HTTP/1.0
+            accept: "{accept_lower}"
+            omit: [Upgrade, connection]
+            headers: [[Upgrade, h2c], { name: X-A, value: 1 }]
+            protocol: x-p
+            extensions: ["permessage-deflate; x_unknown", x-e]
+            after: { hex: "81 00" }
+  - id: c.raw
+    title: t
+    spec: s
+    peer: [client]
+    steps:
+      - connect: { respond: { raw: "HTTP/1.1 101 OK\r\nSec-WebSocket-Accept: {accept}\r\n\r\n", after: hi } }
+  - id: c.server
+    title: t
+    spec: s
+    peer: SERVER
+    closing: { initiator: server }
+    steps: [{ connect: { path: /x, expect: { status: 101 } } }]
+"#;
+    let suites = load_text("c.yaml", text).unwrap_or_else(|ds| panic!("{}", ds[0].render()));
+    let cases = &suites[0].cases;
+    assert_eq!(cases[0].peers, vec![PeerKind::Server, PeerKind::Client]);
+    assert_eq!(cases[0].closing.initiator, Initiator::Client);
+    assert_eq!(cases[1].peers, vec![PeerKind::Client]);
+    assert_eq!(cases[1].closing.initiator, Initiator::Server);
+    assert!(!cases[1].closing.clean);
+    assert_eq!(cases[2].peers, vec![PeerKind::Client]);
+    assert_eq!(cases[3].peers, vec![PeerKind::Server]);
+    assert_eq!(cases[3].closing.initiator, Initiator::Server);
+    let respond = |c: usize| match &cases[c].steps[0].kind {
+        StepKind::Connect(k) => k.respond.clone(),
+        other => panic!("connect expected, got {other:?}"),
+    };
+    assert_eq!(respond(0), None);
+    assert_eq!(respond(3), None);
+    assert_eq!(
+        respond(1),
+        Some(Respond {
+            status: Some(200),
+            reason: Some("Nope".into()),
+            http_version: Some("HTTP/1.0".into()),
+            accept: Some("{accept_lower}".into()),
+            omit: vec!["upgrade".into(), "connection".into()],
+            headers: vec![("Upgrade".into(), "h2c".into()), ("X-A".into(), "1".into())],
+            protocol: Some("x-p".into()),
+            extensions: Some(vec!["permessage-deflate; x_unknown".into(), "x-e".into()]),
+            after: Some(bytes(&[0x81, 0x00])),
+            raw: None,
+        })
+    );
+    assert_eq!(
+        respond(2),
+        Some(Respond {
+            raw: Some("HTTP/1.1 101 OK\r\nSec-WebSocket-Accept: {accept}\r\n\r\n".into()),
+            after: Some(bytes(b"hi")),
+            ..Respond::default()
+        })
+    );
+    // Without `peer` anywhere a case judges servers only.
+    let plain = load_text(
+        "p.yaml",
+        "suite: p\ntitle: t\ncases: [{ id: p.a, title: t, spec: s, steps: [connect] }]\n",
+    )
+    .unwrap_or_else(|ds| panic!("{}", ds[0].render()));
+    assert_eq!(plain[0].cases[0].peers, vec![PeerKind::Server]);
+}
+
+/// The shipped client suites: every case judges clients only, answers the handshake itself
+/// where it needs to, cites its section and is tagged for selection.
+#[test]
+fn shipped_client_suites_judge_clients_only() {
+    use wsprobe::suite::model::PeerKind;
+    let suites = suite::load(&suite::embedded()).unwrap_or_else(|ds| panic!("{}", ds[0].render()));
+    let mut counts = std::collections::BTreeMap::new();
+    for s in &suites {
+        for c in &s.cases {
+            if !c.id.starts_with("client.") {
+                continue;
+            }
+            assert_eq!(c.peers, vec![PeerKind::Client], "{}", c.id);
+            assert!(c.spec.starts_with("RFC "), "{}: {}", c.id, c.spec);
+            assert!(c.tags.iter().any(|t| t == "client"), "{}", c.id);
+            let group = c.id.split('.').nth(1).unwrap_or_default().to_string();
+            assert!(c.tags.contains(&group), "{} lacks tag {group}", c.id);
+            *counts.entry(group).or_insert(0) += 1;
+        }
+    }
+    let handshake = suites
+        .iter()
+        .find(|s| s.id == "rfc6455-client-handshake")
+        .expect("client-handshake.yaml is embedded");
+    let answers_wrongly = handshake
+        .cases
+        .iter()
+        .filter(|c| {
+            c.steps
+                .iter()
+                .any(|s| matches!(&s.kind, StepKind::Connect(k) if k.respond.is_some()))
+                && c.level == Level::Must
+                && c.steps.iter().any(|s| match &s.kind {
+                    StepKind::Expect(e) => e.alternatives.iter().any(|a| {
+                        a.sequence
+                            .iter()
+                            .any(|m| matches!(m, Matcher::Dropped | Matcher::Fail { .. }))
+                    }),
+                    _ => false,
+                })
+        })
+        .count();
+    assert!(
+        answers_wrongly >= 32,
+        "{answers_wrongly} failing handshakes"
+    );
+    assert!(counts["handshake"] >= 38, "{counts:?}");
+    assert!(counts["behaviour"] >= 10, "{counts:?}");
+}

@@ -72,6 +72,7 @@ fn schema_keys_match_the_loader() {
             "closing",
             "redact_headers",
             "skip",
+            "peer",
             "steps",
             "params"
         ])
@@ -85,7 +86,8 @@ fn schema_keys_match_the_loader() {
             "ignore",
             "closing",
             "redact_headers",
-            "extensions"
+            "extensions",
+            "peer"
         ])
     );
     assert_eq!(
@@ -152,7 +154,28 @@ fn schema_keys_match_the_loader() {
             "abort",
             "chop",
             "timeout",
-            "expect"
+            "expect",
+            "respond"
         ])
+    );
+    let respond = &object_of(&d["connect"])["properties"]["respond"];
+    assert_eq!(
+        keys(respond),
+        set(&[
+            "status",
+            "reason",
+            "http_version",
+            "accept",
+            "omit",
+            "headers",
+            "protocol",
+            "extensions",
+            "after",
+            "raw"
+        ])
+    );
+    assert_eq!(
+        d["closing"]["properties"]["initiator"]["enum"],
+        serde_json::json!(["any", "wsprobe", "peer", "client", "server"])
     );
 }

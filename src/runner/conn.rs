@@ -790,7 +790,7 @@ fn build_response(key: &str, respond: Option<&Respond>, extension: Option<String
     let after = r.after.as_ref().map(|p| p.to_bytes()).unwrap_or_default();
     if let Some(raw) = &r.raw {
         return Response {
-            head: raw.replace("{accept}", &accept).into_bytes(),
+            head: Respond::fill(raw, key).into_bytes(),
             after,
         };
     }
@@ -812,7 +812,10 @@ fn build_response(key: &str, respond: Option<&Respond>, extension: Option<String
         out.push_str("Connection: Upgrade\r\n");
     }
     if !omitted("accept") {
-        let value = r.accept.as_deref().unwrap_or(&accept);
+        let value = match &r.accept {
+            Some(v) => Respond::fill(v, key),
+            None => accept,
+        };
         out.push_str(&format!("Sec-WebSocket-Accept: {value}\r\n"));
     }
     if let Some(p) = &r.protocol {
@@ -829,7 +832,7 @@ fn build_response(key: &str, respond: Option<&Respond>, extension: Option<String
         _ => {}
     }
     for (name, value) in &r.headers {
-        out.push_str(&format!("{name}: {value}\r\n"));
+        out.push_str(&format!("{name}: {}\r\n", Respond::fill(value, key)));
     }
     out.push_str("\r\n");
     Response {

@@ -122,10 +122,21 @@ impl Listener {
         let deadline = Instant::now() + run.bound;
         let mut tasks = tokio::task::JoinSet::new();
         tokio::pin!(stop);
+        // Once every case has run (without a harness to wait for), the agent still gets a
+        // moment to ask for /updateReports, as every Autobahn harness does last.
+        let mut all_ran_at: Option<(Instant, String)> = None;
         let ended = loop {
-            if let Some(why) = finished(&run, &state) {
-                break why;
+            match finished(&run, &state) {
+                Some(Finished::Updated(why)) => break why,
+                Some(Finished::AllRan(why)) => {
+                    let (at, why) = all_ran_at.get_or_insert_with(|| (Instant::now(), why));
+                    if at.elapsed() >= UPDATE_GRACE {
+                        break why.clone();
+                    }
+                }
+                None => {}
             }
+            let tick = Instant::now() + Duration::from_millis(100);
             tokio::select! {
                 accepted = self.listener.accept() => {
                     if let Ok((stream, _)) = accepted {
@@ -134,11 +145,12 @@ impl Listener {
                         let changed = Arc::clone(&changed);
                         tasks.spawn(async move {
                             handle(stream, &run, &state).await;
-                            changed.notify_waiters();
+                            changed.notify_one();
                         });
                     }
                 }
                 _ = changed.notified() => {}
+                _ = tokio::time::sleep_until(tick), if all_ran_at.is_some() => {}
                 why = &mut stop => break why,
                 _ = tokio::time::sleep_until(deadline) => {
                     break format!(
@@ -173,11 +185,24 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
     state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Why the run is over or nearly so.
+enum Finished {
+    /// An agent asked for `/updateReports`.
+    Updated(String),
+    /// An agent ran every case (the run ends after [`UPDATE_GRACE`]).
+    AllRan(String),
+}
+
+/// How long the run waits for `/updateReports` once every case has run.
+const UPDATE_GRACE: Duration = Duration::from_secs(3);
+
 /// Why the run is over, if it is.
-fn finished(run: &ClientRun, state: &Mutex<State>) -> Option<String> {
+fn finished(run: &ClientRun, state: &Mutex<State>) -> Option<Finished> {
     let state = lock(state);
     if let Some((agent, _)) = state.agents.iter().find(|(_, a)| a.updated) {
-        return Some(format!("agent {agent} asked for updateReports"));
+        return Some(Finished::Updated(format!(
+            "agent {agent} asked for updateReports"
+        )));
     }
     if run.end_when_all_ran
         && let Some((agent, _)) = state
@@ -185,7 +210,7 @@ fn finished(run: &ClientRun, state: &Mutex<State>) -> Option<String> {
             .iter()
             .find(|(_, a)| a.by_case.len() >= run.cases.len())
     {
-        return Some(format!("agent {agent} ran every case"));
+        return Some(Finished::AllRan(format!("agent {agent} ran every case")));
     }
     None
 }

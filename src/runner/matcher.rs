@@ -352,6 +352,14 @@ fn eval_close(cm: &CloseMatch, conn: &Connection, cur: Cursor, cx: &Context) -> 
                 }
             }
             Some(other) => Eval::Mismatch(format!("{}, then {}", o.describe(), other.describe())),
+            // As the server, wsprobe closes TCP itself once both close frames are through
+            // (RFC 6455 §7.1.1): the exchange is what the client owes.
+            None if want_clean
+                && conn.role() == crate::wire::Role::Server
+                && conn.browser().close_sent() =>
+            {
+                matched(after)
+            }
             None if conn.is_closed() => Eval::Mismatch(format!(
                 "{}, then the connection was closed by wsprobe",
                 o.describe()

@@ -7,10 +7,10 @@ use super::context::{Context, backticked};
 use super::convert::{duration, value_kind};
 use super::diagnostic::did_you_mean;
 use super::expand::key_text;
-use super::model::{Connect, DeflateExpect, HandshakeExpect};
+use super::model::{Connect, DeflateExpect, HandshakeExpect, Respond};
 use super::payload::send_payload;
 use super::position::{Anchor, YamlPath};
-use super::raw::{RawConnect, RawDeflateExpect, RawHandshakeExpect};
+use super::raw::{RawConnect, RawDeflateExpect, RawHandshakeExpect, RawRespond};
 use super::validate::{parse_chop, parse_status};
 
 fn strings(list: Option<Vec<String>>) -> Vec<String> {
@@ -84,6 +84,10 @@ pub(crate) fn convert_connect(
         Some(e) => handshake_expect(cx, &path.key("expect"), e),
         None => HandshakeExpect::default(),
     };
+    let respond = raw
+        .respond
+        .as_ref()
+        .map(|r| convert_respond(cx, &path.key("respond"), r));
     if cx.error_count() > errors {
         return None;
     }
@@ -105,9 +109,139 @@ pub(crate) fn convert_connect(
         timeout,
         chop,
         abort: raw.abort.unwrap_or(false),
-        respond: None,
+        respond,
     };
     Some((connect, raw.name))
+}
+
+/// Reads `connect: { respond: ... }`, wsprobe's answer to a client's handshake.
+fn convert_respond(cx: &mut Context<'_>, path: &YamlPath, raw: &RawRespond) -> Respond {
+    if raw.raw.is_some() {
+        let replaced = [
+            ("status", raw.status.is_some()),
+            ("reason", raw.reason.is_some()),
+            ("http_version", raw.http_version.is_some()),
+            ("accept", raw.accept.is_some()),
+            ("omit", raw.omit.is_some()),
+            ("headers", raw.headers.is_some()),
+            ("protocol", raw.protocol.is_some()),
+            ("extensions", raw.extensions.is_some()),
+        ];
+        for (key, given) in replaced {
+            if given {
+                cx.error_help(
+                    &path.key(key),
+                    Anchor::Key,
+                    format!("`{key}` has no effect with `raw`, which is sent verbatim"),
+                    Some("`after` still follows a raw response".into()),
+                );
+            }
+        }
+    }
+    let status = raw.status.as_ref().and_then(|v| {
+        let code = match v {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.trim().parse::<u64>().ok(),
+            _ => None,
+        };
+        match code {
+            Some(c @ 100..=999) => Some(c as u16),
+            _ => {
+                cx.error(
+                    &path.key("status"),
+                    Anchor::Value,
+                    "`status` is a three-digit status code (100–999)",
+                );
+                None
+            }
+        }
+    });
+    const OMITTABLE: [&str; 3] = ["upgrade", "connection", "accept"];
+    let mut omit = Vec::new();
+    for (i, name) in raw.omit.iter().flatten().enumerate() {
+        let lower = name.text.to_ascii_lowercase();
+        if OMITTABLE.contains(&lower.as_str()) {
+            omit.push(lower);
+        } else {
+            cx.error_help(
+                &path.key("omit").index(i),
+                Anchor::Value,
+                format!(
+                    "cannot omit `{}` from a response; expected one of {}",
+                    name.text,
+                    backticked(&OMITTABLE)
+                ),
+                did_you_mean(&lower, OMITTABLE),
+            );
+        }
+    }
+    if raw.accept.is_some() && omit.iter().any(|o| o == "accept") {
+        cx.error_help(
+            &path.key("accept"),
+            Anchor::Key,
+            "`accept` gives a value to a header `omit` leaves out",
+            Some("keep one of them".into()),
+        );
+    }
+    let headers = match &raw.headers {
+        Some(v) => header_list(cx, &path.key("headers"), v),
+        None => Vec::new(),
+    };
+    let mut placeholder_texts: Vec<(YamlPath, &str)> = Vec::new();
+    if let Some(a) = &raw.accept {
+        placeholder_texts.push((path.key("accept"), a));
+    }
+    if let Some(r) = &raw.raw {
+        placeholder_texts.push((path.key("raw"), r));
+    }
+    for (_, value) in &headers {
+        placeholder_texts.push((path.key("headers"), value));
+    }
+    for (at, text) in placeholder_texts {
+        check_placeholders(cx, &at, text);
+    }
+    let after = raw
+        .after
+        .as_ref()
+        .and_then(|b| send_payload(cx, &path.key("after"), b));
+    Respond {
+        status,
+        reason: raw.reason.clone(),
+        http_version: raw.http_version.clone(),
+        accept: raw.accept.clone(),
+        omit,
+        headers,
+        protocol: raw.protocol.clone(),
+        extensions: raw.extensions.clone(),
+        after,
+        raw: raw.raw.clone(),
+    }
+}
+
+/// Reports a `{name}` in `text` that is no [`Respond::PLACEHOLDERS`] name (a typo would
+/// otherwise be sent verbatim and the case would test something else).
+fn check_placeholders(cx: &mut Context<'_>, path: &YamlPath, text: &str) {
+    let names: Vec<&str> = Respond::PLACEHOLDERS.iter().map(|(n, _)| *n).collect();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        let name = &after[..close];
+        let looks_like_one = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if looks_like_one && !names.contains(&name) {
+            cx.error_help(
+                path,
+                Anchor::Value,
+                format!("unknown placeholder `{{{name}}}`"),
+                did_you_mean(name, names.iter().copied())
+                    .or_else(|| Some(format!("expected one of {}", backticked(&names)))),
+            );
+        }
+        rest = &after[close + 1..];
+    }
 }
 
 fn scalar_text(value: &Value) -> Option<String> {

@@ -13,13 +13,13 @@ use super::corpus::Corpus;
 use super::diagnostic::did_you_mean;
 use super::expand::key_text;
 use super::expect::convert_expect;
-use super::model::{Case, CloseCall, ClosingRule, Echo, Ignore, Step, StepKind};
+use super::model::{Case, CloseCall, ClosingRule, Echo, Ignore, PeerKind, Step, StepKind};
 use super::position::{Anchor, YamlPath};
 use super::raw::{RawCase, RawCloseCall, RawClosing, RawEcho, RawRepeat, Scalar};
 use super::send::convert_send;
 use super::validate::{
     MAX_GENERATED_LEN, check_id, parse_close_code, parse_duration_value, parse_ignore,
-    parse_initiator, parse_level,
+    parse_initiator, parse_level, parse_peer,
 };
 use crate::wire::Level;
 
@@ -38,6 +38,7 @@ pub(crate) struct Defaults {
     pub closing: Option<ClosingRule>,
     pub redact_headers: Option<Vec<String>>,
     pub extensions: Option<Vec<String>>,
+    pub peers: Option<Vec<PeerKind>>,
 }
 
 /// What a case inherits from its suite.
@@ -49,7 +50,7 @@ pub(crate) struct SuiteContext {
 }
 
 /// The keys of a case (and `params`, removed by template expansion).
-pub(crate) const CASE_KEYS: [&str; 15] = [
+pub(crate) const CASE_KEYS: [&str; 16] = [
     "id",
     "title",
     "spec",
@@ -63,8 +64,29 @@ pub(crate) const CASE_KEYS: [&str; 15] = [
     "closing",
     "redact_headers",
     "skip",
+    "peer",
     "steps",
     "params",
+];
+
+/// The `connect` keys that shape the request wsprobe sends to a server (and `expect`, which
+/// judges the server's response): a case with one of them cannot judge clients.
+const REQUEST_KEYS: [&str; 15] = [
+    "path",
+    "method",
+    "http_version",
+    "host",
+    "key",
+    "version",
+    "origin",
+    "protocols",
+    "omit",
+    "headers",
+    "body",
+    "raw",
+    "abort",
+    "chop",
+    "expect",
 ];
 
 /// Whether `map` has an unknown key that is most likely a misspelling of `key` (then "no
@@ -160,6 +182,131 @@ pub(crate) fn convert_defaults(cx: &mut Context<'_>, path: &YamlPath, value: &Va
             .map(|c| closing(cx, &path.key("closing"), c)),
         redact_headers: raw.redact_headers,
         extensions: raw.extensions,
+        peers: raw
+            .peer
+            .as_ref()
+            .and_then(|v| peer_list(cx, &path.key("peer"), v)),
+    }
+}
+
+/// Reads `peer:`: `server`, `client` or a non-empty list of them without repeats.
+fn peer_list(cx: &mut Context<'_>, path: &YamlPath, value: &Value) -> Option<Vec<PeerKind>> {
+    let one = |cx: &mut Context<'_>, at: &YamlPath, v: &Value| -> Option<PeerKind> {
+        let scalar: Scalar = cx.deserialize(at, v.clone())?;
+        cx.check(at, parse_peer(&scalar))
+    };
+    match value {
+        Value::Sequence(items) if items.is_empty() => {
+            cx.error_help(
+                path,
+                Anchor::Value,
+                "`peer` is empty; a case judges at least one kind of peer",
+                Some("e.g. peer: [server, client]".into()),
+            );
+            None
+        }
+        Value::Sequence(items) => {
+            let errors = cx.error_count();
+            let mut peers = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                let Some(peer) = one(cx, &path.index(i), item) else {
+                    continue;
+                };
+                if peers.contains(&peer) {
+                    cx.error(
+                        &path.index(i),
+                        Anchor::Value,
+                        format!("`{}` is listed twice in `peer`", peer.name()),
+                    );
+                } else {
+                    peers.push(peer);
+                }
+            }
+            (cx.error_count() == errors).then_some(peers)
+        }
+        other => one(cx, path, other).map(|p| vec![p]),
+    }
+}
+
+/// Where a case's peers come from, for the help of a peer mismatch.
+#[derive(Clone, Copy)]
+enum PeerSource {
+    Case,
+    Defaults,
+    BuiltIn,
+}
+
+/// Checks that every `connect` of the case (inside `repeat`s too) fits the peers it judges: an
+/// answer to a client's handshake (`respond`) cannot go to a server, a request (`path`,
+/// `headers`, …, `expect` on the response) cannot go to a client.
+fn check_peers(
+    cx: &mut Context<'_>,
+    path: &YamlPath,
+    steps: &Value,
+    peers: &[PeerKind],
+    source: PeerSource,
+) {
+    let Value::Sequence(items) = steps else {
+        return;
+    };
+    let fix = |peer: &str| match source {
+        PeerSource::Case => format!("write `peer: {peer}` for this case"),
+        PeerSource::Defaults => {
+            format!("`peer` comes from `defaults`; add `peer: {peer}` to this case")
+        }
+        PeerSource::BuiltIn => format!("cases judge servers unless they say `peer: {peer}`"),
+    };
+    for (i, item) in items.iter().enumerate() {
+        let step_path = path.index(i);
+        if let Some(repeat) = item.get("repeat")
+            && let Some(inner) = repeat.get("steps")
+        {
+            check_peers(
+                cx,
+                &step_path.key("repeat").key("steps"),
+                inner,
+                peers,
+                source,
+            );
+        }
+        let Some(Value::Mapping(connect)) = item.get("connect") else {
+            continue;
+        };
+        let connect_path = step_path.key("connect");
+        if connect.contains_key("respond") && peers.contains(&PeerKind::Server) {
+            cx.error_help(
+                &connect_path.key("respond"),
+                Anchor::Key,
+                "`respond` answers a client's handshake, but this case also judges servers",
+                Some(fix("client")),
+            );
+        }
+        if peers.contains(&PeerKind::Client) {
+            for key in REQUEST_KEYS {
+                // `requires_extension` also reads in a client case: the client must offer the
+                // extension (or the case is UNIMPLEMENTED).
+                let only_requires = key == "expect"
+                    && connect
+                        .get(key)
+                        .and_then(Value::as_mapping)
+                        .is_some_and(|m| {
+                            m.keys().all(|k| k.as_str() == Some("requires_extension"))
+                        });
+                if connect.contains_key(key) && !only_requires {
+                    let what = if key == "expect" {
+                        "judges a server's handshake response".to_string()
+                    } else {
+                        "shapes the request wsprobe sends to a server".to_string()
+                    };
+                    cx.error_help(
+                        &connect_path.key(key),
+                        Anchor::Key,
+                        format!("`{key}` {what}, but this case also judges clients"),
+                        Some(fix("server")),
+                    );
+                }
+            }
+        }
     }
 }
 
@@ -237,6 +384,16 @@ pub(crate) fn convert_case(
         Some(c) => closing(cx, &path.key("closing"), c),
         None => defaults.closing.clone().unwrap_or_default(),
     };
+    let (peers, source) = match &raw.peer {
+        Some(v) => (peer_list(cx, &path.key("peer"), v), PeerSource::Case),
+        None => match &defaults.peers {
+            Some(p) => (Some(p.clone()), PeerSource::Defaults),
+            None => (Some(vec![PeerKind::Server]), PeerSource::BuiltIn),
+        },
+    };
+    if let (Some(peers), Some(steps)) = (&peers, map.get("steps")) {
+        check_peers(cx, &path.key("steps"), steps, peers, source);
+    }
     if cx.error_count() > errors {
         return None;
     }
@@ -261,7 +418,7 @@ pub(crate) fn convert_case(
             names
         },
         skip: raw.skip,
-        peers: vec![super::model::PeerKind::Server],
+        peers: peers?,
         steps,
         location: cx.location(path),
     })

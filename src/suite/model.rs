@@ -249,6 +249,96 @@ pub struct Respond {
     pub raw: Option<String>,
 }
 
+impl Respond {
+    /// The placeholders `accept`, `raw` and `headers` values may hold, each filled in for the
+    /// client's `Sec-WebSocket-Key` by [`Respond::fill`]: the correct Accept value and the
+    /// near misses a client must reject (§4.1), so a case can answer with a value that is wrong
+    /// in one precise way although the key is only known at run time.
+    pub const PLACEHOLDERS: [(&'static str, &'static str); 10] = [
+        ("accept", "the correct Sec-WebSocket-Accept value"),
+        ("accept_lower", "the correct value in lower case"),
+        ("accept_upper", "the correct value in upper case"),
+        (
+            "accept_flipped",
+            "the correct value with its first character changed",
+        ),
+        (
+            "accept_unpadded",
+            "the correct value without its trailing `=`",
+        ),
+        ("accept_hex", "the SHA-1 in hex instead of base64"),
+        (
+            "accept_wrong_guid",
+            "computed with a GUID that differs in its last digit",
+        ),
+        ("accept_no_guid", "the SHA-1 of the key alone"),
+        (
+            "accept_decoded_key",
+            "computed from the base64-decoded key bytes",
+        ),
+        ("key", "the client's Sec-WebSocket-Key itself"),
+    ];
+
+    /// `text` with every `{placeholder}` of [`Respond::PLACEHOLDERS`] replaced for a request
+    /// whose `Sec-WebSocket-Key` is `key`; other text is kept as written.
+    pub fn fill(text: &str, key: &str) -> String {
+        if !text.contains('{') {
+            return text.to_string();
+        }
+        let mut out = text.to_string();
+        for (name, _) in Self::PLACEHOLDERS {
+            let placeholder = format!("{{{name}}}");
+            if out.contains(&placeholder) {
+                out = out.replace(&placeholder, &accept_variant(name, key));
+            }
+        }
+        out
+    }
+}
+
+/// One value of [`Respond::PLACEHOLDERS`] for `key`.
+fn accept_variant(name: &str, key: &str) -> String {
+    use base64::Engine as _;
+    use sha1::{Digest as _, Sha1};
+    const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B12";
+    let key = key.trim_matches([' ', '\t']);
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let sha = |parts: &[&[u8]]| {
+        let mut h = Sha1::new();
+        for p in parts {
+            h.update(p);
+        }
+        h.finalize()
+    };
+    let correct = crate::wire::handshake::accept_for_key(key);
+    match name {
+        "accept_lower" => correct.to_ascii_lowercase(),
+        "accept_upper" => correct.to_ascii_uppercase(),
+        "accept_flipped" => {
+            let first = if correct.starts_with('A') { "B" } else { "A" };
+            format!("{first}{}", correct.get(1..).unwrap_or_default())
+        }
+        "accept_unpadded" => correct.trim_end_matches('=').to_string(),
+        "accept_hex" => sha(&[key.as_bytes(), crate::wire::handshake::WS_GUID.as_bytes()])
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+        "accept_wrong_guid" => b64(&sha(&[key.as_bytes(), GUID.as_bytes()])),
+        "accept_no_guid" => b64(&sha(&[key.as_bytes()])),
+        "accept_decoded_key" => {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(key)
+                .unwrap_or_else(|_| key.as_bytes().to_vec());
+            b64(&sha(&[
+                &decoded,
+                crate::wire::handshake::WS_GUID.as_bytes(),
+            ]))
+        }
+        "key" => key.to_string(),
+        _ => correct,
+    }
+}
+
 /// What the handshake response must look like.
 #[derive(Clone, Debug, Default)]
 pub struct HandshakeExpect {
@@ -634,4 +724,48 @@ pub enum EventMatch {
         /// Expected wasClean.
         was_clean: Option<bool>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 6455 §1.3's sample key and its Accept value.
+    const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+    const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+
+    #[test]
+    fn fill_replaces_every_placeholder_for_the_key() {
+        let fill = |t: &str| Respond::fill(t, KEY);
+        assert_eq!(fill("{accept}"), ACCEPT);
+        assert_eq!(fill(" x {accept} y "), format!(" x {ACCEPT} y "));
+        assert_eq!(fill("{accept_lower}"), ACCEPT.to_ascii_lowercase());
+        assert_eq!(fill("{accept_upper}"), ACCEPT.to_ascii_uppercase());
+        assert_eq!(fill("{accept_flipped}"), "A3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        assert_eq!(fill("{accept_unpadded}"), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo");
+        assert_eq!(
+            fill("{accept_hex}"),
+            "b37a4f2cc0624f1690f64606cf385945b2bec4ea"
+        );
+        assert_eq!(fill("{key}"), KEY);
+        // Each near miss differs from the correct value and from the others.
+        let misses: Vec<String> = Respond::PLACEHOLDERS
+            .iter()
+            .filter(|(n, _)| *n != "accept")
+            .map(|(n, _)| fill(&format!("{{{n}}}")))
+            .collect();
+        for (i, m) in misses.iter().enumerate() {
+            assert_ne!(m, ACCEPT, "{}", Respond::PLACEHOLDERS[i + 1].0);
+            assert_eq!(misses.iter().filter(|o| *o == m).count(), 1, "{m}");
+            assert!(!m.contains('{'), "{m}");
+        }
+        // Text without placeholders, and unknown names, stay as written.
+        assert_eq!(fill("{nope} {accept"), "{nope} {accept");
+        // A flipped value starting with `A` becomes `B`.
+        let key_a = "AQIDBAUGBwgJCgsMDQ4PEA==";
+        let correct = crate::wire::handshake::accept_for_key(key_a);
+        let flipped = Respond::fill("{accept_flipped}", key_a);
+        assert_ne!(flipped, correct);
+        assert_eq!(flipped[1..], correct[1..]);
+    }
 }

@@ -158,6 +158,7 @@ pub(crate) struct RawDefaults {
     pub closing: Option<RawClosing>,
     pub redact_headers: Option<Vec<String>>,
     pub extensions: Option<Vec<String>>,
+    pub peer: Option<Value>,
 }
 
 /// `closing:` in defaults or a case.
@@ -187,6 +188,7 @@ pub(crate) struct RawCase {
     pub closing: Option<RawClosing>,
     pub redact_headers: Option<Vec<String>>,
     pub skip: Option<String>,
+    pub peer: Option<Value>,
     #[allow(dead_code)]
     pub steps: Option<IgnoredAny>,
     #[allow(dead_code)]
@@ -216,6 +218,23 @@ pub(crate) struct RawConnect {
     pub timeout: Option<Scalar>,
     pub abort: Option<bool>,
     pub expect: Option<RawHandshakeExpect>,
+    pub respond: Option<RawRespond>,
+}
+
+/// `connect: { respond: ... }`: wsprobe's answer to a client's handshake.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a respond mapping")]
+pub(crate) struct RawRespond {
+    pub status: Option<Value>,
+    pub reason: Option<String>,
+    pub http_version: Option<String>,
+    pub accept: Option<String>,
+    pub omit: Option<Vec<Scalar>>,
+    pub headers: Option<Value>,
+    pub protocol: Option<String>,
+    pub extensions: Option<Vec<String>>,
+    pub after: Option<RawPayload>,
+    pub raw: Option<String>,
 }
 
 /// `connect: { expect: ... }`.

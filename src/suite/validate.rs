@@ -10,7 +10,9 @@ use serde_yaml::Value;
 
 use super::diagnostic::did_you_mean;
 use super::duration::parse_duration;
-use super::model::{AltVerdict, Chop, Ignore, Initiator, MaskSpec, ReadyState, StatusPattern};
+use super::model::{
+    AltVerdict, Chop, Ignore, Initiator, MaskSpec, PeerKind, ReadyState, StatusPattern,
+};
 use super::raw::Scalar;
 use crate::wire::{LengthEncoding, LengthSpec, Level, Opcode};
 
@@ -312,17 +314,32 @@ pub(crate) fn parse_ignore(value: &Scalar) -> Checked<Ignore> {
     }
 }
 
-/// `any`, `client` or `server`.
+/// `any`, `wsprobe` or `peer` (the side under test); `client` and `server` are the older
+/// names, from when wsprobe was always the client.
 pub(crate) fn parse_initiator(value: &Scalar) -> Checked<Initiator> {
+    const NAMES: [&str; 5] = ["any", "wsprobe", "peer", "client", "server"];
     match value.text.to_ascii_lowercase().as_str() {
         "any" => Ok(Initiator::Any),
-        "client" => Ok(Initiator::Client),
-        "server" => Ok(Initiator::Server),
+        "wsprobe" | "client" => Ok(Initiator::Client),
+        "peer" | "server" => Ok(Initiator::Server),
         _ => Err(Problem::new(format!(
-            "unknown initiator `{}`; expected any, client or server",
+            "unknown initiator `{}`; expected any, wsprobe or peer",
             value.text
         ))
-        .maybe_help(did_you_mean(&value.text, ["any", "client", "server"]))),
+        .maybe_help(did_you_mean(&value.text, NAMES))),
+    }
+}
+
+/// `server` or `client`, any case.
+pub(crate) fn parse_peer(value: &Scalar) -> Checked<PeerKind> {
+    match value.text.to_ascii_lowercase().as_str() {
+        "server" => Ok(PeerKind::Server),
+        "client" => Ok(PeerKind::Client),
+        _ => Err(Problem::new(format!(
+            "unknown peer `{}`; expected server or client",
+            value.text
+        ))
+        .maybe_help(did_you_mean(&value.text, ["server", "client"]))),
     }
 }
 
@@ -562,10 +579,22 @@ mod tests {
         assert_eq!(parse_ignore(&s("PING")), Ok(Ignore::Ping));
         assert!(parse_ignore(&s("close")).is_err());
         assert_eq!(parse_initiator(&s("server")), Ok(Initiator::Server));
+        assert_eq!(parse_initiator(&s("peer")), Ok(Initiator::Server));
+        assert_eq!(parse_initiator(&s("WSProbe")), Ok(Initiator::Client));
+        assert_eq!(parse_initiator(&s("client")), Ok(Initiator::Client));
         assert_eq!(
             parse_initiator(&s("clinet")).unwrap_err().help.as_deref(),
             Some("did you mean `client`?")
         );
+        assert_eq!(
+            parse_initiator(&s("wsporbe")).unwrap_err().help.as_deref(),
+            Some("did you mean `wsprobe`?")
+        );
+        assert_eq!(parse_peer(&s("Client")), Ok(PeerKind::Client));
+        assert_eq!(parse_peer(&s("server")), Ok(PeerKind::Server));
+        let e = parse_peer(&s("sever")).unwrap_err();
+        assert_eq!(e.message, "unknown peer `sever`; expected server or client");
+        assert_eq!(e.help.as_deref(), Some("did you mean `server`?"));
         assert_eq!(parse_state(&s("closed")), Ok(ReadyState::Closed));
         assert_eq!(parse_state(&n("1")), Ok(ReadyState::Open));
         let e = parse_state(&s("CLOSD")).unwrap_err();
