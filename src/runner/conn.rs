@@ -756,6 +756,13 @@ impl Connection {
         if self.tcp_end.is_none() && self.browser.state() == crate::trace::ReadyState::Open {
             self.close_call(Some(1000), "", deadline).await;
         }
+        // As the server that failed the connection (§7.1.7), send the close frame and close
+        // TCP at once: what the client sends after its violation is not read anyway.
+        if self.session.role == Role::Server && self.session.failed {
+            self.flush_pending(deadline).await;
+            self.drop_tcp();
+            return;
+        }
         // As the client, wait for the server to close TCP; as the server, for the client's
         // close frame, then close TCP first (RFC 6455 §7.1.1).
         while self.tcp_end.is_none()

@@ -32,7 +32,7 @@ pub struct ApiEvent {
     /// `message`: `text` or `binary`.
     #[serde(rename = "kind", default)]
     pub data_kind: Option<String>,
-    /// `message`: bytes (text: UTF-16 length as JavaScript counts it).
+    /// `message`: bytes (text: its UTF-8 length).
     #[serde(default)]
     pub length: Option<u64>,
     /// `exception`: the exception's name.
@@ -120,8 +120,11 @@ pub fn findings(result: &CaseResult, events: &[ApiEvent]) -> Vec<String> {
         return found;
     }
     if let Some(c) = &result.close {
-        let browser_failed = matches!(c.initiator, Some(Closer::Server))
-            && matches!(c.remote_code, Some(1002 | 1007 | 1009 | 1010 | 1011))
+        // The browser failed the connection when its close frame says so, whoever closed
+        // first (it may be answering a close frame wsprobe made invalid on purpose).
+        // An echo of wsprobe's own code is the closing handshake, not a failure.
+        let browser_failed = matches!(c.remote_code, Some(1002 | 1007 | 1009 | 1010 | 1011))
+            && c.remote_code != c.local_code
             || !result.violations.is_empty();
         if browser_failed {
             if clean || code != 1006 || errors.is_empty() {
@@ -161,10 +164,9 @@ pub fn judge(result: &mut CaseResult, events: &[ApiEvent]) {
         });
     }
     result.violations.extend(violations);
-    if matches!(
-        result.verdict,
-        Verdict::Pass | Verdict::NonStrict | Verdict::Informational
-    ) {
+    // An INFORMATIONAL case records behaviour the RFC leaves open; its API events are
+    // reported with it, never turned into a failure.
+    if matches!(result.verdict, Verdict::Pass | Verdict::NonStrict) {
         result.verdict = Verdict::Fail;
     }
 }

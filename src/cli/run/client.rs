@@ -178,8 +178,9 @@ async fn stop_child(child: &mut tokio::process::Child) {
         return;
     }
     if let Some(pid) = child.id() {
+        // `-s SIGNAL -- -PGID`: without `--`, procps' kill reads `-PGID` as a signal number.
         let _ = tokio::process::Command::new("kill")
-            .arg("-TERM")
+            .args(["-s", "TERM", "--"])
             .arg(format!("-{pid}"))
             .status()
             .await;
@@ -187,7 +188,7 @@ async fn stop_child(child: &mut tokio::process::Child) {
             return;
         }
         let _ = tokio::process::Command::new("kill")
-            .arg("-KILL")
+            .args(["-s", "KILL", "--"])
             .arg(format!("-{pid}"))
             .status()
             .await;
