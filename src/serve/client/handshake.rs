@@ -8,9 +8,14 @@ use crate::wire::{Violation, ViolationKind};
 use super::fault::{ClientFault, FaultSet};
 
 /// The upgrade request for `path` on `host` with nonce `key`: version 13, no subprotocol, no
-/// extension (RFC 6455 §4.1 steps 1–9).
-pub fn request(host: &str, path: &str, key: &str) -> ClientRequest {
-    ClientRequest::new(host, path, key)
+/// extension (RFC 6455 §4.1 steps 1–9); with `offer-deflate-unsupported`, a permessage-deflate
+/// offer the client cannot honour.
+pub fn request(host: &str, path: &str, key: &str, faults: &FaultSet) -> ClientRequest {
+    let mut req = ClientRequest::new(host, path, key);
+    if faults.has(ClientFault::OfferDeflateUnsupported) {
+        req.extensions = vec!["permessage-deflate; client_max_window_bits".into()];
+    }
+    req
 }
 
 /// Judges the server's response as §4.1 requires, minus the checks the faults switch off.
@@ -123,7 +128,13 @@ mod tests {
     }
 
     fn offer() -> Offer {
-        request("127.0.0.1:9001", "/runCase?case=1&agent=a", KEY).offer()
+        request(
+            "127.0.0.1:9001",
+            "/runCase?case=1&agent=a",
+            KEY,
+            &FaultSet::default(),
+        )
+        .offer()
     }
 
     /// Each broken response is refused by the conformant client, accepted by the client with
@@ -235,12 +246,20 @@ mod tests {
 
     #[test]
     fn the_request_offers_nothing_but_the_key() {
-        let req = request("127.0.0.1:9001", "/getCaseCount", KEY);
+        let req = request("127.0.0.1:9001", "/getCaseCount", KEY, &FaultSet::default());
         let text = String::from_utf8(req.to_bytes()).expect("ascii");
         assert!(text.starts_with("GET /getCaseCount HTTP/1.1\r\nHost: 127.0.0.1:9001\r\n"));
         assert!(text.contains(&format!("Sec-WebSocket-Key: {KEY}\r\n")));
         assert!(text.contains("Sec-WebSocket-Version: 13\r\n"));
         assert!(!text.contains("Sec-WebSocket-Protocol"));
         assert!(!text.contains("Sec-WebSocket-Extensions"));
+        // The one fault that offers an extension, permessage-deflate, it cannot honour.
+        let faulty = FaultSet::new([ClientFault::OfferDeflateUnsupported]);
+        let text = String::from_utf8(request("h", "/", KEY, &faulty).to_bytes()).expect("ascii");
+        assert!(
+            text.contains(
+                "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+            )
+        );
     }
 }

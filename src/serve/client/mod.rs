@@ -260,7 +260,7 @@ async fn connect(
     let key = masks
         .nonce()
         .map_err(|e| Outcome::ConnectFailed(e.to_string()))?;
-    let request = handshake::request(&base.authority, path, &key);
+    let request = handshake::request(&base.authority, path, &key, &config.faults);
     let io = |e: std::io::Error| Outcome::Io(e.to_string());
     match timeout_at(deadline, stream.write_all(&request.to_bytes())).await {
         Ok(result) => result.map_err(io)?,
