@@ -149,22 +149,7 @@ async fn run_case_in_role(
     incoming: Option<Incoming>,
 ) -> (CaseResult, Vec<[u8; 4]>) {
     let started = Instant::now();
-    let mut result = CaseResult {
-        id: case.id.clone(),
-        suite: case.suite.clone(),
-        title: case.title.clone(),
-        spec: case.spec.clone(),
-        level: case.level,
-        autobahn: case.autobahn.clone(),
-        location: case.location.clone(),
-        verdict: Verdict::Pass,
-        duration: Duration::ZERO,
-        failure: None,
-        violations: Vec::new(),
-        close: None,
-        perf: None,
-        traces: Vec::new(),
-    };
+    let mut result = CaseResult::of_case(case, Verdict::Pass, None);
     if let Some(reason) = &case.skip {
         result.verdict = Verdict::Skip;
         result.failure = Some(Failure {

@@ -368,27 +368,16 @@ fn skipped(case: &Case, why: &str) -> CaseResult {
 }
 
 fn error_result(case: &Case, why: &str) -> CaseResult {
-    CaseResult {
-        id: case.id.clone(),
-        suite: case.suite.clone(),
-        title: case.title.clone(),
-        spec: case.spec.clone(),
-        level: case.level,
-        autobahn: case.autobahn.clone(),
-        location: case.location.clone(),
-        verdict: Verdict::Error,
-        duration: Duration::ZERO,
-        failure: Some(result::Failure {
+    CaseResult::of_case(
+        case,
+        Verdict::Error,
+        Some(result::Failure {
             summary: why.to_string(),
             location: case.location.clone(),
             expected: vec![],
             observed: String::new(),
         }),
-        violations: vec![],
-        close: None,
-        perf: None,
-        traces: vec![],
-    }
+    )
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::suite::model::Location;
+use crate::suite::model::{Case, Location};
 use crate::trace::ConnectionTrace;
 use crate::wire::{Level, Violation};
 
@@ -186,4 +186,26 @@ pub struct CaseResult {
     pub perf: Option<Perf>,
     /// Every connection of the case, in order of opening.
     pub traces: Vec<ConnectionTrace>,
+}
+
+impl CaseResult {
+    /// A result for `case` with `verdict` and `failure`, nothing observed yet.
+    pub fn of_case(case: &Case, verdict: Verdict, failure: Option<Failure>) -> CaseResult {
+        CaseResult {
+            id: case.id.clone(),
+            suite: case.suite.clone(),
+            title: case.title.clone(),
+            spec: case.spec.clone(),
+            level: case.level,
+            autobahn: case.autobahn.clone(),
+            location: case.location.clone(),
+            verdict,
+            duration: Duration::ZERO,
+            failure,
+            violations: Vec::new(),
+            close: None,
+            perf: None,
+            traces: Vec::new(),
+        }
+    }
 }

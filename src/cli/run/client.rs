@@ -116,30 +116,18 @@ fn results_in_order(plan: &RunPlan, mut agent: AgentResults) -> Vec<CaseResult> 
         .iter()
         .enumerate()
         .map(|(i, case)| {
-            agent
-                .by_case
-                .remove(&(i + 1))
-                .unwrap_or_else(|| CaseResult {
-                    id: case.id.clone(),
-                    suite: case.suite.clone(),
-                    title: case.title.clone(),
-                    spec: case.spec.clone(),
-                    level: case.level,
-                    autobahn: case.autobahn.clone(),
-                    location: case.location.clone(),
-                    verdict: Verdict::Error,
-                    duration: Duration::ZERO,
-                    failure: Some(Failure {
+            agent.by_case.remove(&(i + 1)).unwrap_or_else(|| {
+                CaseResult::of_case(
+                    case,
+                    Verdict::Error,
+                    Some(Failure {
                         summary: "the client did not run this case".into(),
                         location: case.location.clone(),
                         expected: vec![format!("a connection to /runCase?case={}", i + 1)],
                         observed: "none before the run ended".into(),
                     }),
-                    violations: Vec::new(),
-                    close: None,
-                    perf: None,
-                    traces: Vec::new(),
-                })
+                )
+            })
         })
         .collect();
     if !agent.mask_keys.is_empty() || agent.nonces.len() > 1 {
