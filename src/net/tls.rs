@@ -223,6 +223,15 @@ impl ClientTls {
         }
     }
 
+    /// The TLS failure behind an I/O error on an open connection, if it is one: in TLS 1.3 the
+    /// server judges the client's certificate after the client has finished its handshake, so
+    /// a refusal arrives as an alert on the first read.
+    pub fn failure_in(&self, e: &io::Error) -> Option<TlsFailure> {
+        e.get_ref()
+            .and_then(|i| i.downcast_ref::<RustlsError>())
+            .map(|_| TlsFailure::classify(&self.host, e, self.has_client_cert()))
+    }
+
     fn has_client_cert(&self) -> bool {
         self.config.client_auth_cert_resolver.has_certs()
     }
@@ -322,7 +331,7 @@ pub enum FailureKind {
 }
 
 /// A failed TLS handshake, as one line for the user.
-#[derive(Clone, Debug, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("TLS handshake with {host} failed: {detail}")]
 pub struct TlsFailure {
     /// What kind of failure.
@@ -393,6 +402,12 @@ fn explain(e: &RustlsError, host: &str, had_client_cert: bool) -> (FailureKind, 
                     utc(not_after.as_secs()),
                     utc(time.as_secs())
                 ),
+            ),
+            CertificateError::BadSignature => (
+                K::BadCertificate,
+                "the certificate's signature does not verify with the trusted CA of the same \
+                 name (is --ca the right file?)"
+                    .into(),
             ),
             CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
                 (K::NotYetValid, "the certificate is not valid yet".into())

@@ -49,6 +49,9 @@ pub enum PreflightError {
         /// The first violation found.
         why: String,
     },
+    /// The TLS connection failed after its handshake (a client certificate refused in TLS 1.3).
+    #[error("{0}")]
+    Tls(crate::net::TlsFailure),
     /// A TLS record came back: the port speaks TLS and the URL says ws://.
     #[error(
         "the target answered the WebSocket handshake with TLS, not HTTP: it is a TLS port (use \
@@ -109,7 +112,15 @@ async fn exchange(
         })?;
     let mut request = ClientRequest::new(host, path, &Rng::new(None).handshake_key());
     request.headers = headers.to_vec();
-    let no_answer = |e: std::io::Error| PreflightError::NoAnswer { why: e.to_string() };
+    let no_answer = |e: std::io::Error| match endpoint
+        .transport
+        .tls
+        .as_ref()
+        .and_then(|t| t.failure_in(&e))
+    {
+        Some(failure) => PreflightError::Tls(failure),
+        None => PreflightError::NoAnswer { why: e.to_string() },
+    };
     stream
         .write_all(&request.to_bytes())
         .await
