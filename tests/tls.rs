@@ -521,3 +521,122 @@ fn url_credentials_become_basic_authorization_and_appear_in_no_output() {
     }
     rt.block_on(server.shutdown());
 }
+
+/// Opens a TLS connection to `url`'s host and port trusting only `ca`, and runs the WebSocket
+/// handshake over it with tokio-tungstenite.
+async fn wss_connect(
+    url: &str,
+    ca: &Path,
+) -> Option<
+    tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>,
+> {
+    let authority = url
+        .trim_start_matches("wss://")
+        .split('/')
+        .next()
+        .expect("authority");
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(ca).expect("pem") {
+        roots.add(c.expect("cert")).expect("root");
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let tcp = tokio::net::TcpStream::connect(authority).await.ok()?;
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").expect("name");
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .ok()?;
+    tokio_tungstenite::client_async(url, tls)
+        .await
+        .ok()
+        .map(|(ws, _)| ws)
+}
+
+#[test]
+fn run_client_tls_judges_a_client_that_speaks_tls() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wsprobe"))
+        .args([
+            "run",
+            "--client",
+            "--tls",
+            "--listen",
+            "127.0.0.1:0",
+            "--case",
+            "1.1.*",
+            "--format",
+            "json",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("wsprobe starts");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut url = String::new();
+    out.read_line(&mut url).expect("url line");
+    let url = url.trim().to_string();
+    assert!(url.starts_with("wss://127.0.0.1:"), "{url}");
+    let mut err = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    let ca = loop {
+        line.clear();
+        assert!(
+            err.read_line(&mut line).expect("stderr") > 0,
+            "no --ca line"
+        );
+        if let Some(path) = line.trim().strip_prefix("wsprobe: trust it with --ca ") {
+            break PathBuf::from(path);
+        }
+    };
+    let rt = runtime();
+    rt.block_on(async {
+        tokio::time::timeout(Duration::from_secs(120), async {
+            let mut ws = wss_connect(&format!("{url}/getCaseCount"), &ca)
+                .await
+                .expect("getCaseCount over TLS");
+            let count: usize = match ws.next().await {
+                Some(Ok(Message::Text(t))) => t.parse().expect("a number"),
+                other => panic!("getCaseCount answered {other:?}"),
+            };
+            assert_eq!(count, 8);
+            for case in 1..=count {
+                let Some(mut ws) =
+                    wss_connect(&format!("{url}/runCase?case={case}&agent=tls-test"), &ca).await
+                else {
+                    continue;
+                };
+                while let Some(Ok(msg)) = ws.next().await {
+                    if (msg.is_text() || msg.is_binary()) && ws.send(msg).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            let mut ws = wss_connect(&format!("{url}/updateReports?agent=tls-test"), &ca)
+                .await
+                .expect("updateReports");
+            while let Some(Ok(_)) = ws.next().await {}
+        })
+        .await
+        .expect("the harness finishes in time");
+    });
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).expect("stdout");
+    let status = child.wait().expect("wsprobe exits");
+    assert_eq!(status.code(), Some(0), "{rest}");
+    let verdicts = verdicts(&rest);
+    assert_eq!(
+        verdicts.values().filter(|v| *v == "PASS").count(),
+        verdicts.len(),
+        "{rest}"
+    );
+    assert!(verdicts.len() >= 8, "{rest}");
+    assert!(!ca.exists(), "the certificate file is removed at the end");
+}

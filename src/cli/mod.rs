@@ -70,6 +70,7 @@ enum ModeArg {
 #[command(after_help = "Examples:
   wsprobe serve --port 0
   wsprobe serve --mode counter --count 10 --interval 500ms --port 8082
+  wsprobe serve --tls --port 8443      # wss:// with a self-signed certificate
   wsprobe serve --list-faults
   wsprobe serve --fault wrong-accept --port 0")]
 struct ServeArgs {

@@ -58,6 +58,8 @@ pub fn use_color(arg: ColorArg, is_terminal: bool) -> bool {
 #[command(after_help = "Examples:
   wsprobe run                                          # built-in suites, embedded server
   wsprobe run --target ws://127.0.0.1:9001/            # built-in suites, your server
+  wsprobe run --target wss://ws.example.com/chat --ca ca.pem  # TLS, trusting only ca.pem
+  wsprobe run --tls                                    # built-in suites over TLS, embedded server
   wsprobe run suites/examples/counter.yaml --target ws://127.0.0.1:8082/
   wsprobe run -q --case 'ping.*' --report junit=report.xml --report autobahn=reports/")]
 pub struct RunArgs {
