@@ -640,3 +640,48 @@ fn run_client_tls_judges_a_client_that_speaks_tls() {
     assert!(verdicts.len() >= 8, "{rest}");
     assert!(!ca.exists(), "the certificate file is removed at the end");
 }
+
+#[test]
+fn the_reference_client_runs_over_tls_against_run_client_tls() {
+    // `run --client --tls --exec` hands the harness its certificate in WSPROBE_CA, which
+    // `wsprobe client` trusts.
+    let exe = env!("CARGO_BIN_EXE_wsprobe");
+    let out = wsprobe(
+        &[
+            "run",
+            "--client",
+            "--tls",
+            "--listen",
+            "127.0.0.1:0",
+            "--case",
+            "1.*",
+            "--case",
+            "2.*",
+            "--exec",
+            &format!("'{exe}' client -q"),
+        ],
+        SHORT,
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.starts_with("wss://127.0.0.1:"), "{}", out.stdout);
+    assert!(out.stdout.contains(" 0 failed"), "{}", out.stdout);
+    // Without the certificate the client cannot connect, and says why.
+    let out = wsprobe(
+        &[
+            "run",
+            "--client",
+            "--tls",
+            "--listen",
+            "127.0.0.1:0",
+            "--case",
+            "1.1.1",
+            "--run-timeout",
+            "20s",
+            "--exec",
+            &format!("WSPROBE_CA= '{exe}' client -q --ca /nonexistent.pem"),
+        ],
+        SHORT,
+    );
+    assert_ne!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("/nonexistent.pem"), "{}", out.stderr);
+}

@@ -18,7 +18,7 @@ use crate::serve::client::{
   wsprobe client --list-faults
   wsprobe run --client --listen 127.0.0.1:0 --exec 'wsprobe client --fault no-mask'")]
 pub struct ClientArgs {
-    /// Base URL of the fuzzing server (ws://host:port) [default: $WSPROBE_URL].
+    /// Base URL of the fuzzing server (ws://host:port or wss://) [default: $WSPROBE_URL].
     url: Option<String>,
     /// Agent name sent with runCase and updateReports [default: wsprobe, or wsprobe-FAULT…].
     #[arg(long, value_name = "NAME")]
@@ -38,6 +38,13 @@ pub struct ClientArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
+    /// wss:// fuzzing servers: trust only the CA certificates of this PEM file [default:
+    /// $WSPROBE_CA, else the system's store].
+    #[arg(long, value_name = "FILE")]
+    ca: Option<std::path::PathBuf>,
+    /// wss:// fuzzing servers: accept any certificate.
+    #[arg(long, short = 'k')]
+    insecure: bool,
 }
 
 fn parse_client_fault(text: &str) -> Result<ClientFault, String> {
@@ -100,6 +107,16 @@ pub fn client(args: ClientArgs) -> Result<u8, CliError> {
         faults,
         case_timeout: args.case_timeout,
         max_cases: args.cases,
+        tls: crate::net::tls::ClientOptions {
+            // `run --client --tls --exec` names its certificate in WSPROBE_CA.
+            ca: args
+                .ca
+                .clone()
+                .or_else(|| std::env::var_os("WSPROBE_CA").map(Into::into)),
+            insecure: args.insecure,
+            cert: None,
+            key: None,
+        },
     };
     let rt = super::runtime().map_err(|code| CliError {
         code,

@@ -28,6 +28,8 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+use crate::net::{ClientTls, Stream};
 use tokio::time::{Instant, timeout_at};
 
 use crate::wire::handshake::{HeadError, Parse, parse_response};
@@ -53,6 +55,8 @@ pub struct ClientConfig {
     pub case_timeout: Duration,
     /// Run only the first N cases.
     pub max_cases: Option<u64>,
+    /// TLS settings for a `wss://` fuzzing server (`--ca`, `--insecure`).
+    pub tls: crate::net::tls::ClientOptions,
 }
 
 /// Why the run could not go on.
@@ -66,6 +70,9 @@ pub enum ClientError {
         /// What is wrong with it.
         why: &'static str,
     },
+    /// The TLS settings could not be built (a `--ca` file that holds no certificate).
+    #[error("{0}")]
+    Tls(#[from] crate::net::tls::SetupError),
     /// A connection of the protocol itself (`getCaseCount`, `updateReports`) failed.
     #[error("{what}: {why}")]
     Unreachable {
@@ -141,6 +148,10 @@ pub struct Summary {
 struct Base {
     /// `host:port` to connect to and send as Host.
     authority: String,
+    /// The host without brackets (the TLS server name).
+    host: String,
+    /// `wss://`.
+    tls: bool,
     /// Path prefix without a trailing slash (often empty).
     prefix: String,
 }
@@ -150,9 +161,11 @@ fn parse_base(url: &str) -> Result<Base, ClientError> {
         url: url.to_string(),
         why,
     };
-    let rest = url
-        .strip_prefix("ws://")
-        .ok_or_else(|| bad("only ws:// URLs are supported"))?;
+    let (tls, rest) = match (url.strip_prefix("ws://"), url.strip_prefix("wss://")) {
+        (Some(rest), _) => (false, rest),
+        (_, Some(rest)) => (true, rest),
+        _ => return Err(bad("only ws:// and wss:// URLs are supported")),
+    };
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, ""),
@@ -167,12 +180,26 @@ fn parse_base(url: &str) -> Result<Base, ClientError> {
     {
         authority.to_string()
     } else {
-        format!("{authority}:80")
+        format!("{authority}:{}", if tls { 443 } else { 80 })
     };
+    let host = authority
+        .rsplit_once(':')
+        .map_or(authority.as_str(), |(h, _)| h)
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
     Ok(Base {
         authority,
+        host,
+        tls,
         prefix: path.trim_end_matches('/').to_string(),
     })
+}
+
+/// Writes `bytes` and flushes them (over TLS a record must leave rustls's buffer).
+async fn write_flushed(stream: &mut Stream, bytes: &[u8]) -> std::io::Result<()> {
+    stream.write_all(bytes).await?;
+    stream.flush().await
 }
 
 /// Percent-encodes `text` for a query value (RFC 3986 unreserved characters stay).
@@ -195,9 +222,15 @@ pub async fn run(
     mut progress: impl FnMut(u64, &Outcome),
 ) -> Result<Summary, ClientError> {
     let base = parse_base(&config.url)?;
+    let tls = if base.tls {
+        Some(ClientTls::new(&config.tls, &base.host)?)
+    } else {
+        None
+    };
+    let tls = tls.as_ref();
     let mut masks = MaskSource::new(&config.faults);
     let count_path = format!("{}/getCaseCount", base.prefix);
-    let outcome = connect(&base, &count_path, config, &mut masks, None).await;
+    let outcome = connect(&base, tls, &count_path, config, &mut masks, None).await;
     let text = match &outcome {
         Ok((_, received)) => received
             .iter()
@@ -222,13 +255,13 @@ pub async fn run(
     let last = config.max_cases.map_or(count, |n| n.min(count));
     for case in 1..=last {
         let path = format!("{}/runCase?case={case}&agent={agent}", base.prefix);
-        let outcome = match connect(&base, &path, config, &mut masks, Some(())).await {
+        let outcome = match connect(&base, tls, &path, config, &mut masks, Some(())).await {
             Ok((outcome, _)) | Err(outcome) => outcome,
         };
         progress(case, &outcome);
     }
     let path = format!("{}/updateReports?agent={agent}", base.prefix);
-    match connect(&base, &path, config, &mut masks, None).await {
+    match connect(&base, tls, &path, config, &mut masks, None).await {
         Ok((Outcome::Ended { .. }, _)) => {}
         Ok((outcome, _)) | Err(outcome) => {
             return Err(ClientError::Unreachable {
@@ -245,24 +278,32 @@ pub async fn run(
 /// received; `Err` an outcome before or without an opened connection.
 async fn connect(
     base: &Base,
+    tls: Option<&ClientTls>,
     path: &str,
     config: &ClientConfig,
     masks: &mut MaskSource,
     echo: Option<()>,
 ) -> Result<(Outcome, Vec<(Opcode, Vec<u8>)>), Outcome> {
     let deadline = Instant::now() + config.case_timeout;
-    let mut stream = match timeout_at(deadline, TcpStream::connect(&base.authority)).await {
+    let tcp = match timeout_at(deadline, TcpStream::connect(&base.authority)).await {
         Ok(Ok(stream)) => stream,
         Ok(Err(e)) => return Err(Outcome::ConnectFailed(e.to_string())),
         Err(_) => return Err(Outcome::TimedOut),
     };
-    let _ = stream.set_nodelay(true);
+    let _ = tcp.set_nodelay(true);
+    let mut stream = match tls {
+        Some(tls) => tls
+            .handshake(tcp, deadline)
+            .await
+            .map_err(|e| Outcome::ConnectFailed(e.to_string()))?,
+        None => Stream::from(tcp),
+    };
     let key = masks
         .nonce()
         .map_err(|e| Outcome::ConnectFailed(e.to_string()))?;
     let request = handshake::request(&base.authority, path, &key, &config.faults);
     let io = |e: std::io::Error| Outcome::Io(e.to_string());
-    match timeout_at(deadline, stream.write_all(&request.to_bytes())).await {
+    match timeout_at(deadline, write_flushed(&mut stream, &request.to_bytes())).await {
         Ok(result) => result.map_err(io)?,
         Err(_) => return Err(Outcome::TimedOut),
     }
@@ -305,7 +346,7 @@ async fn connect(
         }
         let out = session.take_output();
         if !out.is_empty() {
-            match timeout_at(deadline, stream.write_all(&out)).await {
+            match timeout_at(deadline, write_flushed(&mut stream, &out)).await {
                 Ok(Ok(())) => {}
                 // The server may already have closed; what was received still counts.
                 Ok(Err(_)) => break ended(&session),
@@ -329,7 +370,7 @@ async fn connect(
                 if session.close(1001, masks).is_ok() {
                     let out = session.take_output();
                     let grace = Instant::now() + Duration::from_millis(200);
-                    let _ = timeout_at(grace, stream.write_all(&out)).await;
+                    let _ = timeout_at(grace, write_flushed(&mut stream, &out)).await;
                 }
                 break Outcome::TimedOut;
             }
@@ -370,6 +411,7 @@ mod tests {
             ("ws://127.0.0.1:9001/", "127.0.0.1:9001", ""),
             ("ws://localhost/fuzz/", "localhost:80", "/fuzz"),
             ("ws://[::1]:9001/x", "[::1]:9001", "/x"),
+            ("wss://localhost/fuzz", "localhost:443", "/fuzz"),
         ];
         for (url, authority, prefix) in table {
             let base = parse_base(url).expect(url);
@@ -378,9 +420,12 @@ mod tests {
                 (authority, prefix)
             );
         }
-        for url in ["http://127.0.0.1:9001", "wss://x:1", "ws://", "ws:///path"] {
+        for url in ["http://127.0.0.1:9001", "ws://", "ws:///path", "wss://"] {
             assert!(parse_base(url).is_err(), "{url}");
         }
+        let base = parse_base("wss://[::1]:9001").expect("wss");
+        assert!(base.tls);
+        assert_eq!(base.host, "::1");
     }
 
     #[test]
