@@ -22,6 +22,8 @@ pub mod suite;
 
 pub mod pcap;
 
+pub mod net;
+
 pub mod runner;
 
 pub mod serve;

@@ -1,0 +1,3 @@
+//! Transports below the WebSocket session; here, tunnels through HTTP proxies (CONNECT).
+
+pub mod proxy;
