@@ -150,11 +150,11 @@ async fn serve(mut client: TcpStream, config: &ProxyConfig, log: &Mutex<Vec<Conn
     if let Some(status) = config.refuse {
         return answer(&mut client, status, "Refused By Test Proxy", "").await;
     }
-    if let Some((user, password)) = &config.credentials {
-        if record.authorization.as_deref() != Some(basic(user, password).as_str()) {
-            let challenge = "Proxy-Authenticate: Basic realm=\"wsprobe-test\"\r\n";
-            return answer(&mut client, 407, "Proxy Authentication Required", challenge).await;
-        }
+    if let Some((user, password)) = &config.credentials
+        && record.authorization.as_deref() != Some(basic(user, password).as_str())
+    {
+        let challenge = "Proxy-Authenticate: Basic realm=\"wsprobe-test\"\r\n";
+        return answer(&mut client, 407, "Proxy Authentication Required", challenge).await;
     }
     let mut upstream = match open_loopback(&record.target).await {
         Ok(upstream) => upstream,

@@ -37,7 +37,14 @@ fn creds(p: &Proxy) -> Option<(String, String)> {
 
 #[test]
 fn parse_accepts_curl_style_urls() {
-    let rows: &[(&str, &str, u16, Option<(&str, &str)>)] = &[
+    /// URL, host, port, user and password.
+    type Row = (
+        &'static str,
+        &'static str,
+        u16,
+        Option<(&'static str, &'static str)>,
+    );
+    let rows: &[Row] = &[
         ("http://proxy.example:3128", "proxy.example", 3128, None),
         ("http://proxy.example:3128/", "proxy.example", 3128, None),
         ("proxy.example:3128", "proxy.example", 3128, None),
