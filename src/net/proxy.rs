@@ -291,7 +291,8 @@ pub fn resolve(
 /// `HTTP_PROXY`: a CGI program gets the request's `Proxy:` header under that name, so an
 /// attacker could set it); then `all_proxy`, `ALL_PROXY`. The lower-case name wins when both
 /// are set, and an empty variable counts as unset. No proxy is used when `no_proxy` (or, when
-/// that is unset, `NO_PROXY`) matches `host` (see [`no_proxy_matches`]). `env` reads one
+/// that is unset, `NO_PROXY`) matches `host`, the target's host name or IP address without
+/// its port (see [`no_proxy_matches`]). `env` reads one
 /// variable, so tests never touch the process environment.
 pub fn from_env(
     tls: bool,
@@ -318,7 +319,8 @@ pub fn from_env(
 }
 
 /// Whether a `NO_PROXY` list excludes `host`, as curl reads it: entries are separated by
-/// commas or white space; `*` alone matches every host; a name matches itself and its
+/// commas or white space; an entry `*` matches every host (curl honours it only as the whole
+/// list, wsprobe anywhere in it); a name matches itself and its
 /// subdomains (`example.com` and `.example.com` both match `example.com` and
 /// `www.example.com`, not `notexample.com`), case-insensitively, trailing dots ignored; an IP
 /// address host is matched only by IP entries, exactly or by CIDR (`10.0.0.0/8`, `::1`,
@@ -522,9 +524,17 @@ async fn read_head(stream: &mut TcpStream, name: &str) -> Result<(u16, String), 
 /// and a "port" that is not a number becomes `***`, since `http://alice:secret` (a forgotten
 /// host) would otherwise show the password as a port. Control characters are escaped.
 fn shown_url(scheme: Option<&str>, userinfo: Option<&str>, hostpart: &str) -> String {
-    let scheme = scheme
-        .map(|s| format!("{}://", escape(s)))
-        .unwrap_or_default();
+    // Text before "://" that is no scheme (RFC 3986 §3.1) may be a password holding "://".
+    let is_scheme = |s: &str| {
+        s.starts_with(|c: char| c.is_ascii_alphabetic())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    };
+    let scheme = match scheme {
+        Some(s) if is_scheme(s) => format!("{s}://"),
+        Some(_) => "***://".to_string(),
+        None => String::new(),
+    };
     let creds = if userinfo.is_some() { "***@" } else { "" };
     let end = hostpart.find(['/', '?', '#']).unwrap_or(hostpart.len());
     let (authority, tail) = hostpart.split_at(end);

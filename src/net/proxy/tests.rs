@@ -649,6 +649,8 @@ fn the_password_appears_in_no_error_and_no_rendering() {
         "http://alice:hunter2/",
         "alice:hunter2",
         "http://alice:hunt/er2@p:x",
+        "alice:hunter2://x@p",
+        "alice:hunter2://x",
     ]
     .iter()
     .map(|url| Proxy::parse(url).expect_err(url))
@@ -681,7 +683,7 @@ fn the_password_appears_in_no_error_and_no_rendering() {
                 .expect_err("bad target"),
         );
     });
-    assert_eq!(errors.len(), 20);
+    assert_eq!(errors.len(), 22);
     for err in &errors {
         for text in [err.to_string(), format!("{err:?}")] {
             assert!(!text.contains(SECRET), "password shown: {text}");
