@@ -89,6 +89,11 @@ pub struct RunArgs {
     /// The private key (PEM) of --cert.
     #[arg(long, value_name = "FILE", requires = "cert")]
     key: Option<PathBuf>,
+    /// Reach the target through this HTTP proxy (CONNECT): http://[user:password@]host[:port]
+    /// (default port 1080). It beats https_proxy/HTTPS_PROXY (wss://), http_proxy (ws://),
+    /// all_proxy/ALL_PROXY and NO_PROXY, which are read like curl does; '' means no proxy.
+    #[arg(long, value_name = "URL", conflicts_with = "client")]
+    proxy: Option<String>,
     /// Judge a WebSocket client instead of a server: wsprobe listens (--listen), prints its
     /// ws:// URL as the first line, and serves Autobahn's fuzzing-server protocol
     /// (/getCaseCount, /runCase?case=N&agent=A, /updateReports?agent=A, ...) plus /browser.
@@ -527,6 +532,15 @@ fn tls_settings(
         }
         .map_err(setup)?;
         return Ok((transport, Some(server)));
+    }
+    if let Some(t) = target {
+        let env = |name: &str| std::env::var(name).ok();
+        transport.proxy = crate::net::proxy::resolve(args.proxy.as_deref(), t.tls, &t.host, &env)
+            .map_err(|e| CliError::usage(e.to_string()))?;
+    } else if args.proxy.as_deref().is_some_and(|p| !p.trim().is_empty()) {
+        return Err(CliError::usage(
+            "--proxy needs a --target (the embedded server is reached directly)",
+        ));
     }
     match target {
         Some(t) if t.tls => {
