@@ -111,10 +111,10 @@ pub fn execute(plan: &RunPlan) -> Result<Outcome, CliError> {
         if let Some(server) = server {
             server.shutdown().await;
         }
-        let (results, duration) = outcome?;
+        let (results, duration, session) = outcome?;
         Ok(Outcome {
             results,
-            target: describe_target(plan, &target, &transport),
+            target: describe_target(plan, &target, &transport, session.as_ref()),
             duration,
             agent: None,
         })
@@ -123,10 +123,22 @@ pub fn execute(plan: &RunPlan) -> Result<Outcome, CliError> {
 
 /// The target as the report header shows it: the URL (password redacted), what serves it,
 /// and loudly, a certificate that is not checked.
-fn describe_target(plan: &RunPlan, target: &Target, transport: &crate::net::Transport) -> String {
+fn describe_target(
+    plan: &RunPlan,
+    target: &Target,
+    transport: &crate::net::Transport,
+    session: Option<&crate::net::tls::SessionInfo>,
+) -> String {
     let mut text = target.url.clone();
     if plan.target.is_none() {
         text.push_str(" (embedded reference server)");
+    }
+    if let Some(s) = session {
+        text.push_str(&format!(" ({} {}", s.version, s.cipher_suite));
+        if let Some(alpn) = &s.alpn {
+            text.push_str(&format!(", ALPN {alpn}"));
+        }
+        text.push(')');
     }
     if let Some(proxy) = &transport.proxy {
         text.push_str(&format!(" via proxy {}", proxy.redacted()));
@@ -141,9 +153,16 @@ async fn run_cases(
     plan: &RunPlan,
     target: &Target,
     transport: &crate::net::Transport,
-) -> Result<(Vec<CaseResult>, Duration), CliError> {
+) -> Result<
+    (
+        Vec<CaseResult>,
+        Duration,
+        Option<crate::net::tls::SessionInfo>,
+    ),
+    CliError,
+> {
     let connect_timeout = Duration::from_secs_f64(5.0 * plan.timeout_scale);
-    let endpoint = target
+    let (endpoint, session) = target
         .preflight(transport, connect_timeout)
         .await
         .map_err(CliError::environment)?;
@@ -179,7 +198,7 @@ async fn run_cases(
     let mut live = LiveOutput::new(plan);
     let results = runner::run(plan.cases.clone(), &config, &mut live).await;
     live.finish()?;
-    Ok((results, started.elapsed()))
+    Ok((results, started.elapsed(), session))
 }
 
 /// Prints each case as soon as it and every case before it are done, and draws the progress

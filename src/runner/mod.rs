@@ -244,7 +244,7 @@ impl Target {
         &self,
         transport: &crate::net::Transport,
         timeout: Duration,
-    ) -> Result<crate::net::Endpoint, TargetError> {
+    ) -> Result<(crate::net::Endpoint, Option<crate::net::tls::SessionInfo>), TargetError> {
         let addr = if transport.proxy.is_some() {
             // Never dialled: the proxy resolves the name.
             SocketAddr::from(([0, 0, 0, 0], self.port))
@@ -259,7 +259,7 @@ impl Target {
         };
         let deadline = tokio::time::Instant::now() + timeout;
         match endpoint.connect(deadline).await {
-            Ok(_) => Ok(endpoint),
+            Ok(stream) => Ok((endpoint, stream.tls())),
             Err(crate::net::ConnectError::Tcp { addr, source }) => Err(TargetError::Unreachable {
                 url: self.url.clone(),
                 addr,
