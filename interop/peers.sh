@@ -95,9 +95,13 @@ start_peer() {
       wait_port "$port" ;;
     python-websockets-tls)
       # A certificate for 127.0.0.1 made here; wsprobe trusts exactly it (--ca).
+      # A server certificate (CA:FALSE: webpki refuses a CA certificate as the server's own).
+      printf '%s\n' '[req]' 'distinguished_name=dn' 'x509_extensions=ext' 'prompt=no' \
+        '[dn]' 'CN=127.0.0.1' '[ext]' 'subjectAltName=IP:127.0.0.1,DNS:localhost' \
+        'basicConstraints=critical,CA:FALSE' 'keyUsage=critical,digitalSignature' \
+        'extendedKeyUsage=serverAuth' > "$work/tls.cnf"
       openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-        -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1,DNS:localhost \
-        -keyout "$work/tls.key" -out "$work/tls.crt" 2> "$work/openssl.log"
+        -config "$work/tls.cnf" -keyout "$work/tls.key" -out "$work/tls.crt" 2> "$work/openssl.log"
       rm -f "$work/$name.port"
       python3 "$root/interop/peers/websockets-echo.py" "$work/$name.port" tls "$work/tls.crt" \
         "$work/tls.key" 2> "$work/$name.log" & pids+=($!)

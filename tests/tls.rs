@@ -169,6 +169,10 @@ fn each_tls_failure_is_one_line_with_exit_3() {
     old.not_after = rcgen::date_time_ymd(2021, 1, 1);
     let expired = write_pem(dir.path(), "expired", old);
     let unrelated = write_pem(dir.path(), "unrelated", params(&["unrelated.invalid"]));
+    let mut ca_params = params(&["127.0.0.1"]);
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca_as_server = write_pem(dir.path(), "ca-as-server", ca_params);
+    let ca_server = tls_server(&rt, &ca_as_server);
     let good_server = tls_server(&rt, &good);
     let other_server = tls_server(&rt, &other);
     let expired_server = tls_server(&rt, &expired);
@@ -200,6 +204,11 @@ fn each_tls_failure_is_one_line_with_exit_3() {
             wss(port(&expired_server)),
             vec!["--ca".into(), expired.cert.display().to_string()],
             "the certificate has expired (valid until 2021-01-01",
+        ),
+        (
+            wss(port(&ca_server)),
+            vec!["--ca".into(), ca_as_server.cert.display().to_string()],
+            "the server presents a CA certificate as its own",
         ),
         (
             refusing.url.replace("ws://", "wss://"),
@@ -249,7 +258,7 @@ fn each_tls_failure_is_one_line_with_exit_3() {
         "{}",
         insecure.stdout
     );
-    for s in [good_server, other_server, expired_server, plain_server] {
+    for s in [good_server, other_server, expired_server, plain_server, ca_server] {
         rt.block_on(s.shutdown());
     }
 }

@@ -633,8 +633,9 @@ fn parse_port(text: &str) -> Option<u16> {
     text.parse::<u16>().ok().filter(|&p| p != 0)
 }
 
-/// Decodes `%XX` escapes; `None` for a `%` not followed by two hex digits.
-fn percent_decode(text: &str) -> Option<Vec<u8>> {
+/// Decodes `%XX` escapes (the user information of proxy and target URLs); `None` for a `%` not
+/// followed by two hex digits.
+pub fn percent_decode(text: &str) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

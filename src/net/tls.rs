@@ -412,6 +412,12 @@ fn explain(e: &RustlsError, host: &str, had_client_cert: bool) -> (FailureKind, 
             CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
                 (K::NotYetValid, "the certificate is not valid yet".into())
             }
+            CertificateError::Other(o) if format!("{o:?}").contains("CaUsedAsEndEntity") => (
+                K::BadCertificate,
+                "the server presents a CA certificate as its own (basicConstraints CA:TRUE); a \
+                 server certificate must not be a CA (with --insecure it is accepted)"
+                    .into(),
+            ),
             other => (
                 K::BadCertificate,
                 format!("the certificate was rejected: {other}"),

@@ -103,24 +103,6 @@ pub enum TargetError {
     Tls(#[from] crate::net::TlsFailure),
 }
 
-/// `%XX` decoding of a URL's user information.
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 impl Target {
     /// Parses `ws[s]://[user:password@]host[:port][/path[?query]]`.
     pub fn parse(url: &str) -> Result<Target, TargetError> {
@@ -163,7 +145,9 @@ impl Target {
             Some(u) => {
                 let (user, password) = u.split_once(':').unwrap_or((u, ""));
                 let decode = |s: &str| {
-                    percent_decode(s).ok_or_else(|| bad("invalid %-escape in the user information"))
+                    crate::net::proxy::percent_decode(s)
+                        .and_then(|b| String::from_utf8(b).ok())
+                        .ok_or_else(|| bad("invalid %-escape in the user information"))
                 };
                 let (user, password) = (decode(user)?, decode(password)?);
                 if user.contains(':') {
