@@ -14,9 +14,9 @@ use super::events::{ConnectionEvent, Event, RoleSource, TcpEndEvent, TcpEndKind,
 use super::layers::{self, Parsed, Segment, Skip};
 use super::ledger::Ledger;
 use super::reader::{Item, RawPacket, ReadError, read_items};
+use super::reassembly::{Chunk, GapKind, Reassembler};
 use super::tls::TlsConn;
 use super::tls::keylog::KeyLog;
-use super::reassembly::{Chunk, GapKind, Reassembler};
 use super::{Ctx, Options, Sink};
 
 /// FxHash (as in rustc): the connection table is looked up once per packet, and SipHash's

@@ -83,7 +83,9 @@ impl KeyLog {
                     | "SERVER_TRAFFIC_SECRET_0"
             );
             if !known {
-                if label.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+                if label
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
                 {
                     continue;
                 }
@@ -168,9 +170,17 @@ mod tests {
     fn malformed_lines_name_their_line() {
         for (text, line, what) in [
             (format!("# x\nCLIENT_RANDOM {R}\n"), 2, "exactly two"),
-            (format!("CLIENT_RANDOM zz {}\n", "ab".repeat(48)), 1, "client random"),
+            (
+                format!("CLIENT_RANDOM zz {}\n", "ab".repeat(48)),
+                1,
+                "client random",
+            ),
             (format!("\n\nCLIENT_RANDOM {R} abc\n"), 3, "secret"),
-            (format!("CLIENT_RANDOM {R} {}\n", "ab".repeat(32)), 1, "master secret"),
+            (
+                format!("CLIENT_RANDOM {R} {}\n", "ab".repeat(32)),
+                1,
+                "master secret",
+            ),
             ("hello world\n".to_string(), 1, "expected"),
         ] {
             let e = KeyLog::parse(&text).expect_err("malformed");

@@ -388,7 +388,10 @@ mod tests {
         );
         let key = expand_label(Hash::Sha256, &secret, b"key", b"", 16).expect("key");
         let iv = expand_label(Hash::Sha256, &secret, b"iv", b"", 12).expect("iv");
-        assert_eq!(key, unhex("3f ce 51 60 09 c2 17 27 d0 f2 e4 e8 6e e4 03 bc"));
+        assert_eq!(
+            key,
+            unhex("3f ce 51 60 09 c2 17 27 d0 f2 e4 e8 6e e4 03 bc")
+        );
         assert_eq!(iv, unhex("5d 31 3e b2 67 12 76 ee 13 00 0b 30"));
     }
 

@@ -347,7 +347,14 @@ impl TlsConn {
     }
 
     /// Handshake bytes of side `d`: complete messages are acted on.
-    fn handshake(&mut self, d: usize, mut data: &[u8], packet: u64, keys: &KeyLog, ctx: &mut Ctx<'_>) {
+    fn handshake(
+        &mut self,
+        d: usize,
+        mut data: &[u8],
+        packet: u64,
+        keys: &KeyLog,
+        ctx: &mut Ctx<'_>,
+    ) {
         while !data.is_empty() {
             let side = &mut self.sides[d];
             if side.hs_skip > 0 {
@@ -476,7 +483,9 @@ impl TlsConn {
                 "cipher suite {} is not one wsprobe decrypts (AEAD suites only: AES-GCM, ChaCha20-Poly1305)",
                 keys::suite_name(suite_code)
             )),
-            (_, None) => Some("no ClientHello in the capture, so no client random to find its secrets by".into()),
+            (_, None) => Some(
+                "no ClientHello in the capture, so no client random to find its secrets by".into(),
+            ),
             (Some(suite), Some(hello)) => match keys.get(&hello.random) {
                 None => Some(format!(
                     "the key log has no secrets for this session (client random {})",

@@ -62,7 +62,10 @@ pub fn header(b: &[u8; 5]) -> Result<Header, String> {
         len: usize::from(u16::from_be_bytes([b[3], b[4]])),
     };
     if !(CHANGE_CIPHER_SPEC..=APPLICATION_DATA).contains(&h.content_type) {
-        return Err(format!("record content type {} is not a tls one", h.content_type));
+        return Err(format!(
+            "record content type {} is not a tls one",
+            h.content_type
+        ));
     }
     if b[1] != 3 {
         return Err(format!("record version 0x{:04x} is not tls", h.version));
@@ -322,7 +325,10 @@ mod tests {
         b.extend_from_slice(&[0x13, 0x02, 0]);
         b.extend_from_slice(&[0, 6, 0, 43, 0, 2, 3, 4]);
         let (h, alpn) = server_hello(&b).expect("parses");
-        assert_eq!((h.version, h.suite, h.retry, alpn), (0x0304, 0x1302, false, None));
+        assert_eq!(
+            (h.version, h.suite, h.retry, alpn),
+            (0x0304, 0x1302, false, None)
+        );
     }
 
     #[test]

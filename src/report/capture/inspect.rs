@@ -364,7 +364,10 @@ fn tls_text(t: &crate::pcap::events::TlsEvent<'_>) -> String {
         match t.alpn {
             Some(a) => preview(a.as_bytes()),
             None if t.offered_alpn.is_empty() => "none".into(),
-            None => format!("not known (offered {})", preview(t.offered_alpn.join(", ").as_bytes())),
+            None => format!(
+                "not known (offered {})",
+                preview(t.offered_alpn.join(", ").as_bytes())
+            ),
         }
     );
     match t.not_decrypted {
