@@ -42,17 +42,20 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A TLS event: SNI, version, cipher suite, ALPN, why not decrypted.
+type TlsSeen = (
+    Option<String>,
+    Option<u16>,
+    Option<u16>,
+    Option<String>,
+    Option<String>,
+);
+
 /// Everything a run reports, kept for the assertions.
 #[derive(Default)]
 struct Seen {
     frames: Vec<Row>,
-    tls: Vec<(
-        Option<String>,
-        Option<u16>,
-        Option<u16>,
-        Option<String>,
-        Option<String>,
-    )>,
+    tls: Vec<TlsSeen>,
     warnings: Vec<String>,
     messages: Vec<Vec<u8>>,
 }

@@ -16,7 +16,7 @@ pub enum Hash {
 
 impl Hash {
     /// Output length in bytes.
-    pub fn len(self) -> usize {
+    pub fn output_len(self) -> usize {
         match self {
             Hash::Sha256 => 32,
             Hash::Sha384 => 48,
@@ -95,9 +95,7 @@ pub fn suite(code: u16) -> Option<Suite> {
         0xc02c | 0xc030 | 0x009d | 0x009f | 0x00a3 | 0x00a5 | 0x00a9 | 0x00ab | 0x00ad => {
             (Aead::Aes256Gcm, Hash::Sha384, false)
         }
-        0xcca8 | 0xcca9 | 0xccaa | 0xccab | 0xccac | 0xccad | 0xccae => {
-            (Aead::ChaCha20Poly1305, Hash::Sha256, false)
-        }
+        0xcca8..=0xccae => (Aead::ChaCha20Poly1305, Hash::Sha256, false),
         _ => return None,
     };
     Some(Suite {
@@ -180,7 +178,7 @@ pub fn expand_label(
 
 /// The next application traffic secret after a KeyUpdate (RFC 8446 §7.2).
 pub fn next_secret(hash: Hash, secret: &[u8]) -> Option<Vec<u8>> {
-    expand_label(hash, secret, b"traffic upd", b"", hash.len())
+    expand_label(hash, secret, b"traffic upd", b"", hash.output_len())
 }
 
 /// P_hash of RFC 5246 §5: `len` bytes of HMAC expansion of `secret` over `label || seed`.
@@ -189,7 +187,7 @@ pub fn prf(hash: Hash, secret: &[u8], label: &[u8], seed: &[u8], len: usize) -> 
     let mut label_seed = Vec::with_capacity(label.len() + seed.len());
     label_seed.extend_from_slice(label);
     label_seed.extend_from_slice(seed);
-    let mut out = Vec::with_capacity(len + hash.len());
+    let mut out = Vec::with_capacity(len + hash.output_len());
     let mut a = hmac::sign(&key, &label_seed);
     while out.len() < len {
         let mut ctx = hmac::Context::with_key(&key);
