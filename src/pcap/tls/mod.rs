@@ -128,7 +128,10 @@ impl TlsConn {
             not_decrypted: self.why_not.as_deref(),
         };
         ctx.sink.event(&Event::Tls(ev));
-        if let Some(why) = self.why_not.clone() {
+        // One notice per connection: not again when a failure was already reported.
+        if let Some(why) = self.why_not.clone()
+            && !self.noticed
+        {
             let msg = format!(
                 "connection {}: tls{} not decrypted: {why}; its content is counted, not decoded",
                 ctx.conn,
@@ -545,4 +548,169 @@ impl TlsConn {
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pcap::events::Sink;
+
+    #[derive(Default)]
+    struct Collect {
+        requests: Vec<String>,
+        warnings: Vec<String>,
+        tls: Vec<Option<String>>,
+    }
+
+    impl Sink for Collect {
+        fn event(&mut self, event: &Event<'_>) {
+            match event {
+                Event::Http(h) => self.requests.push(h.start_line.to_string()),
+                Event::Warning(w) => self.warnings.push(w.message.to_string()),
+                Event::Tls(t) => self.tls.push(t.not_decrypted.map(str::to_string)),
+                _ => {}
+            }
+        }
+    }
+
+    fn record(content_type: u8, body: &[u8]) -> Vec<u8> {
+        let mut r = vec![content_type, 3, 3];
+        r.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        r.extend_from_slice(body);
+        r
+    }
+
+    fn handshake_msg(kind: u8, body: &[u8]) -> Vec<u8> {
+        let mut m = vec![kind, 0];
+        m.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        m.extend_from_slice(body);
+        m
+    }
+
+    fn client_hello(random: [u8; 32]) -> Vec<u8> {
+        let mut b = vec![3, 3];
+        b.extend_from_slice(&random);
+        b.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
+        b.extend_from_slice(&[0, 7, 0, 43, 0, 3, 2, 3, 4]);
+        handshake_msg(CLIENT_HELLO, &b)
+    }
+
+    fn server_hello() -> Vec<u8> {
+        let mut b = vec![3, 3];
+        b.extend_from_slice(&[0x55; 32]);
+        b.extend_from_slice(&[0, 0x13, 0x01, 0]);
+        b.extend_from_slice(&[0, 6, 0, 43, 0, 2, 3, 4]);
+        handshake_msg(SERVER_HELLO, &b)
+    }
+
+    /// A TLS 1.3 session with a KeyUpdate from the client between two requests: the request
+    /// after it decrypts only with the next secret of RFC 8446 §7.2.
+    #[test]
+    fn tls13_key_update_and_finished_switch_keys() {
+        let random = [0x42u8; 32];
+        let secrets = [[1u8; 32], [2u8; 32], [3u8; 32], [4u8; 32]];
+        let hexs = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        let r = hexs(&random);
+        let log = format!(
+            "CLIENT_HANDSHAKE_TRAFFIC_SECRET {r} {}\nSERVER_HANDSHAKE_TRAFFIC_SECRET {r} {}\n\
+             CLIENT_TRAFFIC_SECRET_0 {r} {}\nSERVER_TRAFFIC_SECRET_0 {r} {}\n",
+            hexs(&secrets[0]),
+            hexs(&secrets[1]),
+            hexs(&secrets[2]),
+            hexs(&secrets[3])
+        );
+        let keys = KeyLog::parse(&log).expect("log");
+        let suite = keys::suite(0x1301).expect("suite");
+        let mut client_hs = Protection::tls13(suite, &secrets[0]).expect("k");
+        let mut server_hs = Protection::tls13(suite, &secrets[1]).expect("k");
+        let mut client_app = Protection::tls13(suite, &secrets[2]).expect("k");
+        let next = keys::next_secret(suite.hash, &secrets[2]).expect("next");
+        let mut client_app1 = Protection::tls13(suite, &next).expect("k");
+
+        let c2s = Direction::ClientToServer;
+        let s2c = Direction::ServerToClient;
+        let mut turns: Vec<(Direction, Vec<u8>)> = vec![
+            (c2s, record(HANDSHAKE, &client_hello(random))),
+            (s2c, record(HANDSHAKE, &server_hello())),
+            (s2c, record(CHANGE_CIPHER_SPEC, &[1])),
+            (
+                s2c,
+                server_hs.seal13(HANDSHAKE, &handshake_msg(FINISHED, &[9; 32])),
+            ),
+            (
+                c2s,
+                client_hs.seal13(HANDSHAKE, &handshake_msg(FINISHED, &[8; 32])),
+            ),
+            (
+                c2s,
+                client_app.seal13(APPLICATION_DATA, b"GET /one HTTP/1.1\r\nHost: a\r\n\r\n"),
+            ),
+            (
+                c2s,
+                client_app.seal13(HANDSHAKE, &handshake_msg(KEY_UPDATE, &[0])),
+            ),
+            (
+                c2s,
+                client_app1.seal13(APPLICATION_DATA, b"GET /two HTTP/1.1\r\nHost: a\r\n\r\n"),
+            ),
+        ];
+        // The whole client stream in one-byte pieces: records span deliveries.
+        let mut sink = Collect::default();
+        let mut tls = TlsConn::new();
+        let mut dis = Dissector::new(false);
+        let mut ctx = Ctx {
+            conn: 0,
+            time_ns: 0,
+            sink: &mut sink,
+            decode: true,
+            max_message: 1 << 20,
+        };
+        for (n, (dir, bytes)) in turns.drain(..).enumerate() {
+            for b in bytes.chunks(1) {
+                tls.data(dir, b, n as u64 + 1, &keys, Some(&mut dis), &mut ctx);
+            }
+        }
+        tls.finish(9, &mut ctx);
+        let tls_bytes = tls.tls_bytes(c2s);
+        drop(ctx);
+        assert!(sink.warnings.is_empty(), "{:?}", sink.warnings);
+        assert_eq!(sink.requests, ["GET /one HTTP/1.1", "GET /two HTTP/1.1"]);
+        assert_eq!(sink.tls, [None], "reported once, decrypted");
+        // Client: 5 records of headers, the ClientHello, Finished and KeyUpdate (with their
+        // inner type byte and tag), and two application records' type bytes and tags.
+        let hello = client_hello(random).len() as u64;
+        let expected = 5 * 5 + hello + (36 + 17) + (5 + 17) + 2 * 17;
+        assert_eq!(tls_bytes, expected);
+    }
+
+    #[test]
+    fn a_bad_record_header_stops_the_direction_with_one_notice() {
+        let keys = KeyLog::default();
+        let mut sink = Collect::default();
+        let mut tls = TlsConn::new();
+        let mut ctx = Ctx {
+            conn: 3,
+            time_ns: 0,
+            sink: &mut sink,
+            decode: true,
+            max_message: 1 << 20,
+        };
+        let mut bytes = record(HANDSHAKE, &client_hello([1; 32]));
+        bytes.extend_from_slice(&[99, 3, 3, 0xff, 0xff, 0, 0]);
+        bytes.extend_from_slice(&[23, 3, 3, 0xff, 0xff]);
+        tls.data(Direction::ClientToServer, &bytes, 1, &keys, None, &mut ctx);
+        tls.data(Direction::ClientToServer, &bytes, 2, &keys, None, &mut ctx);
+        tls.finish(2, &mut ctx);
+        drop(ctx);
+        assert_eq!(sink.warnings.len(), 1, "{:?}", sink.warnings);
+        assert!(
+            sink.warnings[0].contains("not tls any more"),
+            "{:?}",
+            sink.warnings
+        );
+        assert_eq!(
+            sink.tls,
+            [Some("no ServerHello in the capture".to_string())]
+        );
+    }
 }
