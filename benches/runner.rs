@@ -135,7 +135,7 @@ fn main() {
         let cases: Vec<Case> = (0..n).map(echo_case).collect();
         let config = RunConfig {
             context: CaseContext {
-                addr: server.local_addr(),
+                endpoint: wsprobe::net::Endpoint::tcp(server.local_addr()),
                 host: server.local_addr().to_string(),
                 path: "/".into(),
                 timeout_scale: 1.0,

@@ -11,7 +11,17 @@ TORNADO_VERSION=6.6.1           # PyPI tornado
 
 ALL_PEERS=(tokio-tungstenite python-websockets node-ws websocketd-counter websocketd-echo
            aiohttp tornado websocket-node
-           python-websockets-deflate node-ws-deflate aiohttp-deflate tornado-deflate)
+           python-websockets-deflate node-ws-deflate aiohttp-deflate tornado-deflate
+           python-websockets-tls)
+
+# expected_for PEER: the expectations file a peer is judged against. Over TLS a peer must give
+# exactly the verdicts it gives over TCP, so it shares that peer's file.
+expected_for() {
+  case "$1" in
+    *-tls) echo "${1%-tls}" ;;
+    *) echo "$1" ;;
+  esac
+}
 
 # The permessage-deflate suites (RFC 7692), which the *-deflate peers run: the same libraries
 # with compression turned on. Autobahn 12.x/13.x move about 11 GB through each such peer, so
@@ -83,6 +93,19 @@ start_peer() {
       port=$(free_port)
       "$wsprobe" serve --mode tungstenite-echo --port "$port" > /dev/null & pids+=($!)
       wait_port "$port" ;;
+    python-websockets-tls)
+      # A certificate for 127.0.0.1 made here; wsprobe trusts exactly it (--ca).
+      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1,DNS:localhost \
+        -keyout "$work/tls.key" -out "$work/tls.crt" 2> "$work/openssl.log"
+      rm -f "$work/$name.port"
+      python3 "$root/interop/peers/websockets-echo.py" "$work/$name.port" tls "$work/tls.crt" \
+        "$work/tls.key" 2> "$work/$name.log" & pids+=($!)
+      wait_file "$work/$name.port"
+      port=$(cat "$work/$name.port")
+      peer_args=(--ca "$work/tls.crt")
+      peer_url="wss://127.0.0.1:$port/"
+      return 0 ;;
     python-websockets|aiohttp|tornado|python-websockets-deflate|aiohttp-deflate|tornado-deflate)
       local script mode=""
       case "$name" in

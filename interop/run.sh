@@ -11,7 +11,9 @@
 #   interop/run.sh [...] PEER...   # only the named peers (tokio-tungstenite, python-websockets,
 #                                  # node-ws, websocketd-counter, websocketd-echo, aiohttp,
 #                                  # tornado, websocket-node, python-websockets-deflate,
-#                                  # node-ws-deflate, aiohttp-deflate, tornado-deflate)
+#                                  # node-ws-deflate, aiohttp-deflate, tornado-deflate,
+#                                  # python-websockets-tls: wss://, judged against the same
+#                                  # expectations as python-websockets)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -67,9 +69,10 @@ for peer in "${peers[@]}"; do
   start_peer "$peer"
   outs=()
   times=""
-  # The *-deflate peers move gigabytes through Python and Node compressors: one run each.
+  # The *-deflate peers move gigabytes through Python and Node compressors: one run each; the
+  # *-tls peers repeat what their plain runs already repeat.
   runs="$repeat"
-  case "$peer" in *-deflate) runs=1 ;; esac
+  case "$peer" in *-deflate|*-tls) runs=1 ;; esac
   for i in $(seq "$runs"); do
     out="$work/$peer.$i.jsonl"
     t0=$(date +%s.%N)
@@ -83,9 +86,9 @@ for peer in "${peers[@]}"; do
     fi
     outs+=("$out")
     if $record; then
-      record_expected "$peer" "$out"
+      [ "$(expected_for "$peer")" = "$peer" ] && record_expected "$peer" "$out"
     else
-      python3 interop/compare.py "$peer" "interop/expected/$peer.txt" "$out" || status=1
+      python3 interop/compare.py "$peer" "interop/expected/$(expected_for "$peer").txt" "$out" || status=1
     fi
   done
   if [ "$runs" -gt 1 ]; then

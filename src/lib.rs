@@ -9,6 +9,7 @@
 //! | [`trace`] | the protocol trace model and its canonical rendering |
 //! | [`suite`] | the YAML suite model, loading with source positions, validation, expansion |
 //! | [`pcap`] | capture reading, TCP reassembly, dissection, byte accounting |
+//! | [`net`] | transports: TCP, TLS (rustls), HTTP CONNECT proxies |
 //! | [`runner`] | running cases over real sockets and judging them |
 //! | [`serve`] | reference and deliberately faulty servers |
 //! | [`report`] | terminal, JSON, JUnit, TAP and Autobahn-style reports |
@@ -21,6 +22,8 @@ pub mod trace;
 pub mod suite;
 
 pub mod pcap;
+
+pub mod net;
 
 pub mod runner;
 

@@ -39,7 +39,7 @@ fn run_against(rt: &tokio::runtime::Runtime, fault: Fault, cases: &[Case]) -> Ve
         .expect("fault server starts");
         let config = RunConfig {
             context: CaseContext {
-                addr: server.local_addr(),
+                endpoint: wsprobe::net::Endpoint::tcp(server.local_addr()),
                 host: server.local_addr().to_string(),
                 path: "/".into(),
                 timeout_scale: 1.0,

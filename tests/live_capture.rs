@@ -230,7 +230,7 @@ fn live_and_captured_agree(mode: ServeMode, cases: Vec<wsprobe::suite::model::Ca
     };
     let config = RunConfig {
         context: CaseContext {
-            addr,
+            endpoint: wsprobe::net::Endpoint::tcp(addr),
             host: target.host_header(),
             path: target.path.clone(),
             timeout_scale: 1.0,

@@ -70,6 +70,7 @@ enum ModeArg {
 #[command(after_help = "Examples:
   wsprobe serve --port 0
   wsprobe serve --mode counter --count 10 --interval 500ms --port 8082
+  wsprobe serve --tls --port 8443      # wss:// with a self-signed certificate
   wsprobe serve --list-faults
   wsprobe serve --fault wrong-accept --port 0")]
 struct ServeArgs {
@@ -98,6 +99,91 @@ struct ServeArgs {
     /// Largest message the server accepts, in bytes [default: 16 MiB, 64 MiB with --fault].
     #[arg(long)]
     max_message_size: Option<usize>,
+    /// Serve wss:// (TLS): with a self-signed certificate generated at start for localhost,
+    /// 127.0.0.1 and ::1 (its SHA-256 fingerprint and a PEM file to trust are printed on
+    /// stderr), or with --cert/--key.
+    #[arg(long)]
+    tls: bool,
+    /// With --tls: the certificate chain to serve (PEM).
+    #[arg(long, value_name = "FILE", requires_all = ["tls", "key"])]
+    cert: Option<std::path::PathBuf>,
+    /// With --tls: the private key of --cert (PEM).
+    #[arg(long, value_name = "FILE", requires_all = ["tls", "cert"])]
+    key: Option<std::path::PathBuf>,
+}
+
+/// The certificate of a TLS listener written to a PEM file a client can trust (`--ca FILE`,
+/// `WSPROBE_CA`), removed again when dropped.
+pub(crate) struct CertFile {
+    path: std::path::PathBuf,
+}
+
+impl CertFile {
+    /// Where the PEM is.
+    pub(crate) fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+impl Drop for CertFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Writes `tls`'s certificate to a file in the temporary directory and says on stderr what it
+/// is: its SHA-256 fingerprint and the file.
+pub(crate) fn certificate_file(tls: &crate::net::ServerTls) -> Result<CertFile, CliError> {
+    let path = std::env::temp_dir().join(format!("wsprobe-{}-cert.pem", std::process::id()));
+    std::fs::write(&path, &tls.cert_pem)
+        .map_err(|e| CliError::environment(format!("cannot write {}: {e}", path.display())))?;
+    eprintln!(
+        "wsprobe: TLS certificate{} SHA-256 {}\nwsprobe: trust it with --ca {}",
+        if tls.self_signed {
+            " (self-signed)"
+        } else {
+            ""
+        },
+        tls.fingerprint,
+        path.display()
+    );
+    Ok(CertFile { path })
+}
+
+/// `serve --tls`: the certificate and key given, or a self-signed one.
+fn server_tls(args: &ServeArgs) -> Result<Option<crate::net::ServerTls>, u8> {
+    if !args.tls {
+        return Ok(None);
+    }
+    let tls = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => crate::net::ServerTls::from_files(cert, key),
+        _ => {
+            let mut names = vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into()];
+            let host = unbracket_host(&args.host);
+            if !names.iter().any(|n| n == host)
+                && !host.is_empty()
+                && host != "0.0.0.0"
+                && host != "::"
+            {
+                names.push(host.to_string());
+            }
+            crate::net::ServerTls::self_signed(&names)
+        }
+    };
+    tls.map(Some).map_err(|e| {
+        eprintln!("wsprobe: {e}");
+        if e.is_usage() {
+            exit::USAGE
+        } else {
+            exit::ENVIRONMENT
+        }
+    })
+}
+
+fn unbracket_host(host: &str) -> &str {
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
 }
 
 /// Largest message the echo and counter servers accept unless told otherwise.
@@ -243,6 +329,10 @@ fn serve(args: ServeArgs) -> u8 {
             ECHO_MAX_MESSAGE
         }
     };
+    let tls = match server_tls(&args) {
+        Ok(tls) => tls,
+        Err(code) => return code,
+    };
     let config = ServeConfig {
         host: args.host,
         port: args.port,
@@ -258,7 +348,7 @@ fn serve(args: ServeArgs) -> u8 {
         ServeMode::Echo | ServeMode::TungsteniteEcho | ServeMode::Counter { .. } => None,
     };
     rt.block_on(async move {
-        let server = match Server::start(config).await {
+        let server = match Server::start_with_tls(config, tls.clone()).await {
             Ok(server) => server,
             Err(e) => {
                 eprintln!("wsprobe: {e}");
@@ -269,6 +359,14 @@ fn serve(args: ServeArgs) -> u8 {
         println!("{}", server.url());
         use std::io::Write;
         let _ = std::io::stdout().flush();
+        let _cert_file = match tls.as_ref().map(certificate_file).transpose() {
+            Ok(file) => file,
+            Err(e) => {
+                eprintln!("{}", e.message);
+                server.shutdown().await;
+                return e.code;
+            }
+        };
         if let Some(info) = announce {
             eprintln!("wsprobe: fault '{}': {}", info.name, info.description);
         }

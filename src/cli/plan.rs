@@ -58,15 +58,37 @@ pub fn use_color(arg: ColorArg, is_terminal: bool) -> bool {
 #[command(after_help = "Examples:
   wsprobe run                                          # built-in suites, embedded server
   wsprobe run --target ws://127.0.0.1:9001/            # built-in suites, your server
+  wsprobe run --target wss://ws.example.com/chat --ca ca.pem  # TLS, trusting only ca.pem
+  wsprobe run --tls                                    # built-in suites over TLS, embedded server
   wsprobe run suites/examples/counter.yaml --target ws://127.0.0.1:8082/
   wsprobe run -q --case 'ping.*' --report junit=report.xml --report autobahn=reports/")]
 pub struct RunArgs {
     /// Suite files or directories (default: the built-in conformance suites).
     paths: Vec<PathBuf>,
-    /// The server to test (ws://host:port/path). Without it, an embedded echo server is started
-    /// on 127.0.0.1 and tested.
+    /// The server to test (ws://host:port/path, or wss:// for TLS; user:password@ in the URL
+    /// is sent as Basic authorization and never shown). Without it, an embedded echo server is
+    /// started on 127.0.0.1 and tested.
     #[arg(long)]
     target: Option<String>,
+    /// Speak TLS without a wss:// target: the embedded server (no --target) or, with --client,
+    /// wsprobe's listener serves wss:// (and https:// for /browser) with a certificate
+    /// generated at start, or the one of --cert/--key.
+    #[arg(long, conflicts_with = "target")]
+    tls: bool,
+    /// wss:// targets: trust only the CA certificates of this PEM file instead of the system's
+    /// store.
+    #[arg(long, value_name = "FILE")]
+    ca: Option<PathBuf>,
+    /// wss:// targets: accept any certificate (the report says so in its header).
+    #[arg(long, short = 'k')]
+    insecure: bool,
+    /// The certificate chain (PEM) wsprobe presents: as the client of a wss:// target when the
+    /// server asks for one; with --tls, as the server.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<PathBuf>,
+    /// The private key (PEM) of --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
     /// Judge a WebSocket client instead of a server: wsprobe listens (--listen), prints its
     /// ws:// URL as the first line, and serves Autobahn's fuzzing-server protocol
     /// (/getCaseCount, /runCase?case=N&agent=A, /updateReports?agent=A, ...) plus /browser.
@@ -301,6 +323,10 @@ pub struct RunPlan {
     pub progress: bool,
     /// `--client`: judge a client.
     pub client: Option<ClientPlan>,
+    /// How cases reach the target: TLS settings for wss://, the proxy.
+    pub transport: crate::net::Transport,
+    /// `--tls`: the TLS of the embedded server or of the `--client` listener.
+    pub server_tls: Option<crate::net::ServerTls>,
 }
 
 impl RunPlan {
@@ -362,6 +388,17 @@ impl RunPlan {
             .map(Target::parse)
             .transpose()
             .map_err(CliError::usage)?;
+        let mut headers = headers;
+        if let Some((name, value)) = target.as_ref().and_then(Target::authorization) {
+            if headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+                return Err(CliError::usage(
+                    "the target URL's user:password@ and --header Authorization both set \
+                     Authorization; give one of them",
+                ));
+            }
+            headers.push((name, value));
+        }
+        let (transport, server_tls) = tls_settings(args, target.as_ref())?;
         let suites = load_suites(&args.paths, ecolor)?;
         for dir in [&args.traces, &args.snapshots].into_iter().flatten() {
             check_output_dir(dir).map_err(CliError::usage)?;
@@ -445,6 +482,8 @@ impl RunPlan {
             color,
             ecolor,
             progress: args.format == Format::Text && term.stderr,
+            transport,
+            server_tls,
             client: args.client.then(|| ClientPlan {
                 listen: args.listen.clone(),
                 exec: args.exec.clone(),
@@ -455,6 +494,58 @@ impl RunPlan {
             }),
         })
     }
+}
+
+/// The TLS side of the run: client settings for a wss:// target, server settings for `--tls`.
+fn tls_settings(
+    args: &RunArgs,
+    target: Option<&Target>,
+) -> Result<(crate::net::Transport, Option<crate::net::ServerTls>), CliError> {
+    use crate::net::tls::{ClientOptions, SetupError};
+    let setup = |e: SetupError| {
+        if e.is_usage() {
+            CliError::usage(e.to_string())
+        } else {
+            CliError::environment(e.to_string())
+        }
+    };
+    let mut transport = crate::net::Transport::default();
+    let client_flags = args.ca.is_some() || args.insecure;
+    if args.tls {
+        if client_flags {
+            return Err(CliError::usage(
+                "--ca and --insecure are for wss:// targets; with --tls wsprobe is the server",
+            ));
+        }
+        let server = match (&args.cert, &args.key) {
+            (Some(cert), Some(key)) => crate::net::ServerTls::from_files(cert, key),
+            _ => crate::net::ServerTls::self_signed(&[
+                "localhost".to_string(),
+                "127.0.0.1".to_string(),
+                "::1".to_string(),
+            ]),
+        }
+        .map_err(setup)?;
+        return Ok((transport, Some(server)));
+    }
+    match target {
+        Some(t) if t.tls => {
+            let options = ClientOptions {
+                ca: args.ca.clone(),
+                insecure: args.insecure,
+                cert: args.cert.clone(),
+                key: args.key.clone(),
+            };
+            transport.tls = Some(crate::net::ClientTls::new(&options, &t.host).map_err(setup)?);
+        }
+        _ if client_flags || args.cert.is_some() => {
+            return Err(CliError::usage(
+                "--ca, --insecure, --cert and --key need a wss:// target (or --tls)",
+            ));
+        }
+        _ => {}
+    }
+    Ok((transport, None))
 }
 
 fn parse_report(text: &str) -> Result<ReportTarget, String> {

@@ -78,12 +78,15 @@ pub fn execute(plan: &RunPlan) -> Result<Outcome, CliError> {
         let (server, target) = match &plan.target {
             Some(t) => (None, t.clone()),
             None => {
-                let server = Server::start(ServeConfig {
-                    host: "127.0.0.1".into(),
-                    port: 0,
-                    mode: ServeMode::Echo,
-                    max_message_size: 64 * 1024 * 1024,
-                })
+                let server = Server::start_with_tls(
+                    ServeConfig {
+                        host: "127.0.0.1".into(),
+                        port: 0,
+                        mode: ServeMode::Echo,
+                        max_message_size: 64 * 1024 * 1024,
+                    },
+                    plan.server_tls.clone(),
+                )
                 .await
                 .map_err(|e| {
                     CliError::environment(format!("cannot start the embedded server: {e}"))
@@ -93,36 +96,60 @@ pub fn execute(plan: &RunPlan) -> Result<Outcome, CliError> {
                 (Some(server), target)
             }
         };
-        let outcome = run_cases(plan, &target).await;
+        // The embedded server over TLS is trusted by its own certificate, nothing else.
+        let transport = match (&server, &plan.server_tls) {
+            (Some(_), Some(tls)) => crate::net::Transport {
+                tls: Some(
+                    crate::net::ClientTls::trusting(&tls.cert_pem, &target.host)
+                        .map_err(|e| CliError::environment(format!("embedded server: {e}")))?,
+                ),
+                proxy: None,
+            },
+            _ => plan.transport.clone(),
+        };
+        let outcome = run_cases(plan, &target, &transport).await;
         if let Some(server) = server {
             server.shutdown().await;
         }
         let (results, duration) = outcome?;
         Ok(Outcome {
             results,
-            target: if plan.target.is_some() {
-                target.url.clone()
-            } else {
-                format!("{} (embedded reference server)", target.url)
-            },
+            target: describe_target(plan, &target, &transport),
             duration,
             agent: None,
         })
     })
 }
 
+/// The target as the report header shows it: the URL (password redacted), what serves it,
+/// and loudly, a certificate that is not checked.
+fn describe_target(plan: &RunPlan, target: &Target, transport: &crate::net::Transport) -> String {
+    let mut text = target.url.clone();
+    if plan.target.is_none() {
+        text.push_str(" (embedded reference server)");
+    }
+    if let Some(proxy) = &transport.proxy {
+        text.push_str(&format!(" via proxy {}", proxy.redacted()));
+    }
+    if transport.tls.as_ref().is_some_and(|t| t.insecure) {
+        text.push_str(" [INSECURE: TLS certificate not verified (--insecure)]");
+    }
+    text
+}
+
 async fn run_cases(
     plan: &RunPlan,
     target: &Target,
+    transport: &crate::net::Transport,
 ) -> Result<(Vec<CaseResult>, Duration), CliError> {
     let connect_timeout = Duration::from_secs_f64(5.0 * plan.timeout_scale);
-    let addr = target
-        .preflight(connect_timeout)
+    let endpoint = target
+        .preflight(transport, connect_timeout)
         .await
         .map_err(CliError::environment)?;
     if plan.preflight {
         preflight::check(
-            addr,
+            &endpoint,
             &target.host_header(),
             &target.path,
             &plan.headers,
@@ -133,7 +160,7 @@ async fn run_cases(
     }
     let config = RunConfig {
         context: CaseContext {
-            addr,
+            endpoint,
             host: target.host_header(),
             path: target.path.clone(),
             timeout_scale: plan.timeout_scale,

@@ -4,12 +4,10 @@
 //! accepted stream whose request was already read ([`Connection::accept`]). Every read and
 //! write is bounded by a deadline given by the caller.
 
-use std::net::SocketAddr;
 use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout_at};
 
 use super::browser::CloseAction;
@@ -19,6 +17,8 @@ use super::session::compressed_preview;
 pub use super::session::{
     CloseFacts, MAX_FRAMES, MAX_HEAD, MAX_TRACE_EVENTS, Observation, Session, SessionParams,
 };
+pub use crate::net::ConnectError;
+use crate::net::{Endpoint, Stream};
 use crate::suite::model::Respond;
 use crate::trace::{ConnectionTrace, TcpEnd, TraceEvent, frame_preview, preview};
 use crate::wire::deflate::DeflateResponse;
@@ -47,32 +47,13 @@ impl HandshakeOutcome {
     }
 }
 
-/// Why the connection could not even be attempted.
-#[derive(Debug, thiserror::Error)]
-pub enum ConnectError {
-    /// TCP connect failed.
-    #[error("cannot connect to {addr}: {source}")]
-    Tcp {
-        /// Address tried.
-        addr: SocketAddr,
-        /// OS error.
-        source: std::io::Error,
-    },
-    /// TCP connect timed out.
-    #[error("connecting to {addr} timed out")]
-    Timeout {
-        /// Address tried.
-        addr: SocketAddr,
-    },
-}
-
 /// Everything [`Connection::open`] needs.
 #[derive(Debug)]
 pub struct OpenParams<'a> {
     /// Connection name for the trace.
     pub name: &'a str,
-    /// Target address.
-    pub addr: SocketAddr,
+    /// Where to connect, and how (TCP or TLS, directly or through a proxy).
+    pub endpoint: &'a Endpoint,
     /// The request bytes.
     pub request: &'a [u8],
     /// TCP write sizes for the request.
@@ -107,8 +88,8 @@ pub struct OpenParams<'a> {
 /// chose the case), handed to the case that answers it.
 #[derive(Debug)]
 pub struct Incoming {
-    /// The socket.
-    pub stream: TcpStream,
+    /// The socket (TCP or TLS).
+    pub stream: Stream,
     /// The parsed request head.
     pub head: RequestHead,
     /// The request head's bytes as received.
@@ -153,7 +134,7 @@ pub struct AcceptOutcome {
 /// A WebSocket connection under test: the session and the socket that carries it.
 #[derive(Debug)]
 pub struct Connection {
-    stream: Option<TcpStream>,
+    stream: Option<Stream>,
     session: Session,
     read_buf: Vec<u8>,
     /// When bytes last arrived from the peer or a write last made progress.
@@ -198,7 +179,7 @@ impl Connection {
             raw_head,
             leftover,
         } = incoming;
-        let _ = stream.set_nodelay(true);
+        stream.set_nodelay();
         let key = head
             .header("sec-websocket-key")
             .map(|k| k.trim().to_string());
@@ -285,7 +266,7 @@ impl Connection {
     pub async fn open(p: OpenParams<'_>) -> Result<(Connection, HandshakeOutcome), ConnectError> {
         let OpenParams {
             name,
-            addr,
+            endpoint,
             request,
             writes,
             write_delay,
@@ -300,12 +281,7 @@ impl Connection {
             seed,
             extension_items,
         } = p;
-        let stream = match timeout_at(deadline, TcpStream::connect(addr)).await {
-            Ok(Ok(s)) => s,
-            Ok(Err(source)) => return Err(ConnectError::Tcp { addr, source }),
-            Err(_) => return Err(ConnectError::Timeout { addr }),
-        };
-        let _ = stream.set_nodelay(true);
+        let stream = endpoint.connect(deadline).await?;
         let mut conn = Connection {
             stream: Some(stream),
             session: Session::new(SessionParams {
@@ -595,7 +571,6 @@ impl Connection {
                 let changed = budget.changed();
                 let may_read = reading && self.memory_ready();
                 let memory_retry = (Instant::now() + budget::RETRY).min(deadline);
-                let (mut rd, mut wr) = stream.split();
                 // Checked first: a server that floods while never reading keeps the read
                 // branch ready forever, and `biased` would never reach the timer.
                 // A write that makes no progress while nothing arrives either ends at the
@@ -606,8 +581,7 @@ impl Connection {
                 } else {
                     tokio::select! {
                         biased;
-                        r = wr.write(&bytes[written..end]) => Step::Wrote(r),
-                        r = rd.read(&mut buf), if may_read => Step::Read(r),
+                        s = write_or_read(&mut stream, &bytes[written..end], &mut buf, may_read) => s,
                         _ = timeout_at(memory_retry, changed), if reading && !may_read => Step::Memory,
                         _ = tokio::time::sleep_until(stall) => Step::Timeout,
                     }
@@ -685,7 +659,11 @@ impl Connection {
         }
         let bytes = std::mem::take(&mut self.pending);
         if let Some(stream) = self.stream.as_mut() {
-            let _ = timeout_at(deadline, stream.write_all(&bytes)).await;
+            let _ = timeout_at(deadline, async {
+                stream.write_all(&bytes).await?;
+                stream.flush().await
+            })
+            .await;
         }
     }
 
@@ -781,6 +759,28 @@ enum Step {
     Wrote(std::io::Result<usize>),
     Read(std::io::Result<usize>),
     Timeout,
+}
+
+/// Writes `data` or reads into `buf` (when `may_read`), whichever the stream can do first; the
+/// write is tried first. One stream serves both, so this works for TLS as for TCP (a TLS
+/// stream cannot be split into halves that poll independently).
+async fn write_or_read(stream: &mut Stream, data: &[u8], buf: &mut [u8], may_read: bool) -> Step {
+    use std::pin::Pin;
+    use std::task::Poll;
+    use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(r) = Pin::new(&mut *stream).poll_write(cx, data) {
+            return Poll::Ready(Step::Wrote(r));
+        }
+        if may_read {
+            let mut rb = ReadBuf::new(buf);
+            if let Poll::Ready(r) = Pin::new(&mut *stream).poll_read(cx, &mut rb) {
+                return Poll::Ready(Step::Read(r.map(|()| rb.filled().len())));
+            }
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 /// A handshake response wsprobe writes as the server.

@@ -1,7 +1,6 @@
 //! Executing one case: steps in order on real connections, expectations judged, the closing
 //! behaviour judged separately, and a verdict.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -27,8 +26,8 @@ use crate::wire::{ClosePayload, FrameSpec, Level, Opcode, Role};
 /// Where and how cases connect.
 #[derive(Clone, Debug)]
 pub struct CaseContext {
-    /// Resolved address of the target.
-    pub addr: SocketAddr,
+    /// Where the target is and how to reach it (TCP or TLS, directly or through a proxy).
+    pub endpoint: crate::net::Endpoint,
     /// `Host` header value (host and port as in the URL).
     pub host: String,
     /// Path (and query) of the target URL.
@@ -492,7 +491,7 @@ impl Exec<'_> {
         let seed = self.rng.is_seeded().then(|| self.rng.next_u64());
         let opened = Connection::open(OpenParams {
             name: &name,
-            addr: self.cx.addr,
+            endpoint: &self.cx.endpoint,
             request: &request,
             writes: &writes,
             write_delay: None,

@@ -20,7 +20,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
+
+use crate::net::{ServerTls, Stream};
 use tokio::sync::Notify;
 use tokio::time::{Instant, timeout, timeout_at};
 
@@ -84,6 +86,7 @@ struct State {
 pub struct Listener {
     listener: TcpListener,
     addr: SocketAddr,
+    tls: Option<ServerTls>,
 }
 
 /// How a listening run ended.
@@ -98,16 +101,22 @@ pub struct ClientOutcome {
 }
 
 impl Listener {
-    /// Binds `addr` (port 0 picks a free port).
-    pub async fn bind(addr: &str) -> std::io::Result<Listener> {
+    /// Binds `addr` (port 0 picks a free port); with `tls`, every connection speaks TLS
+    /// (`wss://`, and `https://` for the browser page).
+    pub async fn bind(addr: &str, tls: Option<ServerTls>) -> std::io::Result<Listener> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        Ok(Listener { listener, addr })
+        Ok(Listener {
+            listener,
+            addr,
+            tls,
+        })
     }
 
-    /// The `ws://` URL clients connect to.
+    /// The `ws://` (or `wss://`) URL clients connect to.
     pub fn url(&self) -> String {
-        format!("ws://{}", self.addr)
+        let scheme = if self.tls.is_some() { "wss" } else { "ws" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Serves the protocol until `/updateReports`, every case run (when asked), `stop`
@@ -139,11 +148,25 @@ impl Listener {
             let tick = Instant::now() + Duration::from_millis(100);
             tokio::select! {
                 accepted = self.listener.accept() => {
-                    if let Ok((stream, _)) = accepted {
+                    if let Ok((tcp, _)) = accepted {
                         let run = Arc::clone(&run);
                         let state = Arc::clone(&state);
                         let changed = Arc::clone(&changed);
+                        let tls = self.tls.clone();
                         tasks.spawn(async move {
+                            let stream = match tls {
+                                None => Stream::from(tcp),
+                                Some(tls) => match tls.accept(tcp).await {
+                                    Ok(s) => s,
+                                    Err(e) => {
+                                        lock(&state)
+                                            .strays
+                                            .push(format!("TLS handshake failed: {e}"));
+                                        changed.notify_one();
+                                        return;
+                                    }
+                                },
+                            };
                             handle(stream, &run, &state).await;
                             changed.notify_one();
                         });
@@ -305,7 +328,7 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// Reads the request head (bounded) and routes it.
-async fn handle(mut stream: TcpStream, run: &ClientRun, state: &Mutex<State>) {
+async fn handle(mut stream: Stream, run: &ClientRun, state: &Mutex<State>) {
     let mut buf = Vec::new();
     let mut chunk = vec![0u8; 8192];
     let deadline = Instant::now() + HEAD_TIMEOUT;

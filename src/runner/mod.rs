@@ -26,23 +26,39 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpStream;
-
 use crate::suite::model::Case;
 pub use exec::CaseContext;
 pub use result::{CaseResult, Verdict};
 
-/// A `ws://` target.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A `ws://` or `wss://` target.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Target {
-    /// The URL as given.
+    /// The URL as given, with the password of `user:password@` replaced by `***`: this is the
+    /// form every output shows.
     pub url: String,
+    /// `wss://`: TLS.
+    pub tls: bool,
     /// Host name or address (IPv6 without brackets).
     pub host: String,
-    /// Port (80 when absent).
+    /// Port (80 for ws://, 443 for wss:// when absent).
     pub port: u16,
     /// Path and query, at least `/`.
     pub path: String,
+    /// `user:password@` of the URL, percent-decoded.
+    credentials: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("url", &self.url)
+            .field("tls", &self.tls)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("path", &self.path)
+            .field("credentials", &self.credentials.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 /// Problems with the target itself.
@@ -51,7 +67,7 @@ pub enum TargetError {
     /// Not a ws:// URL wsprobe can use.
     #[error("invalid target url '{url}': {why}")]
     Url {
-        /// The URL.
+        /// The URL (password redacted).
         url: String,
         /// What is wrong.
         why: String,
@@ -74,33 +90,92 @@ pub enum TargetError {
         /// OS message.
         why: String,
     },
+    /// The proxy did not open a tunnel to the target.
+    #[error("cannot reach {url} through the proxy: {source}")]
+    Proxy {
+        /// URL.
+        url: String,
+        /// What the proxy did.
+        source: crate::net::ProxyError,
+    },
+    /// The TLS handshake failed.
+    #[error("{0}")]
+    Tls(#[from] crate::net::TlsFailure),
+}
+
+/// `%XX` decoding of a URL's user information.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 impl Target {
-    /// Parses `ws://host[:port][/path[?query]]`. `wss://` is refused with a clear message.
+    /// Parses `ws[s]://[user:password@]host[:port][/path[?query]]`.
     pub fn parse(url: &str) -> Result<Target, TargetError> {
+        let (tls, rest) = if let Some(r) = url.strip_prefix("ws://") {
+            (false, r)
+        } else if let Some(r) = url.strip_prefix("wss://") {
+            (true, r)
+        } else {
+            return Err(TargetError::Url {
+                url: url.to_string(),
+                why: "it must start with ws:// or wss://".into(),
+            });
+        };
+        let scheme = if tls { "wss://" } else { "ws://" };
+        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(authority_end);
+        let path = if tail.starts_with('?') || tail.is_empty() {
+            format!("/{tail}")
+        } else {
+            tail.to_string()
+        };
+        // The password never reaches an output, not even an error about the URL.
+        let (userinfo, authority) = match authority.rsplit_once('@') {
+            Some((u, a)) => (Some(u), a),
+            None => (None, authority),
+        };
+        let shown = match userinfo {
+            Some(u) => {
+                let user = u.split_once(':').map_or(u, |(user, _)| user);
+                format!("{scheme}{user}:***@{authority}{tail}")
+            }
+            None => url.to_string(),
+        };
         let bad = |why: &str| TargetError::Url {
-            url: url.to_string(),
+            url: shown.clone(),
             why: why.to_string(),
         };
-        let rest = if let Some(r) = url.strip_prefix("ws://") {
-            r
-        } else if url.starts_with("wss://") {
-            return Err(bad("wss:// (TLS) is not supported; use ws://"));
-        } else {
-            return Err(bad("it must start with ws://"));
-        };
-        let (authority, path) = match rest.find(['/', '?']) {
-            Some(i) if rest[i..].starts_with('?') => (&rest[..i], format!("/{}", &rest[i..])),
-            Some(i) => (&rest[..i], rest[i..].to_string()),
-            None => (rest, "/".to_string()),
+        let credentials = match userinfo {
+            None => None,
+            Some(u) => {
+                let (user, password) = u.split_once(':').unwrap_or((u, ""));
+                let decode = |s: &str| {
+                    percent_decode(s).ok_or_else(|| bad("invalid %-escape in the user information"))
+                };
+                let (user, password) = (decode(user)?, decode(password)?);
+                if user.contains(':') {
+                    return Err(bad("the user name must not contain ':' (write it as %3A)"));
+                }
+                Some((user, password))
+            }
         };
         if authority.is_empty() {
             return Err(bad("the host is missing"));
         }
-        if authority.contains('@') {
-            return Err(bad("user information in the url is not supported"));
-        }
+        let default_port = if tls { 443 } else { 80 };
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
             let end = v6
                 .find(']')
@@ -111,7 +186,7 @@ impl Target {
                 Some(p) => p
                     .parse::<u16>()
                     .map_err(|_| bad("the port is not a number 0-65535"))?,
-                None if after.is_empty() => 80,
+                None if after.is_empty() => default_port,
                 None => return Err(bad("unexpected text after the host")),
             };
             (host.to_string(), port)
@@ -122,37 +197,88 @@ impl Target {
                     p.parse::<u16>()
                         .map_err(|_| bad("the port is not a number 0-65535"))?,
                 ),
-                None => (authority.to_string(), 80),
+                None => (authority.to_string(), default_port),
             }
         };
         if host.is_empty() {
             return Err(bad("the host is missing"));
         }
         Ok(Target {
-            url: url.to_string(),
+            url: shown,
+            tls,
             host,
             port,
             path,
+            credentials,
         })
     }
 
-    /// The `Host` header value.
+    /// The `Authorization: Basic …` header the URL's `user:password@` stands for (RFC 7617).
+    pub fn authorization(&self) -> Option<(String, String)> {
+        use base64::Engine;
+        self.credentials.as_ref().map(|(user, password)| {
+            let token =
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            ("Authorization".to_string(), format!("Basic {token}"))
+        })
+    }
+
+    /// The `Host` header value (the port only when it is not the scheme's default).
     pub fn host_header(&self) -> String {
         let host = if self.host.contains(':') {
             format!("[{}]", self.host)
         } else {
             self.host.clone()
         };
-        if self.port == 80 {
+        if self.port == if self.tls { 443 } else { 80 } {
             host
         } else {
             format!("{host}:{}", self.port)
         }
     }
 
-    /// Resolves the host and checks that something accepts TCP connections there, bounded by
-    /// `timeout`. This is what turns an unreachable target into one clear error.
-    pub async fn preflight(&self, timeout: Duration) -> Result<SocketAddr, TargetError> {
+    /// Resolves the host (unless a proxy resolves it) and opens one connection the way every
+    /// case will (TCP, proxy, TLS), bounded by `timeout`: an unreachable target, a proxy that
+    /// refuses, or a certificate that is not trusted becomes one clear error here.
+    pub async fn preflight(
+        &self,
+        transport: &crate::net::Transport,
+        timeout: Duration,
+    ) -> Result<crate::net::Endpoint, TargetError> {
+        let addr = if transport.proxy.is_some() {
+            // Never dialled: the proxy resolves the name.
+            SocketAddr::from(([0, 0, 0, 0], self.port))
+        } else {
+            self.resolve(timeout).await?
+        };
+        let endpoint = crate::net::Endpoint {
+            addr,
+            host: self.host.clone(),
+            port: self.port,
+            transport: transport.clone(),
+        };
+        let deadline = tokio::time::Instant::now() + timeout;
+        match endpoint.connect(deadline).await {
+            Ok(_) => Ok(endpoint),
+            Err(crate::net::ConnectError::Tcp { addr, source }) => Err(TargetError::Unreachable {
+                url: self.url.clone(),
+                addr,
+                why: source.to_string(),
+            }),
+            Err(crate::net::ConnectError::Timeout { addr }) => Err(TargetError::Unreachable {
+                url: self.url.clone(),
+                addr,
+                why: "connect timed out".into(),
+            }),
+            Err(crate::net::ConnectError::Proxy(source)) => Err(TargetError::Proxy {
+                url: self.url.clone(),
+                source,
+            }),
+            Err(crate::net::ConnectError::Tls(f)) => Err(TargetError::Tls(f)),
+        }
+    }
+
+    async fn resolve(&self, timeout: Duration) -> Result<SocketAddr, TargetError> {
         let resolve = tokio::net::lookup_host((self.host.as_str(), self.port));
         let addrs: Vec<SocketAddr> = match tokio::time::timeout(timeout, resolve).await {
             Ok(Ok(a)) => a.collect(),
@@ -169,25 +295,10 @@ impl Target {
                 });
             }
         };
-        let Some(&addr) = addrs.first() else {
-            return Err(TargetError::Resolve {
-                host: self.host.clone(),
-                why: "no address".into(),
-            });
-        };
-        match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
-            Ok(Ok(_)) => Ok(addr),
-            Ok(Err(e)) => Err(TargetError::Unreachable {
-                url: self.url.clone(),
-                addr,
-                why: e.to_string(),
-            }),
-            Err(_) => Err(TargetError::Unreachable {
-                url: self.url.clone(),
-                addr,
-                why: "connect timed out".into(),
-            }),
-        }
+        addrs.first().copied().ok_or_else(|| TargetError::Resolve {
+            host: self.host.clone(),
+            why: "no address".into(),
+        })
     }
 }
 
@@ -392,7 +503,7 @@ mod tests {
     fn config(jobs: usize, fail_fast: bool) -> RunConfig {
         RunConfig {
             context: CaseContext {
-                addr: SocketAddr::from(([127, 0, 0, 1], 9)),
+                endpoint: crate::net::Endpoint::tcp(SocketAddr::from(([127, 0, 0, 1], 9))),
                 host: "127.0.0.1:9".into(),
                 path: "/".into(),
                 timeout_scale: 1.0,
@@ -573,13 +684,40 @@ mod tests {
         assert_eq!(t.host_header(), "[::1]:8080");
         for bad in [
             "http://x",
-            "wss://x",
             "ws://",
             "ws://h:99999",
             "ws://[::1",
-            "ws://u@h",
+            "ws://u:p@",
         ] {
             assert!(Target::parse(bad).is_err(), "{bad}");
         }
+        let t = Target::parse("wss://example.com/x").expect("valid url");
+        assert!(t.tls);
+        assert_eq!((t.port, t.host_header().as_str()), (443, "example.com"));
+        let t = Target::parse("wss://example.com:80").expect("valid url");
+        assert_eq!(t.host_header(), "example.com:80");
+        assert_eq!(Target::parse("ws://h").expect("url").authorization(), None);
+    }
+
+    #[test]
+    fn user_information_becomes_basic_authorization_and_is_never_shown() {
+        let t = Target::parse("wss://alice:s%40cret:x@h:8443/chat?room=1").expect("valid url");
+        assert_eq!(t.url, "wss://alice:***@h:8443/chat?room=1");
+        assert_eq!((t.host.as_str(), t.port), ("h", 8443));
+        assert_eq!(t.path, "/chat?room=1");
+        // base64("alice:s@cret:x")
+        assert_eq!(
+            t.authorization(),
+            Some((
+                "Authorization".to_string(),
+                "Basic YWxpY2U6c0BjcmV0Ong=".to_string()
+            ))
+        );
+        assert!(!format!("{t:?}").contains("cret"), "{t:?}");
+        let e = Target::parse("ws://bob:hunter2@").expect_err("no host");
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        assert!(e.to_string().contains("bob:***@"), "{e}");
+        let e = Target::parse("ws://bob:hunt%zz@h").expect_err("bad escape");
+        assert!(!e.to_string().contains("hunt"), "{e}");
     }
 }

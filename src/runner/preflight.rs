@@ -8,7 +8,6 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use super::rng::Rng;
 use crate::wire::handshake::{ClientRequest, Parse, parse_response, validate_response};
@@ -50,6 +49,15 @@ pub enum PreflightError {
         /// The first violation found.
         why: String,
     },
+    /// The TLS connection failed after its handshake (a client certificate refused in TLS 1.3).
+    #[error("{0}")]
+    Tls(crate::net::TlsFailure),
+    /// A TLS record came back: the port speaks TLS and the URL says ws://.
+    #[error(
+        "the target answered the WebSocket handshake with TLS, not HTTP: it is a TLS port (use \
+         wss://)"
+    )]
+    TlsAnswer,
     /// What came back is not an HTTP response head.
     #[error("the target did not answer the WebSocket handshake with HTTP: {why}")]
     NotHttp {
@@ -67,19 +75,19 @@ pub enum PreflightError {
     },
 }
 
-/// Sends one valid opening handshake to `addr` and checks the answer is a valid `101`.
+/// Sends one valid opening handshake to `endpoint` and checks the answer is a valid `101`.
 ///
 /// `host` and `path` are the `Host` header and request target, `headers` the extra request
 /// headers of the run (e.g. Authorization, which a target may require). The whole exchange is
 /// bounded by `timeout`; the connection is dropped afterwards without a closing handshake.
 pub async fn check(
-    addr: SocketAddr,
+    endpoint: &crate::net::Endpoint,
     host: &str,
     path: &str,
     headers: &[(String, String)],
     timeout: Duration,
 ) -> Result<(), PreflightError> {
-    match tokio::time::timeout(timeout, exchange(addr, host, path, headers)).await {
+    match tokio::time::timeout(timeout, exchange(endpoint, host, path, headers)).await {
         Ok(result) => result,
         Err(_) => Err(PreflightError::NoAnswer {
             why: format!("no complete answer within {:.1}s", timeout.as_secs_f64()),
@@ -88,35 +96,51 @@ pub async fn check(
 }
 
 async fn exchange(
-    addr: SocketAddr,
+    endpoint: &crate::net::Endpoint,
     host: &str,
     path: &str,
     headers: &[(String, String)],
 ) -> Result<(), PreflightError> {
-    let mut stream = TcpStream::connect(addr)
+    // The caller's timeout bounds this too; the deadline only has to be far enough.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(3600);
+    let mut stream = endpoint
+        .connect(deadline)
         .await
         .map_err(|e| PreflightError::Connect {
-            addr,
+            addr: endpoint.addr,
             why: e.to_string(),
         })?;
     let mut request = ClientRequest::new(host, path, &Rng::new(None).handshake_key());
     request.headers = headers.to_vec();
-    let no_answer = |e: std::io::Error| PreflightError::NoAnswer { why: e.to_string() };
+    let no_answer = |e: std::io::Error| match endpoint
+        .transport
+        .tls
+        .as_ref()
+        .and_then(|t| t.failure_in(&e))
+    {
+        Some(failure) => PreflightError::Tls(failure),
+        None => PreflightError::NoAnswer { why: e.to_string() },
+    };
     stream
         .write_all(&request.to_bytes())
         .await
         .map_err(no_answer)?;
+    stream.flush().await.map_err(no_answer)?;
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 2048];
     let head = loop {
         match parse_response(&buf, MAX_HEAD) {
             Ok(Parse::Complete(head)) => break head,
             Ok(Parse::Partial) => {}
+            Err(_) if looks_like_tls(&buf) => return Err(PreflightError::TlsAnswer),
             Err(e) => {
                 return Err(PreflightError::NotHttp { why: e.to_string() });
             }
         }
         let n = stream.read(&mut chunk).await.map_err(no_answer)?;
+        if n == 0 && looks_like_tls(&buf) {
+            return Err(PreflightError::TlsAnswer);
+        }
         if n == 0 {
             return Err(PreflightError::NoAnswer {
                 why: if buf.is_empty() {
@@ -149,6 +173,11 @@ async fn exchange(
     Ok(())
 }
 
+/// A TLS record header: handshake (22) or alert (21), version 3.x (RFC 8446 §5.1).
+fn looks_like_tls(buf: &[u8]) -> bool {
+    matches!(buf, [21 | 22, 3, 0..=4, ..])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,7 +203,13 @@ mod tests {
             .enable_all()
             .build()
             .expect("runtime");
-        rt.block_on(check(addr, "h", "/chat", &[], Duration::from_secs(5)))
+        rt.block_on(check(
+            &crate::net::Endpoint::tcp(addr),
+            "h",
+            "/chat",
+            &[],
+            Duration::from_secs(5),
+        ))
     }
 
     #[test]

@@ -27,9 +27,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::net::Stream as TcpStream;
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::timeout;
 use tokio_tungstenite::WebSocketStream;
@@ -68,7 +68,7 @@ pub(super) async fn serve(
     mut stop: watch::Receiver<bool>,
 ) {
     // Small messages (the counter's numbers) should leave when sent, not when Nagle allows.
-    let _ = tcp.set_nodelay(true);
+    tcp.set_nodelay();
     // Wait (peeking, bounded) until the whole request head has arrived before tungstenite
     // reads it: tungstenite refuses a head that arrives in more than 64 small reads as an
     // "attack", which would turn a client writing one byte per segment into a flaky 400.
@@ -111,7 +111,11 @@ pub(super) async fn serve(
         }
         Ok(Err(error)) => {
             if let Some(response) = rejection(&error) {
-                let _ = timeout(CLOSE_TIMEOUT, tcp.write_all(response.as_bytes())).await;
+                let _ = timeout(CLOSE_TIMEOUT, async {
+                    tcp.write_all(response.as_bytes()).await?;
+                    tcp.flush().await
+                })
+                .await;
             }
         }
         // The client took too long; there is no one to tell.

@@ -32,6 +32,8 @@ mod raw;
 pub use fault::{Fault, FaultInfo, faults};
 
 use std::net::SocketAddr;
+
+use crate::net::ServerTls;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -107,6 +109,8 @@ pub enum ServeError {
 /// What every connection task needs to know, shared by the accept loop.
 #[derive(Debug)]
 struct Settings {
+    /// TLS for every connection (`serve --tls`).
+    tls: Option<ServerTls>,
     mode: ServeMode,
     websocket: WebSocketConfig,
     max_message_size: usize,
@@ -119,6 +123,7 @@ struct Settings {
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
+    tls: bool,
     stop: watch::Sender<bool>,
     accept_loop: JoinHandle<()>,
 }
@@ -128,6 +133,14 @@ impl Server {
     ///
     /// Must be called inside a tokio runtime.
     pub async fn start(config: ServeConfig) -> Result<Server, ServeError> {
+        Server::start_with_tls(config, None).await
+    }
+
+    /// [`Server::start`], speaking TLS on every connection when `tls` is given (`wss://`).
+    pub async fn start_with_tls(
+        config: ServeConfig,
+        tls: Option<ServerTls>,
+    ) -> Result<Server, ServeError> {
         let requested = requested_addr(&config.host, config.port);
         let bind_error = |source| ServeError::Bind {
             addr: requested.clone(),
@@ -137,7 +150,9 @@ impl Server {
             .await
             .map_err(bind_error)?;
         let addr = listener.local_addr().map_err(bind_error)?;
+        let tls_on = tls.is_some();
         let settings = Arc::new(Settings {
+            tls,
             mode: config.mode,
             websocket: WebSocketConfig::default()
                 .max_message_size(Some(config.max_message_size))
@@ -148,6 +163,7 @@ impl Server {
         let accept_loop = tokio::spawn(accept_loop(listener, settings, stopped));
         Ok(Server {
             addr,
+            tls: tls_on,
             stop,
             accept_loop,
         })
@@ -158,9 +174,15 @@ impl Server {
         self.addr
     }
 
-    /// The bound `ws://` URL, e.g. `ws://127.0.0.1:8080/` or `ws://[::1]:8080/`.
+    /// The bound `ws://` URL, e.g. `ws://127.0.0.1:8080/` or `ws://[::1]:8080/` (`wss://`
+    /// with TLS).
     pub fn url(&self) -> String {
-        ws_url(self.addr)
+        let url = ws_url(self.addr);
+        if self.tls {
+            url.replacen("ws://", "wss://", 1)
+        } else {
+            url
+        }
     }
 
     /// Stops accepting, closes open connections with 1001 (going away) and returns once they
@@ -215,6 +237,14 @@ async fn serve_connection(
     settings: Arc<Settings>,
     stop: watch::Receiver<bool>,
 ) {
+    let tcp = match &settings.tls {
+        None => crate::net::Stream::from(tcp),
+        // A client that fails the TLS handshake has no one to hear about it.
+        Some(tls) => match tls.accept(tcp).await {
+            Ok(stream) => stream,
+            Err(_) => return,
+        },
+    };
     match settings.mode {
         ServeMode::Fault(fault) => raw::serve(tcp, fault, settings.max_message_size, stop).await,
         // The raw baseline speaks permessage-deflate; tungstenite does not.

@@ -9,8 +9,8 @@
 
 use std::time::Duration;
 
+use crate::net::Stream as TcpStream;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::timeout;
 
@@ -38,7 +38,9 @@ pub(super) async fn first_request(tcp: &mut TcpStream) -> FirstRequest {
     let mut buf = vec![0u8; MAX_HEAD];
     let looked = timeout(HANDSHAKE_TIMEOUT, async {
         loop {
-            let n = tcp.peek(&mut buf).await.unwrap_or(0);
+            let peeked = tcp.peek(MAX_HEAD).await.unwrap_or(&[]);
+            let n = peeked.len();
+            buf[..n].copy_from_slice(peeked);
             if n == 0 {
                 return FirstRequest::Gone;
             }
@@ -52,8 +54,6 @@ pub(super) async fn first_request(tcp: &mut TcpStream) -> FirstRequest {
             if n == buf.len() {
                 return FirstRequest::Upgrade;
             }
-            // peek returns at once while the same bytes wait; give the rest time to arrive.
-            tokio::time::sleep(Duration::from_millis(2)).await;
         }
     })
     .await;
@@ -147,7 +147,11 @@ pub(super) async fn serve(
                 if close { "Connection: close\r\n" } else { "" }
             )
         };
-        if tcp.write_all(response.as_bytes()).await.is_err() || close {
+        let sent = async {
+            tcp.write_all(response.as_bytes()).await?;
+            tcp.flush().await
+        };
+        if sent.await.is_err() || close {
             break;
         }
     }

@@ -1,5 +1,5 @@
 //! The raw echo server: one connection of the correct baseline ([`Fault::None`]) and of every
-//! deliberately defective variation of it, on a plain tokio `TcpStream` with `wire` handling
+//! deliberately defective variation of it, on a tokio byte stream (TCP or TLS, [`crate::net::Stream`]) with `wire` handling
 //! every byte. No tungstenite here, so a defect can be put anywhere, and each fault changes
 //! exactly one decision of the baseline, at the place where the baseline makes it. It may use
 //! `wire` and tokio. The opening handshake lives in `raw/handshake.rs`, permessage-deflate
@@ -44,8 +44,8 @@ mod handshake;
 
 use std::time::Duration;
 
+use crate::net::Stream as TcpStream;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::{Instant, timeout, timeout_at};
 
@@ -85,7 +85,7 @@ pub(super) async fn serve(
     max_message: usize,
     mut stop: watch::Receiver<bool>,
 ) {
-    let _ = tcp.set_nodelay(true);
+    tcp.set_nodelay();
     let opened = tokio::select! {
         () = stopped(&mut stop) => None,
         opened = timeout(HANDSHAKE_TIMEOUT, handshake::handshake(&mut tcp, fault)) => {
@@ -540,7 +540,11 @@ impl Conn {
         if self.out.is_empty() {
             return true;
         }
-        let written = timeout(WRITE_TIMEOUT, self.tcp.write_all(&self.out)).await;
+        let written = timeout(WRITE_TIMEOUT, async {
+            self.tcp.write_all(&self.out).await?;
+            self.tcp.flush().await
+        })
+        .await;
         self.out.clear();
         matches!(written, Ok(Ok(())))
     }

@@ -247,7 +247,7 @@ pub fn case_context(
         .parse()
         .expect("address");
     wsprobe::runner::CaseContext {
-        addr,
+        endpoint: wsprobe::net::Endpoint::tcp(addr),
         host: addr.to_string(),
         path: "/".into(),
         timeout_scale: 1.0,

@@ -17,13 +17,17 @@ const EXEC_GRACE: Duration = Duration::from_secs(2);
 /// Runs the listening side and returns the chosen agent's results in case order, the
 /// masking check last.
 pub(super) async fn run(plan: &RunPlan, client: &ClientPlan) -> Result<Outcome, CliError> {
-    let listener = Listener::bind(&client.listen)
+    let listener = Listener::bind(&client.listen, plan.server_tls.clone())
         .await
         .map_err(|e| CliError::environment(format!("cannot listen on {}: {e}", client.listen)))?;
     let url = listener.url();
     error::print(&format!("{url}\n"))?;
+    let ca = match &plan.server_tls {
+        Some(tls) => Some(crate::cli::certificate_file(tls)?),
+        None => None,
+    };
     let context = CaseContext {
-        addr: listener_addr(&url),
+        endpoint: crate::net::Endpoint::tcp(listener_addr(&url)),
         host: String::new(),
         path: "/".into(),
         timeout_scale: plan.timeout_scale,
@@ -41,7 +45,7 @@ pub(super) async fn run(plan: &RunPlan, client: &ClientPlan) -> Result<Outcome, 
         end_when_all_ran: client.exec.is_none(),
     };
     let mut child = match &client.exec {
-        Some(cmd) => Some(spawn(cmd, &url)?),
+        Some(cmd) => Some(spawn(cmd, &url, ca.as_ref().map(|c| c.path()))?),
         None => None,
     };
     let started = Instant::now();
@@ -138,13 +142,22 @@ fn results_in_order(plan: &RunPlan, mut agent: AgentResults) -> Vec<CaseResult> 
 
 /// The listener's address from its URL (`ws://IP:PORT`).
 fn listener_addr(url: &str) -> std::net::SocketAddr {
-    url.trim_start_matches("ws://")
+    url.trim_start_matches("wss://")
+        .trim_start_matches("ws://")
         .parse()
         .unwrap_or_else(|_| std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
 }
 
-fn spawn(cmd: &str, url: &str) -> Result<tokio::process::Child, CliError> {
+fn spawn(
+    cmd: &str,
+    url: &str,
+    ca: Option<&std::path::Path>,
+) -> Result<tokio::process::Child, CliError> {
     let mut command = tokio::process::Command::new("sh");
+    if let Some(ca) = ca {
+        // The harness trusts wsprobe's certificate from this file (`--tls`).
+        command.env("WSPROBE_CA", ca);
+    }
     command
         .arg("-c")
         .arg(cmd)

@@ -5,10 +5,10 @@
 //! `deflate.rs` (permessage-deflate, RFC 7692 §5.1). It may use `wire`, tokio, and sha1 and
 //! base64 for the `wrong-accept` and `accept-bad-key-length` faults.
 
+use crate::net::Stream as TcpStream;
 use base64::Engine as _;
 use sha1::{Digest, Sha1};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use super::deflate;
 use crate::serve::Fault;
@@ -43,9 +43,7 @@ pub(super) async fn handshake(tcp: &mut TcpStream, fault: Fault) -> Option<Opene
             Ok(Parse::Complete(head)) => break head,
             Ok(Parse::Partial) => {}
             Err(e) => {
-                let _ = tcp
-                    .write_all(&build_error_response(400, &e.to_string()))
-                    .await;
+                let _ = write_flushed(tcp, &build_error_response(400, &e.to_string())).await;
                 return None;
             }
         }
@@ -56,16 +54,21 @@ pub(super) async fn handshake(tcp: &mut TcpStream, fault: Fault) -> Option<Opene
     };
     let leftover = buf.split_off(head.head_len.min(buf.len()));
     match answer(&head, fault) {
-        Ok((response, deflate)) => tcp
-            .write_all(&response)
+        Ok((response, deflate)) => write_flushed(tcp, &response)
             .await
             .ok()
             .map(|()| Opened { leftover, deflate }),
         Err(response) => {
-            let _ = tcp.write_all(&response).await;
+            let _ = write_flushed(tcp, &response).await;
             None
         }
     }
+}
+
+/// Writes `bytes` and flushes them (a TLS record must leave rustls's buffer).
+async fn write_flushed(tcp: &mut TcpStream, bytes: &[u8]) -> std::io::Result<()> {
+    tcp.write_all(bytes).await?;
+    tcp.flush().await
 }
 
 /// The answer to an upgrade request: `Ok` with a 101 response and the permessage-deflate
