@@ -162,6 +162,13 @@ fn decrypted_frames_equal_tsharks() {
             )
         })
         .collect();
+    // wsprobe's own TLS client and server (run --target wss:// --insecure against serve --tls,
+    // SSLKEYLOGFILE set for both): seven connections, each its own TLS 1.3 session.
+    cases.push((
+        tls_dir().join("wss-wsprobe.pcap"),
+        keylog_of("wss-wsprobe"),
+        "wss-wsprobe",
+    ));
     // The key log embedded in the pcapng: no --keylog needed.
     cases.push((
         tls_dir().join("wss-tls13-dsb.pcapng"),
@@ -183,9 +190,19 @@ fn decrypted_frames_equal_tsharks() {
         assert_eq!(ours, theirs_sorted, "{stem}: frames differ from tshark's");
         assert!(seen.warnings.is_empty(), "{stem}: {:?}", seen.warnings);
         assert_eq!(summary.violations, 0, "{stem}");
-        let (_, _, _, alpn, not) = &seen.tls[0];
-        assert_eq!(not, &None, "{stem}: decrypted");
-        assert_eq!(alpn.as_deref(), Some("http/1.1"), "{stem}");
+        assert_eq!(seen.tls.len(), summary.connections.len(), "{stem}");
+        for (_, _, _, alpn, not) in &seen.tls {
+            assert_eq!(not, &None, "{stem}: decrypted");
+            assert_eq!(alpn.as_deref(), Some("http/1.1"), "{stem}");
+        }
+        if stem == "wss-wsprobe" {
+            assert_eq!(summary.connections.len(), 7);
+            // The first connection only checks the target (TLS handshake, then closed).
+            let kinds: Vec<&str> = summary.connections.iter().map(|c| c.kind.name()).collect();
+            assert_eq!(kinds[0], "tls", "{kinds:?}");
+            assert!(kinds[1..].iter().all(|k| *k == "websocket"), "{kinds:?}");
+            continue;
+        }
         // The messages the session sent, echoed.
         assert!(
             seen.messages
