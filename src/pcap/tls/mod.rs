@@ -150,6 +150,11 @@ impl TlsConn {
     fn fail(&mut self, d: usize, packet: u64, ctx: &mut Ctx<'_>, why: &str) {
         self.sides[d].stopped = true;
         self.sides[d].prot = None;
+        if !self.reported && self.why_not.is_none() {
+            // The parameters are not reported yet (TLS 1.3 waits for the server's Finished):
+            // they will say why the content is not decrypted.
+            self.why_not = Some(why.to_string());
+        }
         if self.noticed {
             return;
         }
@@ -708,9 +713,14 @@ mod tests {
             "{:?}",
             sink.warnings
         );
-        assert_eq!(
-            sink.tls,
-            [Some("no ServerHello in the capture".to_string())]
+        // Reported once, at the end, with the reason decoding stopped.
+        assert_eq!(sink.tls.len(), 1);
+        assert!(
+            sink.tls[0]
+                .as_deref()
+                .is_some_and(|w| w.contains("record content type 99")),
+            "{:?}",
+            sink.tls
         );
     }
 }
