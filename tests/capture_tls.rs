@@ -451,6 +451,39 @@ fn inspect_cli_keylog_flag() {
     );
 }
 
+/// `--snapshot` traces a decrypted capture like a plain one.
+#[test]
+fn snapshot_trace_of_a_decrypted_capture() {
+    let dir = common::temp_dir();
+    let snap = dir.path().join("wss.trace");
+    let cap = tls_dir().join("wss-tls12-chacha.pcap");
+    let keys = tls_dir().join("wss-tls12-chacha.keylog");
+    let args = [
+        "inspect",
+        cap.to_str().expect("utf-8"),
+        "--keylog",
+        keys.to_str().expect("utf-8"),
+        "--snapshot",
+        snap.to_str().expect("utf-8"),
+        "--update",
+    ];
+    let out = common::wsprobe(&args, LIMIT);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let text = std::fs::read_to_string(&snap).expect("trace written");
+    assert!(
+        text.contains("  c>s text F---M len=14 \"hello over tls\"\n"),
+        "{text}"
+    );
+    assert!(text.contains("  s>c close F---- len=5 code=1000"), "{text}");
+    // Checking it again matches; without the key log there is nothing to match.
+    let out = common::wsprobe(&args[..6], LIMIT);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let plain = [args[0], args[1], args[4], args[5]];
+    let out = common::wsprobe(&plain, LIMIT);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("snapshot mismatch:"), "{}", out.stdout);
+}
+
 /// Golden output of `inspect` on a TLS capture, without and with the key log.
 #[test]
 fn inspect_golden_output_tls() {
