@@ -677,7 +677,6 @@ mod tests {
         }
         tls.finish(9, &mut ctx);
         let tls_bytes = tls.tls_bytes(c2s);
-        drop(ctx);
         assert!(sink.warnings.is_empty(), "{:?}", sink.warnings);
         assert_eq!(sink.requests, ["GET /one HTTP/1.1", "GET /two HTTP/1.1"]);
         assert_eq!(sink.tls, [None], "reported once, decrypted");
@@ -706,7 +705,6 @@ mod tests {
         tls.data(Direction::ClientToServer, &bytes, 1, &keys, None, &mut ctx);
         tls.data(Direction::ClientToServer, &bytes, 2, &keys, None, &mut ctx);
         tls.finish(2, &mut ctx);
-        drop(ctx);
         assert_eq!(sink.warnings.len(), 1, "{:?}", sink.warnings);
         assert!(
             sink.warnings[0].contains("not tls any more"),
