@@ -43,6 +43,7 @@ enum DirArg {
   wsprobe inspect capture.pcap --format json | jq 'select(.type == \"frame\")'
   wsprobe inspect capture.pcap --check          # exit 1 if any RFC 6455 violation
   wsprobe inspect cut.pcap --port 8080          # handshake not captured
+  wsprobe inspect wss.pcap --keylog keys.log    # decrypt TLS (SSLKEYLOGFILE format)
   wsprobe inspect session.pcap --snapshot session.trace --update   # record the canonical trace
   wsprobe inspect session.pcap --snapshot session.trace            # exit 1 with a diff if changed
 
@@ -88,6 +89,11 @@ pub struct InspectArgs {
     /// (an ACK or FIN recorded before the data it follows) decode normally within the window.
     #[arg(long, value_name = "BYTES", default_value_t = pcap::reassembly::DEFAULT_REORDER_WINDOW)]
     reorder_window: usize,
+    /// Decrypt TLS connections with the secrets of this key log (the SSLKEYLOGFILE format that
+    /// browsers, curl, OpenSSL and rustls write): TLS 1.3 and TLS 1.2 AEAD suites. Key logs
+    /// embedded in a pcapng (editcap --inject-secrets) are used without it.
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<PathBuf>,
 }
 
 /// Arguments of `wsprobe overhead`.
@@ -118,6 +124,11 @@ pub struct OverheadArgs {
     /// (an ACK or FIN recorded before the data it follows) decode normally within the window.
     #[arg(long, value_name = "BYTES", default_value_t = pcap::reassembly::DEFAULT_REORDER_WINDOW)]
     reorder_window: usize,
+    /// Decrypt TLS connections with the secrets of this key log (SSLKEYLOGFILE format), so
+    /// their HTTP and WebSocket bytes are counted in their rows; TLS record overhead is a row
+    /// of its own either way.
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -126,6 +137,46 @@ enum OverheadFormat {
     Text,
     /// One JSON object.
     Json,
+}
+
+/// Reads a key log given with `--keylog`: a missing file or a malformed line is a usage error
+/// naming the file (and line).
+fn read_keylog(path: Option<&Path>) -> Result<pcap::KeyLog, u8> {
+    let Some(path) = path else {
+        return Ok(pcap::KeyLog::default());
+    };
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| {
+        eprintln!("wsprobe: cannot read key log {shown}: {e}");
+        exit::USAGE
+    })?;
+    if !meta.is_file() {
+        eprintln!("wsprobe: key log {shown}: not a regular file");
+        return Err(exit::USAGE);
+    }
+    if meta.len() > pcap::tls::keylog::MAX_KEYLOG {
+        eprintln!(
+            "wsprobe: key log {shown}: {} bytes, larger than the {} a key log may have",
+            meta.len(),
+            pcap::tls::keylog::MAX_KEYLOG
+        );
+        return Err(exit::USAGE);
+    }
+    let bytes = std::fs::read(path).map_err(|e| {
+        eprintln!("wsprobe: cannot read key log {shown}: {e}");
+        exit::USAGE
+    })?;
+    let Ok(text) = String::from_utf8(bytes) else {
+        eprintln!("wsprobe: key log {shown}: not text (a key log is lines of ASCII hex)");
+        return Err(exit::USAGE);
+    };
+    pcap::KeyLog::parse(&text).map_err(|e| {
+        eprintln!(
+            "wsprobe: {shown}:{}: {} (expected `LABEL <client random hex> <secret hex>` lines, as SSLKEYLOGFILE writes)",
+            e.line, e.why
+        );
+        exit::USAGE
+    })
 }
 
 fn print_warnings(path: &Path, warnings: &[String]) {
@@ -159,8 +210,12 @@ fn inspect_snapshot(args: &InspectArgs, file: &Path) -> u8 {
         max_message: args.max_message,
         reorder_window: args.reorder_window,
     };
+    let keys = match read_keylog(args.keylog.as_deref()) {
+        Ok(k) => k,
+        Err(code) => return code,
+    };
     let mut sink = SnapshotSink::default();
-    let result = pcap::analyze_file(&args.capture, &options, &mut sink);
+    let result = pcap::analyze_file_with_keys(&args.capture, &options, &keys, &mut sink);
     print_warnings(&args.capture, &sink.warnings);
     if let Err(e) = result {
         eprintln!("wsprobe: {e}");
@@ -210,6 +265,10 @@ pub fn inspect(args: InspectArgs) -> u8 {
     if let Some(file) = &args.snapshot {
         return inspect_snapshot(&args, file);
     }
+    let keys = match read_keylog(args.keylog.as_deref()) {
+        Ok(k) => k,
+        Err(code) => return code,
+    };
     let format = match args.format {
         FormatArg::Text => InspectFormat::Text,
         FormatArg::Json => InspectFormat::Json,
@@ -236,7 +295,7 @@ pub fn inspect(args: InspectArgs) -> u8 {
         format,
         view,
     );
-    let result = pcap::analyze_file(&args.capture, &options, &mut writer);
+    let result = pcap::analyze_file_with_keys(&args.capture, &options, &keys, &mut writer);
     print_warnings(&args.capture, &writer.take_warnings());
     match result {
         Ok(summary) => {
@@ -261,8 +320,9 @@ fn overhead_of(path: &Path, args: &OverheadArgs) -> Result<CaptureSummary, u8> {
         reorder_window: args.reorder_window,
         ..Options::default()
     };
+    let keys = read_keylog(args.keylog.as_deref())?;
     let mut warnings = WarningSink::default();
-    let result = pcap::analyze_file(path, &options, &mut warnings);
+    let result = pcap::analyze_file_with_keys(path, &options, &keys, &mut warnings);
     print_warnings(path, &warnings.0);
     result.map_err(|e| {
         eprintln!("wsprobe: {e}");

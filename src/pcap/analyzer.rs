@@ -13,8 +13,10 @@ use super::dissect::{ConnKind, Dissector};
 use super::events::{ConnectionEvent, Event, RoleSource, TcpEndEvent, TcpEndKind, WarningEvent};
 use super::layers::{self, Parsed, Segment, Skip};
 use super::ledger::Ledger;
-use super::reader::{RawPacket, ReadError, read_packets};
+use super::reader::{Item, RawPacket, ReadError, read_items};
 use super::reassembly::{Chunk, GapKind, Reassembler};
+use super::tls::TlsConn;
+use super::tls::keylog::KeyLog;
 use super::{Ctx, Options, Sink};
 
 /// FxHash (as in rustc): the connection table is looked up once per packet, and SipHash's
@@ -129,6 +131,10 @@ struct Conn {
     server: SocketAddr,
     reasm: [Reassembler; 2],
     dissector: Option<Box<Dissector>>,
+    /// The TLS layer, when the connection's first bytes were a TLS handshake.
+    tls: Option<Box<TlsConn>>,
+    /// Whether the connection's first bytes were looked at for TLS.
+    tls_decided: bool,
     ledger: Ledger,
     new_bytes: [u64; 2],
     fin_seen: [bool; 2],
@@ -193,6 +199,8 @@ impl Sink for Counting<'_> {
 
 struct Analyzer<'o> {
     options: &'o Options,
+    /// TLS secrets: the key log given plus those embedded in the capture.
+    keys: KeyLog,
     /// Connections by id; `None` once retired.
     conns: Vec<Option<Box<Conn>>>,
     by_key: HashMap<(SocketAddr, SocketAddr), usize, FxBuild>,
@@ -220,6 +228,17 @@ pub fn analyze<R: Read + Send>(
     options: &Options,
     sink: &mut dyn Sink,
 ) -> Result<CaptureSummary, ReadError> {
+    analyze_with_keys(input, options, &KeyLog::default(), sink)
+}
+
+/// [`analyze`] with TLS secrets to decrypt with (a key log; secrets embedded in a pcapng
+/// Decryption Secrets Block are added to them).
+pub fn analyze_with_keys<R: Read + Send>(
+    input: R,
+    options: &Options,
+    keys: &KeyLog,
+    sink: &mut dyn Sink,
+) -> Result<CaptureSummary, ReadError> {
     let mut counting = Counting {
         inner: sink,
         warnings: 0,
@@ -228,6 +247,7 @@ pub fn analyze<R: Read + Send>(
     };
     let mut a = Analyzer {
         options,
+        keys: keys.clone(),
         conns: Vec::new(),
         by_key: HashMap::default(),
         closed: std::collections::VecDeque::new(),
@@ -241,7 +261,10 @@ pub fn analyze<R: Read + Send>(
         skip_counts: HashMap::new(),
         truncated_packets: 0,
     };
-    let read = read_packets(input, |p| a.packet(p, &mut counting))?;
+    let read = read_items(input, |item| match item {
+        Item::Packet(p) => a.packet(p, &mut counting),
+        Item::TlsKeyLog(text) => a.embedded_keys(text, &mut counting),
+    })?;
     a.finish(&mut counting);
     for w in &read.warnings {
         counting.event(&Event::Warning(WarningEvent {
@@ -272,6 +295,22 @@ pub fn analyze<R: Read + Send>(
 }
 
 impl Analyzer<'_> {
+    /// A key log embedded in the capture (pcapng Decryption Secrets Block, as
+    /// `editcap --inject-secrets` writes).
+    fn embedded_keys(&mut self, text: &[u8], sink: &mut dyn Sink) {
+        let text = String::from_utf8_lossy(text);
+        if let Err(e) = self.keys.add(&text) {
+            let msg = format!(
+                "the capture's embedded tls key log is malformed at its {e}; its later lines are not used"
+            );
+            sink.event(&Event::Warning(WarningEvent {
+                packet: None,
+                conn: None,
+                message: &msg,
+            }));
+        }
+    }
+
     fn time(&self, ts: i128) -> i128 {
         ts - self.first_ts.unwrap_or(ts)
     }
@@ -406,6 +445,8 @@ impl Analyzer<'_> {
                 Reassembler::with_window(self.options.reorder_window),
             ],
             dissector: Some(Box::new(Dissector::new(assume_ws))),
+            tls: None,
+            tls_decided: false,
             ledger: Ledger {
                 connections: 1,
                 ..Ledger::default()
@@ -465,19 +506,29 @@ impl Analyzer<'_> {
             c.client_isn = Some(seg.seq);
         }
         let folded = c.folded;
-        let (reasm, dissector, ledger, waiting_times) = {
+        let keys = &self.keys;
+        let (reasm, dissector, ledger, waiting_times, tls, tls_decided) = {
             let Conn {
                 reasm,
                 dissector,
                 ledger,
                 waiting_times,
+                tls,
+                tls_decided,
                 ..
             } = c;
-            (reasm, dissector, ledger, waiting_times)
+            (reasm, dissector, ledger, waiting_times, tls, tls_decided)
         };
         let times = &*waiting_times;
-        let mut deliver =
-            |chunk: Chunk<'_>| deliver_to(dissector, ledger, dir, chunk, times, &mut ctx);
+        let mut deliver = |chunk: Chunk<'_>| {
+            let mut to = Layers {
+                dissector: &mut *dissector,
+                tls: &mut *tls,
+                tls_decided: &mut *tls_decided,
+                keys,
+            };
+            deliver_to(&mut to, ledger, dir, chunk, times, &mut ctx)
+        };
         let outcome = reasm[d].segment(
             p.number,
             seg.seq,
@@ -596,23 +647,45 @@ impl Analyzer<'_> {
             decode: options.decode,
             max_message: options.max_message,
         };
+        let keys = &self.keys;
         for dir in [Direction::ClientToServer, Direction::ServerToClient] {
             let Conn {
                 reasm,
                 dissector,
                 ledger,
                 waiting_times,
+                tls,
+                tls_decided,
                 ..
             } = c;
             let times = &*waiting_times;
-            let mut deliver =
-                |chunk: Chunk<'_>| deliver_to(dissector, ledger, dir, chunk, times, &mut ctx);
+            let mut deliver = |chunk: Chunk<'_>| {
+                let mut to = Layers {
+                    dissector: &mut *dissector,
+                    tls: &mut *tls,
+                    tls_decided: &mut *tls_decided,
+                    keys,
+                };
+                deliver_to(&mut to, ledger, dir, chunk, times, &mut ctx)
+            };
             reasm[idx(dir)].flush(packet, &mut deliver);
         }
         c.waiting_times.clear();
         c.folded = true;
+        let tls = c.tls.take();
+        if let Some(mut t) = tls {
+            t.finish(packet, &mut ctx);
+            for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+                let n = t.tls_bytes(dir);
+                c.ledger.tls += n;
+                c.new_bytes[idx(dir)] = c.new_bytes[idx(dir)].saturating_sub(n);
+            }
+            c.kind = ConnKind::Tls;
+        }
         if let Some(dis) = c.dissector.take() {
-            c.kind = dis.kind;
+            if c.kind != ConnKind::Tls || !matches!(dis.kind, ConnKind::Empty | ConnKind::Other) {
+                c.kind = dis.kind;
+            }
             for dir in [Direction::ClientToServer, Direction::ServerToClient] {
                 let a = dis.counts(dir);
                 let l = &mut c.ledger;
@@ -645,8 +718,17 @@ impl Analyzer<'_> {
     }
 }
 
+/// Where a connection's reassembled bytes go: the TLS layer when there is one, else straight to
+/// the dissector.
+struct Layers<'a> {
+    dissector: &'a mut Option<Box<Dissector>>,
+    tls: &'a mut Option<Box<TlsConn>>,
+    tls_decided: &'a mut bool,
+    keys: &'a KeyLog,
+}
+
 fn deliver_to(
-    dissector: &mut Option<Box<Dissector>>,
+    to: &mut Layers<'_>,
     ledger: &mut Ledger,
     dir: Direction,
     chunk: Chunk<'_>,
@@ -659,15 +741,30 @@ fn deliver_to(
             bytes,
             packet,
         } => {
-            if let Some(dis) = dissector.as_mut() {
-                // Data that waited above a hole carries the time of the packet that brought it.
-                let now = ctx.time_ns;
-                if let Some(&t) = waiting_times.get(&packet) {
-                    ctx.time_ns = t;
+            if !*to.tls_decided {
+                *to.tls_decided = true;
+                if offset == 0 && super::tls::starts_tls(dir, bytes) {
+                    *to.tls = Some(Box::new(TlsConn::new()));
                 }
-                dis.data(dir, offset, bytes, packet, ctx);
-                ctx.time_ns = now;
             }
+            // Data that waited above a hole carries the time of the packet that brought it.
+            let now = ctx.time_ns;
+            if let Some(&t) = waiting_times.get(&packet) {
+                ctx.time_ns = t;
+            }
+            if let Some(tls) = to.tls.as_mut() {
+                tls.data(
+                    dir,
+                    bytes,
+                    packet,
+                    to.keys,
+                    to.dissector.as_deref_mut(),
+                    ctx,
+                );
+            } else if let Some(dis) = to.dissector.as_mut() {
+                dis.data(dir, offset, bytes, packet, ctx);
+            }
+            ctx.time_ns = now;
         }
         Chunk::Gap {
             offset,
@@ -679,7 +776,9 @@ fn deliver_to(
                 GapKind::Truncated => ledger.truncated_bytes += len,
                 GapKind::Lost => ledger.lost_bytes += len,
             }
-            if let Some(dis) = dissector.as_mut() {
+            if let Some(tls) = to.tls.as_mut() {
+                tls.gap(dir, len, packet, ctx);
+            } else if let Some(dis) = to.dissector.as_mut() {
                 dis.gap(dir, offset, len, kind, packet, ctx);
             }
         }

@@ -182,6 +182,8 @@ pub enum ConnKind {
     WebSocketNoHandshake,
     /// Something else.
     Other,
+    /// TLS whose content was not decrypted (or decrypted to nothing decodable).
+    Tls,
 }
 
 impl ConnKind {
@@ -193,6 +195,7 @@ impl ConnKind {
             ConnKind::WebSocket => "websocket",
             ConnKind::WebSocketNoHandshake => "websocket (no handshake)",
             ConnKind::Other => "other",
+            ConnKind::Tls => "tls",
         }
     }
 }

@@ -264,6 +264,26 @@ pub struct WarningEvent<'a> {
     pub message: &'a str,
 }
 
+/// A TLS connection: what its hellos said and whether its content is decrypted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsEvent<'a> {
+    /// Where: the ServerHello's packet, or the server's Finished when TLS 1.3 is decrypted
+    /// (the chosen ALPN is only known then), or the connection's end without a ServerHello.
+    pub at: At,
+    /// The server name the client asked for (SNI).
+    pub sni: Option<&'a str>,
+    /// The negotiated version (0x0304 for TLS 1.3), when a ServerHello was seen.
+    pub version: Option<u16>,
+    /// The chosen cipher suite.
+    pub suite: Option<u16>,
+    /// The chosen ALPN protocol, when known.
+    pub alpn: Option<&'a str>,
+    /// The ALPN protocols the client offered.
+    pub offered_alpn: &'a [String],
+    /// Why the content is not decrypted; `None` when it is.
+    pub not_decrypted: Option<&'a str>,
+}
+
 /// Everything the dissector reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event<'a> {
@@ -285,6 +305,8 @@ pub enum Event<'a> {
     TcpEnd(TcpEndEvent),
     /// A warning.
     Warning(WarningEvent<'a>),
+    /// A TLS connection's parameters.
+    Tls(TlsEvent<'a>),
 }
 
 impl Event<'_> {
@@ -300,6 +322,7 @@ impl Event<'_> {
             Event::Gap(e) => Some(e.at.conn),
             Event::TcpEnd(e) => Some(e.at.conn),
             Event::Warning(e) => e.conn,
+            Event::Tls(e) => Some(e.at.conn),
         }
     }
 
@@ -312,7 +335,7 @@ impl Event<'_> {
             Event::Violation(e) => Some(e.dir),
             Event::Gap(e) => Some(e.dir),
             Event::TcpEnd(e) => Some(e.dir),
-            Event::Connection(_) | Event::Handshake(_) | Event::Warning(_) => None,
+            Event::Connection(_) | Event::Handshake(_) | Event::Warning(_) | Event::Tls(_) => None,
         }
     }
 }

@@ -48,7 +48,13 @@ pub struct Ledger {
     pub ws_payload: u64,
     /// WebSocket frames.
     pub ws_frames: u64,
-    /// TCP payload not decoded as HTTP or WebSocket.
+    /// TLS-layer bytes: record headers, handshake, change cipher spec and alert records, AEAD
+    /// explicit nonces and tags, TLS 1.3 inner content types and padding. Decrypted application
+    /// data counts in the HTTP and WebSocket rows; application data not decrypted is other
+    /// payload.
+    pub tls: u64,
+    /// TCP payload not decoded as HTTP or WebSocket (TLS application data not decrypted
+    /// included).
     pub other_payload: u64,
     /// Packets that are not usable TCP segments (other protocols, unparsable, unknown link).
     pub non_tcp_packets: u64,
@@ -124,6 +130,7 @@ impl Ledger {
             + self.ws_header
             + self.ws_mask
             + self.ws_payload
+            + self.tls
             + self.other_payload
             + self.non_tcp
     }
@@ -165,6 +172,7 @@ impl Ledger {
         self.ws_mask += o.ws_mask;
         self.ws_payload += o.ws_payload;
         self.ws_frames += o.ws_frames;
+        self.tls += o.tls;
         self.other_payload += o.other_payload;
         self.non_tcp_packets += o.non_tcp_packets;
         self.non_tcp += o.non_tcp;

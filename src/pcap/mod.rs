@@ -1,12 +1,14 @@
 //! Capture inspection: pcap/pcapng reading, link/IP/TCP parsing, TCP reassembly, HTTP and
 //! WebSocket dissection with the same `wire` decoder the runner uses, and byte accounting.
-//! It may use `wire`, `trace`, pcap-parser, etherparse, flate2 and httparse; it never prints:
+//! It may use `wire`, `trace`, pcap-parser, etherparse, flate2, httparse and ring (for [`tls`]:
+//! decrypting captured TLS with a key log); it never prints:
 //! everything it finds is an [`Event`] handed to a [`Sink`], and the totals are a
 //! [`CaptureSummary`].
 //!
 //! The pipeline, one packet at a time, lowest layer first: [`reader`] (pcap-parser, streaming)
 //! → [`layers`] (link shim, etherparse for IP and TCP) → [`reassembly`] (per connection and
-//! direction) → `dissect` (HTTP heads and bodies, the opening handshake of RFC 6455 §4) →
+//! direction) → [`tls`] (when the connection starts with a TLS handshake: records, hellos and,
+//! with a key log, decryption) → `dissect` (HTTP heads and bodies, the opening handshake of RFC 6455 §4) →
 //! `websocket` (frames of RFC 6455 §5 through [`crate::wire::FrameDecoder`], judged by
 //! [`crate::wire::rules`], messages, permessage-deflate of RFC 7692) → [`ledger`]. Memory is
 //! bounded by the open connections (their reassembly and frame buffers), not by the file.
@@ -20,13 +22,15 @@ pub mod layers;
 pub mod ledger;
 pub mod reader;
 pub mod reassembly;
+pub mod tls;
 pub mod traces;
 mod walker;
 mod websocket;
 
 use std::path::Path;
 
-pub use analyzer::{CaptureSummary, ConnSummary, analyze};
+pub use analyzer::{CaptureSummary, ConnSummary, analyze, analyze_with_keys};
+pub use tls::keylog::{KeyLog, KeyLogError};
 
 /// Limits of the connection table.
 pub mod analyzer_limits {
@@ -104,6 +108,16 @@ pub fn analyze_file(
     options: &Options,
     sink: &mut dyn Sink,
 ) -> Result<CaptureSummary, CaptureError> {
+    analyze_file_with_keys(path, options, &KeyLog::default(), sink)
+}
+
+/// [`analyze_file`] decrypting TLS with the secrets of `keys` (see [`tls`]).
+pub fn analyze_file_with_keys(
+    path: &Path,
+    options: &Options,
+    keys: &KeyLog,
+    sink: &mut dyn Sink,
+) -> Result<CaptureSummary, CaptureError> {
     let shown = path.display().to_string();
     // Looked at before opening: opening a FIFO blocks until a writer appears.
     let meta = std::fs::metadata(path).map_err(|source| CaptureError::Open {
@@ -126,7 +140,7 @@ pub fn analyze_file(
         path: shown.clone(),
         source,
     })?;
-    analyze(file, options, sink).map_err(|source| CaptureError::Read {
+    analyze_with_keys(file, options, keys, sink).map_err(|source| CaptureError::Read {
         path: shown,
         source,
     })

@@ -92,14 +92,38 @@ fn units_per_second(tsresol: u8) -> u64 {
     }
 }
 
+/// What a capture file holds that the dissector uses.
+pub enum Item<'a> {
+    /// A packet.
+    Packet(&'a RawPacket<'a>),
+    /// A TLS key log embedded in a pcapng Decryption Secrets Block (secrets type `TLSK`).
+    TlsKeyLog(&'a [u8]),
+}
+
+/// Secrets type of a Decryption Secrets Block holding a TLS key log ("TLSK").
+const SECRETS_TLS_KEY_LOG: u32 = 0x544c_534b;
+
 /// Reads every packet of a pcap or pcapng stream and calls `on_packet` for each, in file order.
-///
-/// A file that ends inside a record (a capture killed mid-write) yields every whole packet and
-/// a warning; only a file with no readable header is an error.
 pub fn read_packets<R, F>(input: R, mut on_packet: F) -> Result<ReadSummary, ReadError>
 where
     R: Read + Send,
     F: FnMut(&RawPacket<'_>),
+{
+    read_items(input, |item| {
+        if let Item::Packet(p) = item {
+            on_packet(p);
+        }
+    })
+}
+
+/// Reads every packet and embedded TLS key log of a pcap or pcapng stream, in file order.
+///
+/// A file that ends inside a record (a capture killed mid-write) yields every whole packet and
+/// a warning; only a file with no readable header is an error.
+pub fn read_items<R, F>(input: R, mut on_item: F) -> Result<ReadSummary, ReadError>
+where
+    R: Read + Send,
+    F: FnMut(Item<'_>),
 {
     let mut capacity = READ_BUFFER;
     let mut reader = match create_reader(capacity, input) {
@@ -134,13 +158,13 @@ where
                             i128::from(b.ts_usec) * 1000
                         };
                         let caplen = (b.caplen as usize).min(b.data.len());
-                        on_packet(&RawPacket {
+                        on_item(Item::Packet(&RawPacket {
                             number: summary.packets,
                             ts_ns: i128::from(b.ts_sec) * 1_000_000_000 + frac,
                             linktype: legacy_linktype,
                             origlen: b.origlen.max(caplen as u32),
                             data: &b.data[..caplen],
-                        });
+                        }));
                     }
                     PcapBlockOwned::NG(Block::SectionHeader(_)) => {
                         header_seen = true;
@@ -161,13 +185,13 @@ where
                             Some(iface) => {
                                 let ticks = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
                                 let data = epb.packet_data();
-                                on_packet(&RawPacket {
+                                on_item(Item::Packet(&RawPacket {
                                     number: summary.packets,
                                     ts_ns: iface.ts_ns(ticks),
                                     linktype: iface.linktype,
                                     origlen: epb.origlen.max(data.len() as u32),
                                     data,
-                                });
+                                }));
                             }
                             None if !unknown_if_warned => {
                                 unknown_if_warned = true;
@@ -179,6 +203,12 @@ where
                             None => {}
                         }
                     }
+                    PcapBlockOwned::NG(Block::DecryptionSecrets(dsb))
+                        if dsb.secrets_type.0 == SECRETS_TLS_KEY_LOG =>
+                    {
+                        let n = (dsb.secrets_len as usize).min(dsb.data.len());
+                        on_item(Item::TlsKeyLog(&dsb.data[..n]));
+                    }
                     PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
                         summary.packets += 1;
                         if let Some(iface) = interfaces.first() {
@@ -188,13 +218,13 @@ where
                             } else {
                                 data.len().min(iface.snaplen as usize)
                             };
-                            on_packet(&RawPacket {
+                            on_item(Item::Packet(&RawPacket {
                                 number: summary.packets,
                                 ts_ns: 0,
                                 linktype: iface.linktype,
                                 origlen: spb.origlen.max(cut as u32),
                                 data: &data[..cut],
-                            });
+                            }));
                         }
                     }
                     _ => {}

@@ -106,7 +106,11 @@ impl Sink for TraceCollector {
                 };
                 self.push(t.at.conn, TraceEvent::TcpEnd(end));
             }
-            Event::Http(_) | Event::Handshake(_) | Event::Message(_) | Event::Warning(_) => {}
+            Event::Http(_)
+            | Event::Handshake(_)
+            | Event::Message(_)
+            | Event::Warning(_)
+            | Event::Tls(_) => {}
         }
     }
 }

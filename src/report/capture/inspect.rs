@@ -343,7 +343,40 @@ pub fn event_json(event: &Event<'_>) -> Value {
         Event::Warning(w) => json!({
             "type": "warning", "conn": w.conn, "packet": w.packet, "message": w.message,
         }),
+        Event::Tls(t) => json!({
+            "type": "tls", "conn": t.at.conn, "packet": t.at.packet, "time": secs(t.at.time_ns),
+            "sni": t.sni, "version": t.version.map(crate::pcap::tls::record::version_name),
+            "cipher_suite": t.suite.map(crate::pcap::tls::keys::suite_name), "alpn": t.alpn,
+            "offered_alpn": t.offered_alpn, "decrypted": t.not_decrypted.is_none(),
+            "not_decrypted_because": t.not_decrypted,
+        }),
     }
+}
+
+/// The text form of a TLS event.
+fn tls_text(t: &crate::pcap::events::TlsEvent<'_>) -> String {
+    use crate::pcap::tls::{keys::suite_name, record::version_name};
+    let mut s = format!(
+        "== tls: {}, {}, sni {}, alpn {}",
+        t.version.map_or("version unknown".into(), version_name),
+        t.suite.map_or("cipher suite unknown".into(), suite_name),
+        t.sni.map_or("none".into(), |n| preview(n.as_bytes())),
+        match t.alpn {
+            Some(a) => preview(a.as_bytes()),
+            None if t.offered_alpn.is_empty() => "none".into(),
+            None => format!(
+                "not known (offered {})",
+                preview(t.offered_alpn.join(", ").as_bytes())
+            ),
+        }
+    );
+    match t.not_decrypted {
+        None => s.push_str("; decrypted with the key log"),
+        Some(why) => {
+            let _ = write!(s, "; content not decrypted: {why}");
+        }
+    }
+    s
 }
 
 /// The one-line text form of an event, or `None` for events the text view leaves out.
@@ -494,6 +527,11 @@ pub fn event_text(event: &Event<'_>, messages: bool) -> Option<String> {
             }
         ),
         Event::Warning(_) => return None,
+        Event::Tls(t) => format!(
+            "{} {}",
+            prefix(t.at.time_ns, t.at.packet, t.at.conn),
+            tls_text(t)
+        ),
     })
 }
 

@@ -12,7 +12,7 @@ use crate::pcap::{CaptureSummary, Ledger};
 fn rows(l: &Ledger) -> Vec<(&'static str, Option<u64>, u64, String)> {
     let c = &l.control;
     let data = format!("of the {} segments with new data", l.data_packets);
-    vec![
+    let mut rows = vec![
         ("link headers", None, l.link, data.clone()),
         ("IP headers", None, l.ip, data.clone()),
         ("TCP headers", None, l.tcp_header, data),
@@ -68,7 +68,20 @@ fn rows(l: &Ledger) -> Vec<(&'static str, Option<u64>, u64, String)> {
             l.non_tcp,
             String::new(),
         ),
-    ]
+    ];
+    // Only captures with TLS have the row, so the tables of plain captures stay as they were.
+    if l.tls > 0 {
+        rows.insert(
+            8,
+            (
+                "TLS records",
+                None,
+                l.tls,
+                "headers, handshake, AEAD nonces + tags".into(),
+            ),
+        );
+    }
+    rows
 }
 
 fn pct(part: u64, whole: u64) -> String {
@@ -474,7 +487,7 @@ pub fn ledger_json(l: &Ledger) -> Value {
         "retransmitted": l.retransmitted, "retransmitted_packets": l.retransmitted_packets,
         "http_head": l.http_head, "http_body": l.http_body, "http_messages": l.http_messages,
         "ws_header": l.ws_header, "ws_mask": l.ws_mask, "ws_payload": l.ws_payload,
-        "ws_frames": l.ws_frames, "other_payload": l.other_payload,
+        "ws_frames": l.ws_frames, "tls": l.tls, "other_payload": l.other_payload,
         "non_tcp_packets": l.non_tcp_packets, "non_tcp": l.non_tcp,
         "messages": l.messages, "app_payload": l.app_payload,
         "bytes_per_message": l.bytes_per_message(), "packets_per_message": l.packets_per_message(),
