@@ -258,7 +258,13 @@ fn each_tls_failure_is_one_line_with_exit_3() {
         "{}",
         insecure.stdout
     );
-    for s in [good_server, other_server, expired_server, plain_server, ca_server] {
+    for s in [
+        good_server,
+        other_server,
+        expired_server,
+        plain_server,
+        ca_server,
+    ] {
         rt.block_on(s.shutdown());
     }
 }
