@@ -3,9 +3,12 @@
 //! `wsprobe inspect` and `wsprobe overhead`, and bad input. tshark itself is not needed: its
 //! exports are checked in (see fixtures/README.md).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::tshark::{self, Row};
 use serde_json::Value;
 use wsprobe::pcap::{self, Event, Options, Sink};
 
@@ -35,59 +38,13 @@ fn name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// The fields tshark and wsprobe are compared on, per WebSocket frame.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Row {
-    packet: u64,
-    opcode: u8,
-    fin: bool,
-    rsv: u8,
-    mask: bool,
-    len: u64,
-    payload: String,
-}
-
-impl std::fmt::Debug for Row {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let p = &self.payload;
-        write!(
-            f,
-            "#{} op={} fin={} rsv={} mask={} len={} payload={}{}",
-            self.packet,
-            self.opcode,
-            u8::from(self.fin),
-            self.rsv,
-            u8::from(self.mask),
-            self.len,
-            &p[..p.len().min(24)],
-            if p.len() > 24 {
-                format!("…({} hex digits)", p.len())
-            } else {
-                String::new()
-            }
-        )
-    }
-}
-
 #[derive(Default)]
 struct Frames(Vec<Row>);
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 impl Sink for Frames {
     fn event(&mut self, event: &Event<'_>) {
         if let Event::Frame(f) = event {
-            self.0.push(Row {
-                packet: f.at.packet,
-                opcode: f.header.opcode.as_u8(),
-                fin: f.header.fin,
-                rsv: f.header.rsv,
-                mask: f.header.mask.is_some(),
-                len: f.header.payload_len,
-                payload: hex(f.payload),
-            });
+            self.0.push(Row::of(f));
         }
     }
 }
@@ -102,51 +59,9 @@ fn ours(path: &Path, port: Option<u16>) -> Vec<Row> {
     frames.0
 }
 
-fn field<'a>(ws: &'a Value, key: &str) -> Option<&'a str> {
-    ws.get(key).and_then(Value::as_str)
-}
-
 /// tshark's frames from a `-T json -x --no-duplicate-keys` export.
 fn theirs(json: &Value) -> Vec<Row> {
-    let mut rows = Vec::new();
-    for packet in json.as_array().into_iter().flatten() {
-        let layers = &packet["_source"]["layers"];
-        let number: u64 = layers["frame"]["frame.number"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .expect("frame.number");
-        let list = match &layers["websocket"] {
-            Value::Array(a) => a.clone(),
-            Value::Null => vec![],
-            other => vec![other.clone()],
-        };
-        for ws in &list {
-            let num = |k: &str| field(ws, k).and_then(|s| s.parse::<u64>().ok());
-            let len7 = num("websocket.payload_length").expect("payload_length");
-            let len = num("websocket.payload_length_ext_16")
-                .or_else(|| num("websocket.payload_length_ext_64"))
-                .unwrap_or(len7);
-            let rsv = field(ws, "websocket.rsv")
-                .and_then(|s| u8::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-                .expect("rsv");
-            let payload = ws
-                .get("websocket.payload_raw")
-                .and_then(|v| v.get(0))
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
-            rows.push(Row {
-                packet: number,
-                opcode: num("websocket.opcode").expect("opcode") as u8,
-                fin: field(ws, "websocket.fin") == Some("1"),
-                rsv,
-                mask: field(ws, "websocket.mask") == Some("1"),
-                len,
-                payload,
-            });
-        }
-    }
-    rows
+    tshark::rows(json)
 }
 
 /// Where tshark 4.0 and wsprobe knowingly differ, per fixture: (fixture, reason). The test

@@ -9,6 +9,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use common::tshark::Row;
 use serde_json::Value;
 use wsprobe::pcap::{self, Event, KeyLog, Options, Sink};
 
@@ -24,22 +25,6 @@ const KEYED: [&str; 3] = ["wss-tls13", "wss-tls12-gcm", "wss-tls12-chacha"];
 fn keylog_of(stem: &str) -> KeyLog {
     let text = std::fs::read_to_string(tls_dir().join(format!("{stem}.keylog"))).expect("keylog");
     KeyLog::parse(&text).expect("the fixture's key log parses")
-}
-
-/// A WebSocket frame as compared with tshark.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Row {
-    packet: u64,
-    opcode: u8,
-    fin: bool,
-    rsv: u8,
-    mask: bool,
-    len: u64,
-    payload: String,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A TLS event: SNI, version, cipher suite, ALPN, why not decrypted.
@@ -63,15 +48,7 @@ struct Seen {
 impl Sink for Seen {
     fn event(&mut self, event: &Event<'_>) {
         match event {
-            Event::Frame(f) => self.frames.push(Row {
-                packet: f.at.packet,
-                opcode: f.header.opcode.as_u8(),
-                fin: f.header.fin,
-                rsv: f.header.rsv,
-                mask: f.header.mask.is_some(),
-                len: f.header.payload_len,
-                payload: hex(f.payload),
-            }),
+            Event::Frame(f) => self.frames.push(Row::of(f)),
             Event::Message(m) => self.messages.push(m.data.to_vec()),
             Event::Tls(t) => self.tls.push((
                 t.sni.map(str::to_string),
@@ -99,49 +76,9 @@ fn run_bytes(bytes: &[u8], keys: &KeyLog) -> Seen {
     seen
 }
 
-/// tshark's frames from a `-T json -x --no-duplicate-keys` export (as tests/capture.rs reads
-/// them).
+/// tshark's frames from a `-T json -x --no-duplicate-keys` export.
 fn tshark_rows(json: &Value) -> Vec<Row> {
-    let field = |ws: &Value, k: &str| ws.get(k).and_then(Value::as_str).map(str::to_string);
-    let mut rows = Vec::new();
-    for packet in json.as_array().into_iter().flatten() {
-        let layers = &packet["_source"]["layers"];
-        let number: u64 = layers["frame"]["frame.number"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .expect("frame.number");
-        let list = match &layers["websocket"] {
-            Value::Array(a) => a.clone(),
-            Value::Null => vec![],
-            other => vec![other.clone()],
-        };
-        for ws in &list {
-            let num = |k: &str| field(ws, k).and_then(|s| s.parse::<u64>().ok());
-            let len7 = num("websocket.payload_length").expect("payload_length");
-            let len = num("websocket.payload_length_ext_16")
-                .or_else(|| num("websocket.payload_length_ext_64"))
-                .unwrap_or(len7);
-            let rsv = field(ws, "websocket.rsv")
-                .and_then(|s| u8::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-                .expect("rsv");
-            let payload = ws
-                .get("websocket.payload_raw")
-                .and_then(|v| v.get(0))
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
-            rows.push(Row {
-                packet: number,
-                opcode: num("websocket.opcode").expect("opcode") as u8,
-                fin: field(ws, "websocket.fin").as_deref() == Some("1"),
-                rsv,
-                mask: field(ws, "websocket.mask").as_deref() == Some("1"),
-                len,
-                payload,
-            });
-        }
-    }
-    rows
+    common::tshark::rows(json)
 }
 
 fn tshark_of(stem: &str) -> Vec<Row> {
