@@ -151,7 +151,7 @@ fn main() {
             },
             jobs,
             fail_fast: false,
-            strict: false,
+            fail_on: wsprobe::runner::result::FailOn::default(),
         };
         // A cold wsprobe run first, so the peak RSS read after it is the runner's (plus the
         // server's). Then both clients again, alternating, and the faster of each is kept:

@@ -55,7 +55,7 @@ fn run_against(rt: &tokio::runtime::Runtime, fault: Fault, cases: &[Case]) -> Ve
             },
             jobs: 48,
             fail_fast: false,
-            strict: false,
+            fail_on: wsprobe::runner::result::FailOn::default(),
         };
         let results = tokio::time::timeout(
             Duration::from_secs(300),

@@ -246,7 +246,7 @@ fn live_and_captured_agree(mode: ServeMode, cases: Vec<wsprobe::suite::model::Ca
         },
         jobs: 1,
         fail_fast: false,
-        strict: false,
+        fail_on: wsprobe::runner::result::FailOn::default(),
     };
     let ids: Vec<String> = cases.iter().map(|c| c.id.clone()).collect();
     let results = rt

@@ -176,7 +176,7 @@ fn run(how: Behaviour, cases: &[Case], idle: Duration) -> Vec<CaseResult> {
         context: context(&server, idle, 4),
         jobs: 4,
         fail_fast: false,
-        strict: false,
+        fail_on: wsprobe::runner::result::FailOn::default(),
     };
     let results = rt.block_on(async {
         tokio::time::timeout(

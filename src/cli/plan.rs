@@ -12,6 +12,8 @@ use clap::ValueEnum;
 use super::error::CliError;
 use super::exit;
 use crate::report;
+use crate::report::expect::Expectations;
+use crate::runner::result::FailOn;
 use crate::runner::select::{Selection, parse_partition, select};
 use crate::runner::{self, Target};
 use crate::suite::model::PeerKind;
@@ -130,9 +132,21 @@ pub struct RunArgs {
     /// Run only the K-th of N slices of the sorted case list (CI sharding), e.g. 2/4.
     #[arg(long, value_name = "K/N")]
     partition: Option<String>,
-    /// Count NON-STRICT verdicts as failures.
+    /// Count NON-STRICT verdicts as failures (shorthand for adding NON-STRICT to --fail-on).
     #[arg(long)]
     strict: bool,
+    /// The verdicts that fail the run when there is no --expect file, comma-separated
+    /// (default FAIL,ERROR; also NON-STRICT, INFORMATIONAL, UNIMPLEMENTED, SKIP).
+    #[arg(long, value_name = "VERDICTS", value_parser = parse_fail_on)]
+    fail_on: Option<FailOn>,
+    /// Compare each case's verdict and closing behaviour with this recorded expectations file
+    /// (docs/expectations.md): only differences fail the run, whatever the verdicts are.
+    #[arg(long, value_name = "FILE")]
+    expect: Option<PathBuf>,
+    /// With --expect: write the run's verdicts to the file instead of comparing (keeps the
+    /// comments of lines that stay the same).
+    #[arg(long, requires = "expect")]
+    expect_update: bool,
     /// After the first failure, cancel the cases still running (reported as SKIP) and start
     /// no other.
     #[arg(long)]
@@ -203,6 +217,64 @@ pub struct RunArgs {
     /// Colored output (NO_COLOR in the environment also turns it off).
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     color: ColorArg,
+}
+
+fn parse_fail_on(text: &str) -> Result<FailOn, String> {
+    FailOn::parse(text)
+}
+
+/// `--expect FILE` (and `--expect-update`), read and checked before anything runs.
+#[derive(Debug)]
+pub struct ExpectPlan {
+    /// The file.
+    pub path: PathBuf,
+    /// Its contents (none yet when `--expect-update` creates it).
+    pub expectations: Expectations,
+    /// `--expect-update`: write the file from the run instead of comparing.
+    pub update: bool,
+}
+
+impl ExpectPlan {
+    fn load(path: &Path, update: bool, color: bool) -> Result<ExpectPlan, CliError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if update && e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => {
+                return Err(CliError::usage(format!(
+                    "cannot read expectations {}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        let expectations = Expectations::parse(path, &text).map_err(|diags| {
+            let n = diags.len();
+            CliError::verbatim(
+                exit::USAGE,
+                format!(
+                    "{}\nwsprobe: {n} error{} in {}; nothing was run",
+                    diags
+                        .iter()
+                        .map(|d| report::render_diagnostic(d, color))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    if n == 1 { "" } else { "s" },
+                    path.display()
+                ),
+            )
+        })?;
+        if update {
+            let probe = ReportTarget {
+                kind: report::ReportKind::Json,
+                path: path.to_path_buf(),
+            };
+            check_writable(&probe).map_err(CliError::usage)?;
+        }
+        Ok(ExpectPlan {
+            path: path.to_path_buf(),
+            expectations,
+            update,
+        })
+    }
 }
 
 /// Arguments of `wsprobe list`.
@@ -284,6 +356,8 @@ pub struct RunPlan {
     pub cases: Vec<Case>,
     /// Every loaded case id (stale snapshots are those of no loaded case).
     pub known: BTreeSet<String>,
+    /// Every loaded case's Autobahn id (expectations may name a case by it).
+    pub known_autobahn: BTreeSet<String>,
     /// Response headers redacted in each case's trace.
     pub redactions: HashMap<String, Vec<String>>,
     /// `--report` files.
@@ -298,8 +372,11 @@ pub struct RunPlan {
     pub headers: Vec<(String, String)>,
     /// Cases at once.
     pub jobs: usize,
-    /// `--strict`.
-    pub strict: bool,
+    /// `--fail-on` (and `--strict`): the verdicts that fail the run.
+    pub fail_on: FailOn,
+    /// `--expect FILE`: the recorded expectations (empty when the file is to be created by
+    /// `--expect-update`).
+    pub expect: Option<ExpectPlan>,
     /// `--fail-fast`.
     pub fail_fast: bool,
     /// `--timeout-scale`.
@@ -404,6 +481,11 @@ impl RunPlan {
             headers.push((name, value));
         }
         let (transport, server_tls) = tls_settings(args, target.as_ref())?;
+        let expect = args
+            .expect
+            .as_ref()
+            .map(|path| ExpectPlan::load(path, args.expect_update, ecolor))
+            .transpose()?;
         let suites = load_suites(&args.paths, ecolor)?;
         for dir in [&args.traces, &args.snapshots].into_iter().flatten() {
             check_output_dir(dir).map_err(CliError::usage)?;
@@ -411,6 +493,8 @@ impl RunPlan {
         // Moved, not cloned: a suite of 10 000 cases would otherwise be held twice.
         let all: Vec<Case> = suites.into_iter().flat_map(|s| s.cases).collect();
         let known: BTreeSet<String> = all.iter().map(|c| c.id.clone()).collect();
+        let known_autobahn: BTreeSet<String> =
+            all.iter().filter_map(|c| c.autobahn.clone()).collect();
         let selection = Selection {
             cases: args.cases.clone(),
             tags: args.tags.clone(),
@@ -466,6 +550,7 @@ impl RunPlan {
             target,
             cases,
             known,
+            known_autobahn,
             redactions,
             reports,
             traces: args.traces.clone(),
@@ -473,7 +558,15 @@ impl RunPlan {
             update: args.update,
             headers,
             jobs: args.jobs.unwrap_or_else(runner::default_jobs),
-            strict: args.strict,
+            fail_on: {
+                let base = args.fail_on.unwrap_or_default();
+                if args.strict {
+                    base.with(crate::runner::result::Verdict::NonStrict)
+                } else {
+                    base
+                }
+            },
+            expect,
             fail_fast: args.fail_fast,
             timeout_scale: args.timeout_scale,
             max_message: args.max_message_size,

@@ -192,7 +192,7 @@ async fn run_cases(
         },
         jobs: plan.jobs,
         fail_fast: plan.fail_fast,
-        strict: plan.strict,
+        fail_on: plan.fail_on,
     };
     let started = Instant::now();
     let mut live = LiveOutput::new(plan);
@@ -333,7 +333,7 @@ pub fn emit(plan: &RunPlan, outcome: &Outcome) -> Result<u8, CliError> {
         results,
         target: outcome.target.clone(),
         duration: outcome.duration,
-        strict: plan.strict,
+        fail_on: plan.fail_on,
         secrets: plan.headers.iter().map(|(_, v)| v.clone()).collect(),
         agent: outcome.agent.clone(),
     };
@@ -376,13 +376,54 @@ pub fn emit(plan: &RunPlan, outcome: &Outcome) -> Result<u8, CliError> {
             CliError::environment(format!("cannot write report {}: {e}", r.path.display()))
         })?;
     }
-    Ok(
-        if snapshot_failed || results.iter().any(|r| r.verdict.is_failure(plan.strict)) {
-            exit::FAILURE
-        } else {
-            exit::OK
-        },
-    )
+    let verdicts_failed = match &plan.expect {
+        Some(expect) => !expectations(plan, expect, results)?,
+        None => results.iter().any(|r| r.verdict.is_failure(plan.fail_on)),
+    };
+    Ok(if snapshot_failed || verdicts_failed {
+        exit::FAILURE
+    } else {
+        exit::OK
+    })
+}
+
+/// `--expect`: compares the run with the file and prints the differences, or with
+/// `--expect-update` rewrites the file. Returns whether the run matches (an update always does).
+fn expectations(
+    plan: &RunPlan,
+    expect: &super::plan::ExpectPlan,
+    results: &[CaseResult],
+) -> Result<bool, CliError> {
+    let is_loaded = |key: &str| plan.known.contains(key) || plan.known_autobahn.contains(key);
+    if expect.update {
+        let update = expect.expectations.updated(results, &is_loaded);
+        snapshot::write_atomic(&expect.path, &update.text).map_err(|e| {
+            CliError::environment(format!(
+                "cannot write expectations {}: {e}",
+                expect.path.display()
+            ))
+        })?;
+        let line = format!(
+            "expectations: wrote {} ({} unchanged, {} changed, {} added, {} kept from cases not run, {} dropped)\n",
+            expect.path.display(),
+            update.unchanged,
+            update.changed,
+            update.added,
+            update.kept,
+            update.dropped
+        );
+        match plan.format {
+            Format::Text => error::print(&line)?,
+            Format::Json => eprint!("wsprobe: {line}"),
+        }
+        return Ok(true);
+    }
+    let comparison = expect.expectations.compare(results, &is_loaded);
+    match plan.format {
+        Format::Text => error::print(&comparison.render_text(plan.color))?,
+        Format::Json => error::print(&comparison.render_json())?,
+    }
+    Ok(comparison.matches())
 }
 
 /// The snapshot section of the output.

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::RunReport;
 pub(crate) use super::text::Scrub;
 use super::text::{Counts, mb_per_s};
-use crate::runner::result::{CaseResult, CloseBehavior, Closer, Failure, Perf};
+use crate::runner::result::{CaseResult, CloseBehavior, Closer, Failure, Perf, Verdict};
 use crate::wire::Violation;
 
 /// One JSON object per case, then the summary record.
@@ -45,8 +45,9 @@ pub fn summary_line(report: &RunReport) -> String {
             success: !report
                 .results
                 .iter()
-                .any(|r| r.verdict.is_failure(report.strict)),
-            strict: report.strict,
+                .any(|r| r.verdict.is_failure(report.fail_on)),
+            strict: report.fail_on.is_strict(),
+            fail_on: report.fail_on.verdicts().map(Verdict::name).collect(),
             duration_ms: millis(report.duration),
             target: Scrub::new(&report.secrets).clean(&report.target),
         },
@@ -73,6 +74,7 @@ struct Summary {
     skipped: usize,
     success: bool,
     strict: bool,
+    fail_on: Vec<&'static str>,
     duration_ms: f64,
     target: String,
 }

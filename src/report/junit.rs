@@ -12,7 +12,7 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 use super::RunReport;
 use super::terminal::failure_block;
 use super::text::Scrub;
-use crate::runner::result::{CaseResult, Verdict};
+use crate::runner::result::{CaseResult, FailOn, Verdict};
 
 /// Failure bodies are not wrapped: CI viewers wrap themselves.
 const BODY_WIDTH: usize = usize::MAX / 2;
@@ -20,7 +20,7 @@ const BODY_WIDTH: usize = usize::MAX / 2;
 /// Renders the whole JUnit document.
 pub fn render(report: &RunReport) -> String {
     let scrub = Scrub::new(&report.secrets);
-    let strict = report.strict;
+    let fail_on = report.fail_on;
     let mut root = Report::new("wsprobe");
     root.set_time(report.duration);
     for (suite, cases) in super::by_suite(report.results) {
@@ -31,7 +31,7 @@ pub fn render(report: &RunReport) -> String {
         ));
         ts.set_time(cases.iter().map(|c| c.duration).sum());
         for r in &cases {
-            ts.add_test_case(testcase(r, &scrub, strict));
+            ts.add_test_case(testcase(r, &scrub, fail_on));
         }
         root.add_test_suite(ts);
     }
@@ -41,13 +41,13 @@ pub fn render(report: &RunReport) -> String {
     drop_root_skipped(&xml)
 }
 
-fn testcase(r: &CaseResult, scrub: &Scrub, strict: bool) -> TestCase {
+fn testcase(r: &CaseResult, scrub: &Scrub, fail_on: FailOn) -> TestCase {
     let summary = r
         .failure
         .as_ref()
         .map(|f| scrub.clean(&f.summary))
         .unwrap_or_default();
-    let body = || xml_safe(&failure_block(r, scrub, strict, false, BODY_WIDTH));
+    let body = || xml_safe(&failure_block(r, scrub, fail_on, false, BODY_WIDTH));
     let non_success = |kind| {
         let mut s = TestCaseStatus::non_success(kind);
         s.set_message(xml_safe(&summary))
@@ -56,9 +56,8 @@ fn testcase(r: &CaseResult, scrub: &Scrub, strict: bool) -> TestCase {
         s
     };
     let status = match r.verdict {
-        Verdict::Fail => non_success(NonSuccessKind::Failure),
-        Verdict::NonStrict if strict => non_success(NonSuccessKind::Failure),
-        Verdict::Error => non_success(NonSuccessKind::Error),
+        Verdict::Error if fail_on.contains(Verdict::Error) => non_success(NonSuccessKind::Error),
+        v if fail_on.contains(v) => non_success(NonSuccessKind::Failure),
         Verdict::Skip => {
             let mut s = TestCaseStatus::skipped();
             s.set_message(xml_safe(&summary));
@@ -70,14 +69,12 @@ fn testcase(r: &CaseResult, scrub: &Scrub, strict: bool) -> TestCase {
     tc.set_classname(xml_safe(&scrub.clean(&r.suite)))
         .set_time(r.duration);
     match r.verdict {
-        Verdict::NonStrict if !strict => {
-            tc.set_system_out(format!("verdict: NON-STRICT\n{}", body()));
-        }
-        Verdict::Unimplemented => {
-            tc.set_system_out(format!("verdict: UNIMPLEMENTED\n{}", body()));
-        }
+        v if fail_on.contains(v) => {}
         Verdict::Informational => {
             tc.set_system_out("verdict: INFORMATIONAL\n");
+        }
+        Verdict::NonStrict | Verdict::Unimplemented | Verdict::Fail | Verdict::Error => {
+            tc.set_system_out(format!("verdict: {}\n{}", r.verdict.name(), body()));
         }
         _ => {}
     }

@@ -10,6 +10,7 @@
 
 pub mod autobahn;
 pub mod capture;
+pub mod expect;
 pub mod json;
 pub mod junit;
 pub mod list;
@@ -25,7 +26,7 @@ use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::runner::result::CaseResult;
+use crate::runner::result::{CaseResult, FailOn};
 use crate::suite::Diagnostic;
 use crate::suite::model::Case;
 
@@ -38,8 +39,8 @@ pub struct RunReport<'a> {
     pub target: String,
     /// Wall time of the whole run.
     pub duration: Duration,
-    /// Whether NON-STRICT counts as failure.
-    pub strict: bool,
+    /// The verdicts that fail the run (`--fail-on`, `--strict`).
+    pub fail_on: FailOn,
     /// Values (e.g. of `--header Authorization: …`) replaced by `[redacted]` in every report.
     /// Values shorter than 4 bytes are left alone: they cannot be secret and redacting them
     /// would blank out digits all over the report.

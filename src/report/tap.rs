@@ -18,7 +18,7 @@ pub fn render(report: &RunReport) -> String {
     for (i, r) in report.results.iter().enumerate() {
         let n = i + 1;
         let description = description(&format!("{} {}", scrub.clean(&r.id), scrub.clean(&r.title)));
-        let failed = r.verdict.is_failure(report.strict);
+        let failed = r.verdict.is_failure(report.fail_on);
         let status = if failed { "not ok" } else { "ok" };
         let _ = write!(out, "{status} {n} - {description}");
         if r.verdict == Verdict::Skip {

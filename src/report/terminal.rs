@@ -12,7 +12,7 @@ use super::RunReport;
 use super::text::{
     Counts, Scrub, Style, fmt_duration, fmt_rtt, mb_per_s, pad, paint, plural, verdict_style, width,
 };
-use crate::runner::result::{CaseResult, Verdict};
+use crate::runner::result::{CaseResult, FailOn, Verdict};
 use crate::suite::model::Case;
 use crate::trace::render_event;
 
@@ -100,7 +100,7 @@ pub fn tail(report: &RunReport, options: Options) -> String {
     let failures: Vec<&CaseResult> = report
         .results
         .iter()
-        .filter(|r| in_failures(r.verdict, report.strict))
+        .filter(|r| in_failures(r.verdict, report.fail_on))
         .collect();
     if !failures.is_empty() {
         let _ = writeln!(out, "\n{}", paint("Failures", Style::Bold, color));
@@ -109,7 +109,7 @@ pub fn tail(report: &RunReport, options: Options) -> String {
             out.push_str(&failure_block(
                 r,
                 &scrub,
-                report.strict,
+                report.fail_on,
                 color,
                 options.width(),
             ));
@@ -118,7 +118,7 @@ pub fn tail(report: &RunReport, options: Options) -> String {
     let notes: Vec<&CaseResult> = report
         .results
         .iter()
-        .filter(|r| in_notes(r.verdict, report.strict))
+        .filter(|r| in_notes(r.verdict, report.fail_on))
         .collect();
     if !notes.is_empty() {
         let _ = writeln!(out, "\n{}", paint("Notes", Style::Bold, color));
@@ -132,14 +132,13 @@ pub fn tail(report: &RunReport, options: Options) -> String {
 }
 
 /// Whether a verdict gets a block in the `Failures` section.
-fn in_failures(v: Verdict, strict: bool) -> bool {
-    matches!(v, Verdict::Fail | Verdict::Error) || (strict && v == Verdict::NonStrict)
+fn in_failures(v: Verdict, fail_on: FailOn) -> bool {
+    fail_on.contains(v)
 }
 
 /// Whether a verdict gets a line in the `Notes` section.
-fn in_notes(v: Verdict, strict: bool) -> bool {
-    matches!(v, Verdict::Informational | Verdict::Unimplemented)
-        || (!strict && v == Verdict::NonStrict)
+fn in_notes(v: Verdict, fail_on: FailOn) -> bool {
+    !fail_on.contains(v) && !matches!(v, Verdict::Pass | Verdict::Skip)
 }
 
 /// A note: the verdict, id and title, then what was observed, wrapped to `width`.
@@ -416,14 +415,13 @@ impl Row {
 pub(crate) fn failure_block(
     r: &CaseResult,
     scrub: &Scrub,
-    strict: bool,
+    fail_on: FailOn,
     color: bool,
     line_width: usize,
 ) -> String {
     // Values start after the indent and the label column.
     let room = line_width.saturating_sub(2 + LABEL_WIDTH);
-    let full = matches!(r.verdict, Verdict::Fail | Verdict::Error)
-        || (r.verdict == Verdict::NonStrict && strict);
+    let full = matches!(r.verdict, Verdict::Fail | Verdict::Error) || fail_on.contains(r.verdict);
     let mut out = String::new();
     let mut head = format!(
         "{} {}",

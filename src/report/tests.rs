@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::runner::result::{
-    CaseResult, CloseBehavior, CloseVerdict, Closer, Failure, Perf, Verdict,
+    CaseResult, CloseBehavior, CloseVerdict, Closer, FailOn, Failure, Perf, Verdict,
 };
 use crate::suite::model::Location;
 use crate::trace::{BrowserEvent, ConnectionTrace, ReadyState, TcpEnd, TraceEvent, frame_preview};
@@ -317,7 +317,7 @@ fn run_report(results: &[CaseResult]) -> RunReport<'_> {
         results,
         target: "ws://127.0.0.1:9001/".into(),
         duration: Duration::from_millis(3410),
-        strict: false,
+        fail_on: FailOn::default(),
         secrets: vec![],
     }
 }
@@ -601,7 +601,11 @@ fn junit_follows_the_schema_and_counts_match() {
     for strict in [false, true] {
         let results = fixture();
         let mut report = run_report(&results);
-        report.strict = strict;
+        report.fail_on = if strict {
+            FailOn::strict()
+        } else {
+            FailOn::default()
+        };
         let xml = junit_text(&report);
         let doc = roxmltree::Document::parse(&xml).expect("JUnit output is well-formed XML");
         assert_eq!(junit_schema_problems(&doc), Vec::<String>::new(), "{xml}");
@@ -643,7 +647,7 @@ fn junit_follows_the_schema_and_counts_match() {
 fn strict_turns_non_strict_into_failures() {
     let results = fixture();
     let mut report = run_report(&results);
-    report.strict = true;
+    report.fail_on = FailOn::strict();
     let tap = tap::render(&report);
     assert!(tap.contains("not ok 4 - ping.pong-after-message"));
     assert!(!tap.contains("# TODO"));

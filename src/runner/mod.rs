@@ -295,8 +295,8 @@ pub struct RunConfig {
     pub jobs: usize,
     /// Stop starting cases after the first failing one.
     pub fail_fast: bool,
-    /// NON-STRICT counts as failure (for fail-fast).
-    pub strict: bool,
+    /// The verdicts that count as failures (for fail-fast).
+    pub fail_on: result::FailOn,
 }
 
 /// The default concurrency: cases are I/O-bound, so several per core.
@@ -401,7 +401,7 @@ where
         // Every spawned task was registered under its id before it could finish.
         let Some(index) = index else { continue };
         done += 1;
-        if stop.is_none() && config.fail_fast && result.verdict.is_failure(config.strict) {
+        if stop.is_none() && config.fail_fast && result.verdict.is_failure(config.fail_on) {
             stop = Some(CANCELLED);
             set.abort_all();
         }
@@ -500,7 +500,7 @@ mod tests {
             },
             jobs,
             fail_fast,
-            strict: false,
+            fail_on: result::FailOn::default(),
         }
     }
 

@@ -52,13 +52,93 @@ impl Verdict {
         }
     }
 
-    /// Whether the verdict fails a run (`strict` also fails NON-STRICT).
-    pub fn is_failure(self, strict: bool) -> bool {
-        match self {
-            Verdict::Fail | Verdict::Error => true,
-            Verdict::NonStrict => strict,
-            _ => false,
+    /// Whether the verdict fails a run under `fail_on`.
+    pub fn is_failure(self, fail_on: FailOn) -> bool {
+        fail_on.contains(self)
+    }
+
+    /// Every verdict, best first.
+    pub const ALL: [Verdict; 7] = [
+        Verdict::Pass,
+        Verdict::NonStrict,
+        Verdict::Informational,
+        Verdict::Unimplemented,
+        Verdict::Fail,
+        Verdict::Error,
+        Verdict::Skip,
+    ];
+
+    /// The verdict printed as `name` (`PASS`, `NON-STRICT`, …; case-insensitive).
+    pub fn from_name(name: &str) -> Option<Verdict> {
+        Verdict::ALL
+            .into_iter()
+            .find(|v| v.name().eq_ignore_ascii_case(name))
+    }
+}
+
+/// The verdicts that fail a run (`--fail-on`): FAIL and ERROR unless told otherwise;
+/// `--strict` adds NON-STRICT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FailOn(u8);
+
+impl Default for FailOn {
+    fn default() -> FailOn {
+        FailOn::of(&[Verdict::Fail, Verdict::Error])
+    }
+}
+
+impl FailOn {
+    /// Exactly these verdicts fail a run.
+    pub fn of(verdicts: &[Verdict]) -> FailOn {
+        FailOn(verdicts.iter().fold(0, |bits, v| bits | FailOn::bit(*v)))
+    }
+
+    /// The default set plus NON-STRICT (`--strict`).
+    pub fn strict() -> FailOn {
+        FailOn::default().with(Verdict::NonStrict)
+    }
+
+    /// This set and `v`.
+    pub fn with(self, v: Verdict) -> FailOn {
+        FailOn(self.0 | FailOn::bit(v))
+    }
+
+    /// Whether `v` fails a run.
+    pub fn contains(self, v: Verdict) -> bool {
+        self.0 & FailOn::bit(v) != 0
+    }
+
+    /// Whether NON-STRICT fails a run (what reports call `strict`).
+    pub fn is_strict(self) -> bool {
+        self.contains(Verdict::NonStrict)
+    }
+
+    /// The verdicts in the set, best first.
+    pub fn verdicts(self) -> impl Iterator<Item = Verdict> {
+        Verdict::ALL.into_iter().filter(move |v| self.contains(*v))
+    }
+
+    /// Parses `FAIL,ERROR,NON-STRICT` (case-insensitive, comma-separated). PASS cannot fail a
+    /// run and is refused, as is an empty list.
+    pub fn parse(text: &str) -> Result<FailOn, String> {
+        let mut set = FailOn(0);
+        for word in text.split(',').map(str::trim) {
+            let v = Verdict::from_name(word).ok_or_else(|| {
+                format!(
+                    "unknown verdict '{word}' in --fail-on '{text}': expected some of \
+                     NON-STRICT, INFORMATIONAL, UNIMPLEMENTED, FAIL, ERROR, SKIP"
+                )
+            })?;
+            if v == Verdict::Pass {
+                return Err(format!("--fail-on '{text}': PASS cannot fail a run"));
+            }
+            set = set.with(v);
         }
+        Ok(set)
+    }
+
+    fn bit(v: Verdict) -> u8 {
+        1 << (v as u8)
     }
 }
 
