@@ -182,3 +182,20 @@ interop_cleanup() {
   stop_peers
   rm -rf "$work"
 }
+
+# check_peer PEER EXPECTED OUT.jsonl ARGS...: one "$wsprobe" run judged by `run --expect` against
+# EXPECTED (with --record: rewritten from the run by --expect-update). The JSON Lines report goes
+# to OUT (flips.py compares repeats), the text report beside it (.txt). The differences, if any,
+# are printed. Returns 1 on a difference, 2 when wsprobe could not judge at all.
+check_peer() {
+  local peer="$1" expected="$2" out="$3"; shift 3
+  local log="${out%.jsonl}.txt" code=0 mode=(--expect "$expected")
+  $record && mode+=(--expect-update)
+  "$wsprobe" run "$@" "${mode[@]}" --report "json=$out" -q --color never > "$log" 2> "${out%.jsonl}.err" || code=$?
+  if [ "$code" -ge 2 ]; then
+    echo "interop: wsprobe judging $peer exited $code:"; cat "${out%.jsonl}.err" "$log"; return 2
+  fi
+  sed -n '/^Differences from /,/^expectations:/{s/^/'"$peer"': /;p}' "$log"
+  grep -h '^expectations: \(matches\|wrote\)' "$log" | sed "s/^/$peer: /"
+  return "$code"
+}
