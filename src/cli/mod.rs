@@ -4,6 +4,7 @@
 
 mod capture;
 mod client;
+mod conventions;
 mod error;
 pub mod exit;
 mod plan;
@@ -53,6 +54,10 @@ enum Command {
     /// Run wsprobe's reference WebSocket client against an Autobahn-style fuzzing server
     /// (wsprobe run --client, or Autobahn's).
     Client(client::ClientArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell).
+    Completions(conventions::CompletionsArgs),
+    /// Print wsprobe's manual page (roff), or write every page with --out DIR.
+    Man(conventions::ManArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -283,6 +288,8 @@ fn run(cli: Cli) -> u8 {
         Command::Inspect(args) => Ok(capture::inspect(args)),
         Command::Overhead(args) => Ok(capture::overhead(args)),
         Command::Client(args) => client::client(args),
+        Command::Completions(args) => conventions::completions(args),
+        Command::Man(args) => conventions::man(args),
     };
     match result {
         Ok(code) => code,

@@ -529,10 +529,24 @@ fn observed(r: &CaseResult, with_close: bool) -> String {
     text
 }
 
-/// A new file line for a result.
+/// A new file line for a result; a case that does not pass gets its failure summary as a
+/// comment, a starting point for the reason a reviewer writes there.
 fn line_for(key: &str, r: &CaseResult) -> String {
-    format!("{}: {}", quote_key(key), observed(r, true))
+    let mut line = format!("{}: {}", quote_key(key), observed(r, true));
+    if let (false, Some(f)) = (r.verdict == Verdict::Pass, &r.failure) {
+        let summary =
+            Scrub::default().clean(&f.summary.split_whitespace().collect::<Vec<_>>().join(" "));
+        if !summary.is_empty() {
+            let cut: String = summary.chars().take(COMMENT_CHARS).collect();
+            let more = if cut.len() < summary.len() { "..." } else { "" };
+            line.push_str(&format!("  # {cut}{more}"));
+        }
+    }
+    line
 }
+
+/// The longest failure summary `--expect-update` copies into a comment.
+const COMMENT_CHARS: usize = 110;
 
 /// Keys are written bare unless YAML would read them as something else than the string.
 fn quote_key(key: &str) -> String {

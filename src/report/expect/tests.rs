@@ -43,6 +43,17 @@ fn result(
     }
 }
 
+fn failed(id: &str, summary: &str) -> CaseResult {
+    let mut r = result(id, None, Verdict::Fail, None);
+    r.failure = Some(crate::runner::result::Failure {
+        summary: summary.into(),
+        location: r.location.clone(),
+        expected: vec![],
+        observed: String::new(),
+    });
+    r
+}
+
 fn parse(text: &str) -> Expectations {
     Expectations::parse(Path::new("e.yaml"), text).expect("valid file")
 }
@@ -188,17 +199,19 @@ fn update_keeps_unchanged_lines_and_comments() {
             Verdict::Pass,
             Some(CloseVerdict::Ok),
         ),
+        failed("why", "expected a pong,\n got a close frame"),
     ];
     let loaded = |k: &str| k != "gone";
     let u = e.updated(&results, &loaded);
     assert_eq!(
         u.text,
         "# top comment\nsame: NON-STRICT  # accepted: answers 1002\n# about changed\n\
-         changed: FAIL close=WRONG-CODE\nnot-run: FAIL  # kept\nadded: PASS close=OK\n"
+         changed: FAIL close=WRONG-CODE\nnot-run: FAIL  # kept\nadded: PASS close=OK\n\
+         why: FAIL  # expected a pong, got a close frame\n"
     );
     assert_eq!(
         (u.unchanged, u.changed, u.kept, u.dropped, u.added),
-        (1, 1, 1, 1, 1)
+        (1, 1, 1, 1, 2)
     );
     // The written file reads back and matches the run it came from.
     let again = parse(&u.text);
