@@ -4,6 +4,7 @@
 
 mod capture;
 mod client;
+mod config;
 mod conventions;
 mod error;
 pub mod exit;
@@ -259,8 +260,12 @@ pub fn parse_duration_arg(text: &str) -> Result<Duration, String> {
 
 /// Parses the process arguments, runs the command and returns the exit code.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    use clap::{CommandFactory, FromArgMatches};
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(err) => {
             let code = if err.use_stderr() {
                 exit::USAGE
@@ -276,13 +281,20 @@ pub fn main() -> ExitCode {
     // whether that stream is a terminal) and leaves text plain otherwise, so the switch is
     // turned on once, before anything renders, and never changed.
     colored::control::set_override(true);
-    ExitCode::from(run(cli))
+    ExitCode::from(run(cli, &matches))
 }
 
-fn run(cli: Cli) -> u8 {
+fn run(cli: Cli, matches: &clap::ArgMatches) -> u8 {
     let result = match cli.command {
         Command::Serve(args) => Ok(serve(args)),
-        Command::Run(args) => run::run(*args),
+        Command::Run(args) => {
+            let sub = matches.subcommand_matches("run");
+            let given = |id: &str| {
+                sub.and_then(|m| m.value_source(id))
+                    .is_some_and(|s| s == clap::parser::ValueSource::CommandLine)
+            };
+            run::run(*args, &given)
+        }
         Command::List(args) => run::list(args),
         Command::Show(args) => show::show(args),
         Command::Inspect(args) => Ok(capture::inspect(args)),

@@ -145,8 +145,15 @@ pub struct RunArgs {
     expect: Option<PathBuf>,
     /// With --expect: write the run's verdicts to the file instead of comparing (keeps the
     /// comments of lines that stay the same).
-    #[arg(long, requires = "expect")]
+    #[arg(long)]
     expect_update: bool,
+    /// Read defaults for this run from FILE (TOML, docs/configuration.md) instead of
+    /// ./wsprobe.toml; flags given here override its keys.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub(super) config: Option<PathBuf>,
+    /// Do not read ./wsprobe.toml.
+    #[arg(long)]
+    pub(super) no_config: bool,
     /// After the first failure, cancel the cases still running (reported as SKIP) and start
     /// no other.
     #[arg(long)]
@@ -217,6 +224,64 @@ pub struct RunArgs {
     /// Colored output (NO_COLOR in the environment also turns it off).
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     color: ColorArg,
+}
+
+impl RunArgs {
+    /// Fills every setting the command line did not give from the configuration file's
+    /// `[run]` table. `given(id)` says whether the flag with that clap id was on the command
+    /// line; a list given there replaces the file's list.
+    pub(super) fn apply_config(
+        &mut self,
+        run: &super::config::RunSection,
+        given: &dyn Fn(&str) -> bool,
+    ) -> Result<(), CliError> {
+        fn list<T: Clone>(
+            field: &mut Vec<T>,
+            id: &str,
+            value: &Option<Vec<T>>,
+            given: &dyn Fn(&str) -> bool,
+        ) {
+            if let (false, Some(v)) = (given(id), value) {
+                field.clone_from(v);
+            }
+        }
+        fn one<T: Clone>(
+            field: &mut Option<T>,
+            id: &str,
+            value: &Option<T>,
+            given: &dyn Fn(&str) -> bool,
+        ) {
+            if let (false, Some(v)) = (given(id), value) {
+                *field = Some(v.clone());
+            }
+        }
+        one(&mut self.target, "target", &run.target, given);
+        list(&mut self.paths, "paths", &run.suites, given);
+        one(&mut self.jobs, "jobs", &run.jobs, given);
+        list(&mut self.cases, "cases", &run.case, given);
+        list(&mut self.tags, "tags", &run.tag, given);
+        list(&mut self.exclude, "exclude", &run.exclude, given);
+        one(&mut self.expect, "expect", &run.expect, given);
+        list(&mut self.reports, "reports", &run.report, given);
+        list(&mut self.headers, "headers", &run.header, given);
+        list(&mut self.extensions, "extensions", &run.extension, given);
+        one(&mut self.traces, "traces", &run.traces, given);
+        one(&mut self.snapshots, "snapshots", &run.snapshots, given);
+        if let (false, Some(strict)) = (given("strict"), run.strict) {
+            self.strict = strict;
+        }
+        if let (false, Some(scale)) = (given("timeout_scale"), run.timeout_scale) {
+            self.timeout_scale = scale;
+        }
+        if let (false, Some(words)) = (given("fail_on"), &run.fail_on) {
+            self.fail_on = Some(FailOn::parse(&words.join(",")).map_err(CliError::usage)?);
+        }
+        if let (false, Some(text)) = (given("idle_timeout"), &run.idle_timeout) {
+            self.idle_timeout = super::parse_duration_arg(text)
+                .map_err(|e| CliError::usage(format!("idle-timeout in the configuration: {e}")))?;
+        }
+        Ok(())
+    }
 }
 
 fn parse_fail_on(text: &str) -> Result<FailOn, String> {
@@ -481,6 +546,9 @@ impl RunPlan {
             headers.push((name, value));
         }
         let (transport, server_tls) = tls_settings(args, target.as_ref())?;
+        if args.expect_update && args.expect.is_none() {
+            return Err(CliError::usage("--expect-update needs --expect FILE"));
+        }
         let expect = args
             .expect
             .as_ref()

@@ -46,8 +46,16 @@ pub fn list(args: ListArgs) -> Result<u8, CliError> {
 }
 
 /// `wsprobe run`.
-pub fn run(args: RunArgs) -> Result<u8, CliError> {
-    let plan = RunPlan::from_args(&args, Terminal::detect())?;
+pub fn run(mut args: RunArgs, given: &dyn Fn(&str) -> bool) -> Result<u8, CliError> {
+    let term = Terminal::detect();
+    let color = super::plan::use_color(super::plan::ColorArg::Auto, term.stderr);
+    let cwd = std::env::current_dir().unwrap_or_default();
+    if let Some(config) = super::config::load(args.config.as_deref(), args.no_config, &cwd, color)?
+    {
+        args.apply_config(&config.run, given)?;
+        eprintln!("wsprobe: using configuration {}", config.path.display());
+    }
+    let plan = RunPlan::from_args(&args, term)?;
     let outcome = execute(&plan)?;
     emit(&plan, &outcome)
 }
