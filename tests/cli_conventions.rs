@@ -45,10 +45,7 @@ fn completions_name_every_subcommand_and_flag() {
             );
         }
         for flag in &flags {
-            assert!(
-                out.stdout.contains(&format!("{flag}")),
-                "{shell} lacks --{flag}"
-            );
+            assert!(out.stdout.contains(flag.as_str()), "{shell} lacks --{flag}");
         }
     }
     let bad = wsprobe(&["completions", "tcsh"], LIMIT);
