@@ -3,7 +3,8 @@
 /// Every selected case passed (NON-STRICT and INFORMATIONAL allowed unless `--strict`); a
 /// command that does not judge anything finished normally.
 pub const OK: u8 = 0;
-/// At least one case failed, a snapshot did not match, or `inspect --check` found violations.
+/// At least one case failed (a verdict of `--fail-on`), the run differs from `--expect FILE`, a
+/// snapshot did not match, or `inspect --check` found violations.
 pub const FAILURE: u8 = 1;
 /// Usage error or invalid input (bad suite, unreadable capture, unknown flag): nothing was run.
 pub const USAGE: u8 = 2;
@@ -20,7 +21,8 @@ pub const CLOSED_OUTPUT: u8 = 141;
 pub const HELP_TABLE: &str = "\
 Exit codes:
     0  all selected cases passed (NON-STRICT and INFORMATIONAL allowed unless --strict)
-    1  at least one case failed, a snapshot mismatched, or inspect --check found violations
+    1  a case failed (--fail-on), the run differs from --expect FILE, a snapshot
+       mismatched, or inspect --check found violations
     2  usage error or invalid input (bad suite, unreadable capture): nothing was run
     3  target or environment error (connection refused, DNS, no WebSocket handshake)
     4  no case selected (or `show` found no such case)
