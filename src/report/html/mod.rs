@@ -8,7 +8,7 @@
 //! JSON in `<script>`: the script only reads `data-` attributes, so no server text reaches it.
 
 use std::fmt::Write as _;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::RunReport;
 use super::svg::{Bar, hbars};
@@ -186,14 +186,14 @@ pub fn render(report: &RunReport) -> String {
     for r in report.results {
         case_details(&mut h, r, &scrub, report.strict);
     }
-    let _ = write!(h, "<script>{SCRIPT}</script></body></html>\n");
+    let _ = writeln!(h, "<script>{SCRIPT}</script></body></html>");
     h
 }
 
 /// The twenty slowest cases as a bar chart.
 fn duration_chart(results: &[CaseResult], scrub: &Scrub) -> String {
     let mut sorted: Vec<&CaseResult> = results.iter().collect();
-    sorted.sort_by(|a, b| b.duration.cmp(&a.duration));
+    sorted.sort_by_key(|r| std::cmp::Reverse(r.duration));
     sorted.truncate(20);
     let labels: Vec<String> = sorted.iter().map(|r| scrub.clean(&r.id)).collect();
     let bars: Vec<Bar> = sorted
@@ -291,6 +291,7 @@ fn case_details(h: &mut String, r: &CaseResult, scrub: &Scrub, strict: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn dates_are_rfc3339_utc() {
