@@ -202,7 +202,7 @@ pub struct RunArgs {
     /// Text output: every case's trace under its line.
     #[arg(long, short = 'v')]
     verbose: bool,
-    /// Also write a report: junit=FILE, tap=FILE, json=FILE, autobahn=DIR (repeatable).
+    /// Also write a report: junit=FILE, tap=FILE, json=FILE, autobahn=DIR, html=FILE (repeatable).
     #[arg(long = "report", value_name = "KIND=PATH")]
     reports: Vec<String>,
     /// Write one canonical trace file per case into DIR (`<case-id>.trace`).
@@ -725,16 +725,17 @@ fn tls_settings(
 
 fn parse_report(text: &str) -> Result<ReportTarget, String> {
     let (kind, path) = text.split_once('=').ok_or_else(|| {
-        format!("--report '{text}' must be KIND=PATH (junit, tap, json, autobahn)")
+        format!("--report '{text}' must be KIND=PATH (junit, tap, json, autobahn, html)")
     })?;
     let kind = match kind {
         "junit" => report::ReportKind::Junit,
         "tap" => report::ReportKind::Tap,
         "json" => report::ReportKind::Json,
         "autobahn" => report::ReportKind::Autobahn,
+        "html" => report::ReportKind::Html,
         other => {
             return Err(format!(
-                "unknown report kind '{other}': expected junit, tap, json or autobahn"
+                "unknown report kind '{other}': expected junit, tap, json, autobahn or html"
             ));
         }
     };

@@ -11,10 +11,12 @@
 pub mod autobahn;
 pub mod capture;
 pub mod expect;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod list;
 pub mod progress;
+pub mod svg;
 pub mod tap;
 pub mod terminal;
 mod text;
@@ -61,6 +63,8 @@ pub enum ReportKind {
     Json,
     /// A directory with Autobahn's `index.json` and one JSON per case.
     Autobahn,
+    /// One self-contained HTML page.
+    Html,
 }
 
 /// Writes one report file (or directory) without leaving a half-written file behind.
@@ -74,6 +78,7 @@ pub fn write(kind: ReportKind, path: &Path, report: &RunReport) -> std::io::Resu
         ReportKind::Junit => write_atomic(path, &junit::render(report)),
         ReportKind::Tap => write_atomic(path, &tap::render(report)),
         ReportKind::Json => write_atomic(path, &json::render(report)),
+        ReportKind::Html => write_atomic(path, &html::render(report)),
         ReportKind::Autobahn => {
             let files = autobahn::render(report);
             std::fs::create_dir_all(path)?;

@@ -928,3 +928,93 @@ fn lines_fit_the_width() {
         "{quiet}"
     );
 }
+
+/// A hostile server's strings in every field the HTML page shows: no markup gets through.
+#[test]
+fn html_escapes_every_hostile_string() {
+    let hostile = [
+        "</script><script>alert(1)</script>",
+        "\"><img src=x onerror=alert(2)>",
+        "<!-- comment",
+        "ctl\u{1b}[31m\u{7}",
+        "'><svg onload=alert(3)>",
+    ];
+    let mut results = fixture();
+    for (i, r) in results.iter_mut().enumerate() {
+        let h = hostile[i % hostile.len()];
+        r.id = format!("{}{h}", r.id);
+        r.title = h.into();
+        r.suite = h.into();
+        r.spec = h.into();
+        r.autobahn = Some(h.into());
+        r.failure = Some(Failure {
+            summary: h.into(),
+            location: loc("suites/x.yaml", 1, 1),
+            expected: vec![h.into()],
+            observed: h.into(),
+        });
+        r.traces = main_trace(vec![frame(
+            Direction::ServerToClient,
+            Opcode::Text,
+            h.as_bytes(),
+        )]);
+    }
+    let report = RunReport {
+        results: &results,
+        target: format!("ws://x/{}", hostile[0]),
+        duration: Duration::from_millis(5),
+        fail_on: FailOn::default(),
+        secrets: vec!["sekrit-token".into()],
+        agent: Some(hostile[1].into()),
+    };
+    let page = html::render(&report);
+    for h in hostile {
+        assert!(!page.contains(h), "raw hostile string in page: {h}");
+    }
+    for bad in [
+        "<script><",
+        "<img",
+        "<svg onload",
+        "<!--",
+        "\u{1b}",
+        "\u{7}",
+    ] {
+        assert!(!page.contains(bad), "{bad:?} in page");
+    }
+    // Exactly the page's own script element.
+    assert_eq!(page.matches("<script>").count(), 1);
+    assert_eq!(page.matches("</script>").count(), 1);
+    assert!(page.contains("&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
+}
+
+/// The counts carry stable ids and agree with the results; the secret never appears.
+#[test]
+fn html_counts_and_redaction() {
+    let mut results = fixture();
+    results[0].title = "token sekrit-token here".into();
+    let report = RunReport {
+        results: &results,
+        target: "ws://127.0.0.1:9001/".into(),
+        duration: Duration::from_millis(5),
+        fail_on: FailOn::default(),
+        secrets: vec!["sekrit-token".into()],
+        agent: None,
+    };
+    let page = html::render(&report);
+    assert!(!page.contains("sekrit-token"));
+    assert!(page.contains("[redacted]"));
+    let fails = results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Fail)
+        .count();
+    assert!(page.contains(&format!("id=\"count-fail\" data-count=\"{fails}\"")));
+    assert!(page.contains(&format!(
+        "id=\"count-total\" data-count=\"{}\"",
+        results.len()
+    )));
+    assert_eq!(page.matches("<tr class=\"case\"").count(), results.len());
+    // Self-contained: nothing is loaded from elsewhere.
+    for external in ["<link", "src=\"", "@import", "url("] {
+        assert!(!page.contains(external), "{external} in page");
+    }
+}

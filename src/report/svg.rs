@@ -1,0 +1,116 @@
+//! Inline SVG charts drawn without a crate, for the HTML report. Every label passes through
+//! [`super::html::escape`] before it is written.
+
+use super::html::escape;
+
+/// One bar of a horizontal bar chart: label, value, fill colour (a CSS colour the caller
+/// chose, never server text).
+pub struct Bar<'a> {
+    /// Text left of the bar (escaped here).
+    pub label: &'a str,
+    /// Length of the bar.
+    pub value: f64,
+    /// CSS fill.
+    pub color: &'static str,
+}
+
+/// A horizontal bar chart with the value written beside each bar and a scale of labelled
+/// ticks under it. `unit` follows each value.
+pub fn hbars(title: &str, bars: &[Bar], unit: &str) -> String {
+    // Room for the longest label at about 7.6 px a character (12 px sans-serif).
+    let longest = bars
+        .iter()
+        .map(|b| b.label.chars().count())
+        .max()
+        .unwrap_or(0);
+    let label_w = (longest as f64 * 7.6 + 14.0).clamp(60.0, 420.0);
+    const BAR_W: f64 = 420.0;
+    const ROW_H: f64 = 22.0;
+    let max = bars.iter().map(|b| b.value).fold(0.0_f64, f64::max);
+    let max = if max > 0.0 { max } else { 1.0 };
+    let height = ROW_H * bars.len() as f64 + 50.0;
+    let width = label_w + BAR_W + 110.0;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"{width}\" height=\"{height}\" \
+         viewBox=\"0 0 {width} {height}\"><title>{}</title>",
+        escape(title)
+    );
+    for (i, b) in bars.iter().enumerate() {
+        let y = 20.0 + ROW_H * i as f64;
+        let w = (b.value / max * BAR_W).max(0.0);
+        s.push_str(&format!(
+            "<text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\" font-size=\"12\">{label}</text>\
+             <rect x=\"{label_w}\" y=\"{y}\" width=\"{w:.1}\" height=\"{bh}\" fill=\"{color}\"/>\
+             <text x=\"{vx:.1}\" y=\"{ty}\" font-size=\"12\">{value}{unit}</text>",
+            lx = label_w - 6.0,
+            ty = y + 13.0,
+            label = escape(b.label),
+            bh = ROW_H - 6.0,
+            color = b.color,
+            vx = label_w + w + 4.0,
+            value = fmt_num(b.value),
+            unit = escape(unit),
+        ));
+    }
+    // Axis with five labelled ticks.
+    let axis_y = 20.0 + ROW_H * bars.len() as f64 + 2.0;
+    s.push_str(&format!(
+        "<line x1=\"{label_w}\" y1=\"{axis_y}\" x2=\"{x2}\" y2=\"{axis_y}\" stroke=\"#555\"/>",
+        x2 = label_w + BAR_W
+    ));
+    for t in 0..=4 {
+        let x = label_w + BAR_W * f64::from(t) / 4.0;
+        s.push_str(&format!(
+            "<line x1=\"{x}\" y1=\"{axis_y}\" x2=\"{x}\" y2=\"{y2}\" stroke=\"#555\"/>\
+             <text x=\"{x}\" y=\"{ty}\" text-anchor=\"middle\" font-size=\"11\">{v}</text>",
+            y2 = axis_y + 4.0,
+            ty = axis_y + 16.0,
+            v = fmt_num(max * f64::from(t) / 4.0),
+        ));
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// A number with at most two decimals and no trailing zeros.
+fn fmt_num(v: f64) -> String {
+    let s = format!("{v:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s.is_empty() { "0".into() } else { s.into() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_scale_to_the_largest_and_escape_labels() {
+        let svg = hbars(
+            "t<",
+            &[
+                Bar {
+                    label: "<b>",
+                    value: 2.0,
+                    color: "#0a0",
+                },
+                Bar {
+                    label: "b",
+                    value: 4.0,
+                    color: "#a00",
+                },
+            ],
+            " x",
+        );
+        assert!(svg.contains("width=\"420.0\""), "{svg}");
+        assert!(svg.contains("width=\"210.0\""), "{svg}");
+        assert!(svg.contains("&lt;b&gt;") && !svg.contains("<b>"), "{svg}");
+        assert!(svg.contains("<title>t&lt;</title>"));
+    }
+
+    #[test]
+    fn numbers_drop_trailing_zeros() {
+        assert_eq!(fmt_num(2.0), "2");
+        assert_eq!(fmt_num(2.5), "2.5");
+        assert_eq!(fmt_num(0.0), "0");
+    }
+}
