@@ -162,3 +162,52 @@ fn the_error_check_catches_a_broken_script() {
         html_tag(&dom)
     );
 }
+
+#[test]
+fn the_overhead_page_renders_with_the_numbers_of_the_json_output() {
+    let Some(browser) = chromium::find() else {
+        return;
+    };
+    let dir = temp_dir();
+    let page = dir.path().join("overhead.html");
+    let a = root().join("fixtures/counter-ws.pcap");
+    let b = root().join("fixtures/counter-poll-keepalive.pcap");
+    let (a, b) = (a.to_str().expect("utf-8"), b.to_str().expect("utf-8"));
+    let report = format!("html={}", page.display());
+    let out = wsprobe(
+        &[
+            "overhead", a, "--vs", b, "--format", "json", "--report", &report,
+        ],
+        LIMIT,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("json output");
+    let dom = chromium::dump_dom(browser, &dir.path().join("profile"), &page);
+    let html = html_tag(&dom);
+    assert!(!html.contains("data-js-error"), "script error: {html}");
+    assert!(html.contains("data-js-ready=\"1\""), "{html}");
+    for (i, side) in ["a", "b"].into_iter().enumerate() {
+        for (attr, key) in [
+            ("data-wire-bytes", "wire_bytes"),
+            ("data-messages", "messages"),
+        ] {
+            let shown = attribute_of(&dom, &format!("capture-{i}"), attr).expect("capture row");
+            assert_eq!(shown, json[side]["total"][key].to_string(), "{side} {key}");
+        }
+    }
+    // One stacked bar per capture, each with its layers.
+    assert_eq!(
+        dom.matches("bytes per application message by layer")
+            .count(),
+        1
+    );
+    assert!(dom.contains("WebSocket headers + masks"));
+    let shots = root().join("target/html-report");
+    std::fs::create_dir_all(&shots).expect("screenshot directory");
+    chromium::screenshot(
+        browser,
+        &dir.path().join("profile"),
+        &page,
+        &shots.join("overhead-vs.png"),
+    );
+}

@@ -102,6 +102,7 @@ pub struct InspectArgs {
   wsprobe overhead fixtures/counter-ws.pcap
   wsprobe overhead fixtures/counter-ws.pcap --vs fixtures/counter-poll-keepalive.pcap
   wsprobe overhead capture.pcap --format json
+  wsprobe overhead a.pcap --vs b.pcap --report html=overhead.html
 
 Every byte on the wire (each packet's original length) is counted in exactly one row. A segment
 without payload counts whole as TCP control; a segment whose payload was all seen before counts
@@ -129,6 +130,19 @@ pub struct OverheadArgs {
     /// of its own either way.
     #[arg(long, value_name = "FILE")]
     keylog: Option<PathBuf>,
+    /// Also write the tables and a stacked-bar chart of bytes per message by layer as a
+    /// self-contained HTML page: html=FILE.
+    #[arg(long = "report", value_name = "html=FILE", value_parser = parse_html_report)]
+    report: Option<PathBuf>,
+}
+
+fn parse_html_report(text: &str) -> Result<PathBuf, String> {
+    match text.split_once('=') {
+        Some(("html", path)) if !path.is_empty() => Ok(PathBuf::from(path)),
+        _ => Err(format!(
+            "--report '{text}' must be html=FILE (overhead writes HTML reports)"
+        )),
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -351,6 +365,7 @@ pub fn overhead(args: OverheadArgs) -> u8 {
         Err(code) => return code,
     };
     let a_name = args.capture.display().to_string();
+    let mut b_summary = None;
     let text = match &args.vs {
         None => match args.format {
             OverheadFormat::Text => render::overhead_text(&a_name, &a),
@@ -362,14 +377,26 @@ pub fn overhead(args: OverheadArgs) -> u8 {
                 Err(code) => return code,
             };
             let b_name = other.display().to_string();
-            match args.format {
+            let text = match args.format {
                 OverheadFormat::Text => render::overhead_vs_text(&a_name, &a, &b_name, &b),
                 OverheadFormat::Json => {
                     format!("{}\n", render::overhead_vs_json(&a_name, &a, &b_name, &b))
                 }
-            }
+            };
+            b_summary = Some((b_name, b));
+            text
         }
     };
+    if let Some(path) = &args.report {
+        let mut captures = vec![(a_name.as_str(), &a)];
+        if let Some((name, b)) = &b_summary {
+            captures.push((name.as_str(), b));
+        }
+        if let Err(e) = crate::report::write_file(path, &render::overhead_html(&captures)) {
+            eprintln!("wsprobe: cannot write report {}: {e}", path.display());
+            return exit::ENVIRONMENT;
+        }
+    }
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();

@@ -90,6 +90,12 @@ pub fn write(kind: ReportKind, path: &Path, report: &RunReport) -> std::io::Resu
     }
 }
 
+/// Writes a rendered report file the same way as [`write`]: whole, through a temporary file and
+/// a rename.
+pub fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
+    write_atomic(path, text)
+}
+
 /// Writes `text` to `path` through a temporary file in the same directory and a rename.
 fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     let name = path.file_name().ok_or_else(|| {

@@ -79,6 +79,84 @@ fn fmt_num(v: f64) -> String {
     if s.is_empty() { "0".into() } else { s.into() }
 }
 
+/// One horizontal bar of a stacked chart: its label and one value per layer.
+pub struct Stack<'a> {
+    /// Text left of the bar (escaped here).
+    pub label: &'a str,
+    /// One value per layer, in the order of the chart's layers.
+    pub values: Vec<f64>,
+}
+
+/// Horizontal stacked bars with a legend: one bar per [`Stack`], one coloured segment per
+/// layer, the total written beside each bar followed by `unit`. Layers are (name, CSS colour).
+pub fn stacked_hbars(title: &str, layers: &[(&str, &str)], stacks: &[Stack], unit: &str) -> String {
+    const BAR_W: f64 = 520.0;
+    const ROW_H: f64 = 34.0;
+    let longest = stacks
+        .iter()
+        .map(|s| s.label.chars().count())
+        .max()
+        .unwrap_or(0);
+    let label_w = (longest as f64 * 7.6 + 14.0).clamp(60.0, 420.0);
+    let total = |s: &Stack| s.values.iter().map(|v| v.max(0.0)).sum::<f64>();
+    let max = stacks.iter().map(total).fold(0.0_f64, f64::max);
+    let max = if max > 0.0 { max } else { 1.0 };
+    let legend_rows = layers.len().div_ceil(2);
+    let height = 10.0 + ROW_H * stacks.len() as f64 + 18.0 * legend_rows as f64 + 16.0;
+    let width = label_w + BAR_W + 140.0;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"{width}\" height=\"{height}\" \
+         viewBox=\"0 0 {width} {height}\"><title>{}</title>",
+        escape(title)
+    );
+    for (i, stack) in stacks.iter().enumerate() {
+        let y = 10.0 + ROW_H * i as f64;
+        let mut x = label_w;
+        s.push_str(&format!(
+            "<text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\" font-size=\"12\">{label}</text>",
+            lx = label_w - 6.0,
+            ty = y + 17.0,
+            label = escape(stack.label),
+        ));
+        for ((name, color), value) in layers.iter().zip(&stack.values) {
+            let w = value.max(0.0) / max * BAR_W;
+            if w <= 0.0 {
+                continue;
+            }
+            s.push_str(&format!(
+                "<rect x=\"{x:.1}\" y=\"{y}\" width=\"{w:.1}\" height=\"{bh}\" fill=\"{color}\">\
+                 <title>{name}: {v}{unit}</title></rect>",
+                bh = ROW_H - 10.0,
+                name = escape(name),
+                v = fmt_num(*value),
+                unit = escape(unit),
+            ));
+            x += w;
+        }
+        s.push_str(&format!(
+            "<text x=\"{vx:.1}\" y=\"{ty}\" font-size=\"12\">{v}{unit}</text>",
+            vx = x + 4.0,
+            ty = y + 17.0,
+            v = fmt_num(total(stack)),
+            unit = escape(unit),
+        ));
+    }
+    let legend_y = 10.0 + ROW_H * stacks.len() as f64 + 6.0;
+    for (i, (name, color)) in layers.iter().enumerate() {
+        let x = label_w + 270.0 * (i % 2) as f64;
+        let y = legend_y + 18.0 * (i / 2) as f64;
+        s.push_str(&format!(
+            "<rect x=\"{x}\" y=\"{y}\" width=\"12\" height=\"12\" fill=\"{color}\"/>\
+             <text x=\"{tx}\" y=\"{ty}\" font-size=\"12\">{name}</text>",
+            tx = x + 16.0,
+            ty = y + 10.0,
+            name = escape(name),
+        ));
+    }
+    s.push_str("</svg>");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,9 +7,11 @@
 //! has `type`, and where they apply `conn`, `packet`, `time` (seconds since the first packet)
 //! and `dir` (`c>s` or `s>c`).
 
+mod html;
 mod inspect;
 mod overhead;
 
+pub use html::overhead_html;
 pub use inspect::{
     HEX_BYTES, InspectFormat, InspectView, InspectWriter, event_json, event_text, violation_line,
     yaml,

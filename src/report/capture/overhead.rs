@@ -9,7 +9,7 @@ use crate::pcap::{CaptureSummary, Ledger};
 
 /// Rows of the overhead table: label, packets (for rows made of whole packets), bytes, and a
 /// note on what was counted.
-fn rows(l: &Ledger) -> Vec<(&'static str, Option<u64>, u64, String)> {
+pub(super) fn rows(l: &Ledger) -> Vec<(&'static str, Option<u64>, u64, String)> {
     let c = &l.control;
     let data = format!("of the {} segments with new data", l.data_packets);
     let mut rows = vec![
