@@ -68,6 +68,11 @@ fn check_page(browser: &str, profile: &Path, page: &Path, json: &str, name: &str
             summary[key]
         );
     }
+    assert_eq!(
+        dom.matches("class=\"yaml\"").count().to_string(),
+        summary["total"].to_string(),
+        "{name}: every case shows its YAML source"
+    );
     let rows = dom.matches("<tr class=\"case").count();
     assert_eq!(
         rows.to_string(),

@@ -344,6 +344,15 @@ pub fn emit(plan: &RunPlan, outcome: &Outcome) -> Result<u8, CliError> {
         fail_on: plan.fail_on,
         secrets: plan.headers.iter().map(|(_, v)| v.clone()).collect(),
         agent: outcome.agent.clone(),
+        sources: if plan
+            .reports
+            .iter()
+            .any(|r| r.kind == report::ReportKind::Html)
+        {
+            case_sources(results)
+        } else {
+            Default::default()
+        },
     };
     match plan.format {
         Format::Text => error::print(&terminal::tail(&run_report, text_options(plan)))?,
@@ -393,6 +402,33 @@ pub fn emit(plan: &RunPlan, outcome: &Outcome) -> Result<u8, CliError> {
     } else {
         exit::OK
     })
+}
+
+/// The YAML source of each result's case: the list item at its location, read from the
+/// built-in suites or the suite file again. A file that cannot be read again leaves its cases
+/// without source (the report says so); the run itself has already used it.
+fn case_sources(results: &[CaseResult]) -> std::collections::HashMap<String, String> {
+    let embedded = crate::suite::embedded();
+    let mut files: std::collections::HashMap<std::path::PathBuf, Option<String>> =
+        Default::default();
+    let mut out = std::collections::HashMap::new();
+    for r in results {
+        let path = r.location.file.as_path();
+        let text = files.entry(path.to_path_buf()).or_insert_with(|| {
+            embedded
+                .iter()
+                .find(|s| s.path == path)
+                .map(|s| s.text.clone())
+                .or_else(|| std::fs::read_to_string(path).ok())
+        });
+        if let Some(text) = text {
+            out.insert(
+                r.id.clone(),
+                super::show::case_source(text, r.location.line as usize),
+            );
+        }
+    }
+    out
 }
 
 /// `--expect`: compares the run with the file and prints the differences, or with

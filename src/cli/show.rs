@@ -65,7 +65,7 @@ pub fn show(args: ShowArgs) -> Result<u8, CliError> {
 
 /// The lines of the list item that starts on 1-based `line`: that line and every following
 /// line indented deeper than it (blank lines inside kept, trailing ones dropped).
-fn case_source(text: &str, line: usize) -> String {
+pub(super) fn case_source(text: &str, line: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let Some(first) = lines.get(line.saturating_sub(1)) else {
         return String::new();

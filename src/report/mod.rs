@@ -50,6 +50,9 @@ pub struct RunReport<'a> {
     /// The agent the results are filed under in the Autobahn report: the name a client gave
     /// (`run --client`); `None` for a server run ([`autobahn::AGENT`]).
     pub agent: Option<String>,
+    /// The YAML source of each case by case id, for the reports that show it (HTML); empty
+    /// when no report needs it.
+    pub sources: std::collections::HashMap<String, String>,
 }
 
 /// Report files `--report KIND=PATH` can write.

@@ -157,6 +157,98 @@ pub fn stacked_hbars(title: &str, layers: &[(&str, &str)], stacks: &[Stack], uni
     s
 }
 
+/// One point of a scatter plot: its position and the label shown when hovered.
+pub struct Point<'a> {
+    /// Horizontal value (above 0 on a logarithmic axis).
+    pub x: f64,
+    /// Vertical value.
+    pub y: f64,
+    /// Hover text (escaped here).
+    pub label: &'a str,
+}
+
+/// A scatter plot (points of different case families are not joined), a logarithmic x axis (message sizes span
+/// decades) and a linear y axis from 0, each with five labelled ticks and a title.
+pub fn scatter_log_x(title: &str, x_label: &str, y_label: &str, points: &[Point]) -> String {
+    const W: f64 = 560.0;
+    const H: f64 = 220.0;
+    const LEFT: f64 = 70.0;
+    const TOP: f64 = 24.0;
+    let mut pts: Vec<&Point> = points
+        .iter()
+        .filter(|p| p.x > 0.0 && p.y.is_finite())
+        .collect();
+    pts.sort_by(|a, b| a.x.total_cmp(&b.x));
+    let (lo, hi) = pts.iter().fold((f64::MAX, 0.0_f64), |(lo, hi), p| {
+        (lo.min(p.x.log10()), hi.max(p.x.log10()))
+    });
+    let (lo, hi) = if pts.is_empty() {
+        (0.0, 1.0)
+    } else if hi - lo < 1e-9 {
+        (lo - 0.5, hi + 0.5)
+    } else {
+        (lo, hi)
+    };
+    let ymax = pts.iter().map(|p| p.y).fold(0.0_f64, f64::max);
+    let ymax = if ymax > 0.0 { ymax * 1.1 } else { 1.0 };
+    let px = |x: f64| LEFT + (x.log10() - lo) / (hi - lo) * W;
+    let py = |y: f64| TOP + H - y / ymax * H;
+    let width = LEFT + W + 30.0;
+    let height = TOP + H + 50.0;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"{width}\" height=\"{height}\" \
+         viewBox=\"0 0 {width} {height}\"><title>{t}</title>\
+         <text x=\"{LEFT}\" y=\"14\" font-size=\"13\" font-weight=\"600\">{t}</text>",
+        t = escape(title)
+    );
+    let bottom = TOP + H;
+    s.push_str(&format!(
+        "<line x1=\"{LEFT}\" y1=\"{bottom}\" x2=\"{r}\" y2=\"{bottom}\" stroke=\"#555\"/>\
+         <line x1=\"{LEFT}\" y1=\"{TOP}\" x2=\"{LEFT}\" y2=\"{bottom}\" stroke=\"#555\"/>",
+        r = LEFT + W
+    ));
+    for t in 0..=4 {
+        let f = f64::from(t) / 4.0;
+        let xv = 10f64.powf(lo + (hi - lo) * f);
+        let x = LEFT + W * f;
+        let yv = ymax * f;
+        let y = py(yv);
+        s.push_str(&format!(
+            "<line x1=\"{x}\" y1=\"{bottom}\" x2=\"{x}\" y2=\"{b4}\" stroke=\"#555\"/>\
+             <text x=\"{x}\" y=\"{bt}\" text-anchor=\"middle\" font-size=\"11\">{xv}</text>\
+             <line x1=\"{l4}\" y1=\"{y}\" x2=\"{LEFT}\" y2=\"{y}\" stroke=\"#555\"/>\
+             <text x=\"{lt}\" y=\"{yt}\" text-anchor=\"end\" font-size=\"11\">{yv}</text>",
+            b4 = bottom + 4.0,
+            bt = bottom + 16.0,
+            xv = fmt_num(xv),
+            l4 = LEFT - 4.0,
+            lt = LEFT - 6.0,
+            yt = y + 4.0,
+            yv = fmt_num(yv),
+        ));
+    }
+    s.push_str(&format!(
+        "<text x=\"{cx}\" y=\"{ly}\" text-anchor=\"middle\" font-size=\"12\">{xl}</text>\
+         <text x=\"12\" y=\"{cy}\" font-size=\"12\" transform=\"rotate(-90 12 {cy})\" text-anchor=\"middle\">{yl}</text>",
+        cx = LEFT + W / 2.0,
+        ly = bottom + 36.0,
+        xl = escape(x_label),
+        cy = TOP + H / 2.0,
+        yl = escape(y_label),
+    ));
+    for p in &pts {
+        s.push_str(&format!(
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3.5\" fill=\"#1d3557\"><title>{}: {}</title></circle>",
+            px(p.x),
+            py(p.y),
+            escape(p.label),
+            fmt_num(p.y)
+        ));
+    }
+    s.push_str("</svg>");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -314,6 +314,7 @@ fn fixture() -> Vec<CaseResult> {
 fn run_report(results: &[CaseResult]) -> RunReport<'_> {
     RunReport {
         agent: None,
+        sources: Default::default(),
         results,
         target: "ws://127.0.0.1:9001/".into(),
         duration: Duration::from_millis(3410),
@@ -966,8 +967,19 @@ fn html_escapes_every_hostile_string() {
         fail_on: FailOn::default(),
         secrets: vec!["sekrit-token".into()],
         agent: Some(hostile[1].into()),
+        sources: results
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                (
+                    r.id.clone(),
+                    format!("- id: x\n  title: {}\n", hostile[i % hostile.len()]),
+                )
+            })
+            .collect(),
     };
     let page = html::render(&report);
+    assert_eq!(page.matches("class=\"yaml\"").count(), results.len());
     for h in hostile {
         assert!(!page.contains(h), "raw hostile string in page: {h}");
     }
@@ -999,6 +1011,7 @@ fn html_counts_and_redaction() {
         fail_on: FailOn::default(),
         secrets: vec!["sekrit-token".into()],
         agent: None,
+        sources: Default::default(),
     };
     let page = html::render(&report);
     assert!(!page.contains("sekrit-token"));

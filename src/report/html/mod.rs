@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::RunReport;
-use super::svg::{Bar, hbars};
+use super::svg::{Bar, Point, hbars, scatter_log_x};
 use super::terminal::failure_block;
 use super::text::{Counts, Scrub, fmt_duration};
 use crate::runner::result::{CaseResult, FailOn, Verdict};
@@ -180,13 +180,61 @@ pub fn render(report: &RunReport) -> String {
     h.push_str("</p>");
     h.push_str(&hbars("Cases by verdict", &bars, ""));
     h.push_str(&duration_chart(report.results, &scrub));
+    h.push_str(&perf_charts(report.results, &scrub));
     h.push_str(&filters(report.results, &scrub));
     case_table(&mut h, report.results, &scrub);
     h.push_str("<h2>Cases</h2>");
     for r in report.results {
-        case_details(&mut h, r, &scrub, report.fail_on);
+        case_details(&mut h, r, &scrub, report.fail_on, report.sources.get(&r.id));
     }
     let _ = writeln!(h, "<script>{SCRIPT}</script></body></html>");
+    h
+}
+
+/// A performance case as plotted: id, bytes per round trip, MB/s, median RTT in ms.
+type PerfPoint = (String, f64, Option<f64>, Option<f64>);
+
+/// Throughput and median round-trip time of the performance cases (those with figures), by the
+/// bytes each round trip moved: where a server's cost per message grows with its size.
+fn perf_charts(results: &[CaseResult], scrub: &Scrub) -> String {
+    let perf: Vec<PerfPoint> = results
+        .iter()
+        .filter_map(|r| {
+            let p = r.perf.as_ref()?;
+            let size = p.bytes as f64 / p.round_trips.max(1) as f64;
+            let rate = super::text::mb_per_s(p.bytes, r.duration);
+            let rtt = p.median_rtt.map(|d| d.as_secs_f64() * 1000.0);
+            Some((scrub.clean(&r.id), size, rate, rtt))
+        })
+        .collect();
+    if perf.is_empty() {
+        return String::new();
+    }
+    let points = |pick: fn(&PerfPoint) -> Option<f64>| {
+        perf.iter()
+            .filter_map(|p| {
+                pick(p).map(|y| Point {
+                    x: p.1,
+                    y,
+                    label: &p.0,
+                })
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut h = String::from("<div id=\"perf-charts\">");
+    h.push_str(&scatter_log_x(
+        "Throughput by message size (performance cases)",
+        "bytes per round trip (log scale)",
+        "MB/s",
+        &points(|p| p.2),
+    ));
+    h.push_str(&scatter_log_x(
+        "Median round-trip time by message size (performance cases)",
+        "bytes per round trip (log scale)",
+        "ms",
+        &points(|p| p.3),
+    ));
+    h.push_str("</div>");
     h
 }
 
@@ -268,7 +316,13 @@ fn case_table(h: &mut String, results: &[CaseResult], scrub: &Scrub) {
     h.push_str("</tbody></table>");
 }
 
-fn case_details(h: &mut String, r: &CaseResult, scrub: &Scrub, fail_on: FailOn) {
+fn case_details(
+    h: &mut String,
+    r: &CaseResult,
+    scrub: &Scrub,
+    fail_on: FailOn,
+    source: Option<&String>,
+) {
     let id = escape(&scrub.clean(&r.id));
     let k = verdict_key(r.verdict);
     let _ = write!(
@@ -289,6 +343,18 @@ fn case_details(h: &mut String, r: &CaseResult, scrub: &Scrub, fail_on: FailOn) 
         let trace = render_text(&r.traces, &Redaction::default());
         let trace = shorten_trace(&super::text::escape_lines(&scrub.redact_only(&trace)));
         let _ = write!(h, "<h4>Trace</h4><pre>{}</pre>", escape(&trace));
+    }
+    if let Some(source) = source {
+        let _ = write!(
+            h,
+            "<h4>Case source ({})</h4><pre class=\"yaml\">{}</pre>",
+            escape(&scrub.clean(&format!(
+                "{}:{}",
+                r.location.file.display(),
+                r.location.line
+            ))),
+            escape(&super::text::escape_lines(&scrub.redact_only(source)))
+        );
     }
     h.push_str("</details>");
 }
