@@ -143,6 +143,52 @@ fn html_reports_render_in_chromium_with_the_counts_of_the_json_report() {
     assert_eq!(code, 1, "the faulty server fails cases");
     assert!(json.contains("\"verdict\":\"FAIL\""));
     check_page(browser, &profile, &page, &json, "run-faulty");
+
+    // Both runs side by side, read back from their JSON reports.
+    let side = dir.path().join("side.html");
+    let embedded = format!(
+        "embedded={}",
+        dir.path().join("run-embedded.jsonl").display()
+    );
+    let faulty = format!("faulty={}", dir.path().join("run-faulty.jsonl").display());
+    let out = wsprobe(
+        &[
+            "report",
+            "--html",
+            side.to_str().expect("utf-8"),
+            &embedded,
+            &faulty,
+        ],
+        LIMIT,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let dom = chromium::dump_dom(browser, &profile, &side);
+    let html = html_tag(&dom);
+    assert!(!html.contains("data-js-error"), "script error: {html}");
+    assert!(html.contains("data-js-ready=\"1\""), "{html}");
+    let totals: Vec<usize> = ["run-embedded", "run-faulty"]
+        .iter()
+        .map(|name| {
+            let text = std::fs::read_to_string(dir.path().join(format!("{name}.jsonl")))
+                .expect("json report");
+            text.lines().filter(|l| l.contains("\"verdict\"")).count()
+        })
+        .collect();
+    for (i, total) in totals.iter().enumerate() {
+        let shown = attribute_of(&dom, &format!("run-{i}"), "data-cases").expect("run row");
+        assert_eq!(shown, total.to_string(), "run {i}");
+    }
+    // Every case of the faulty run is also in the embedded one: one row per embedded case,
+    // one verdict cell per run in each.
+    let rows = dom.matches("<tr class=\"case\"").count();
+    assert_eq!(rows, totals[0]);
+    assert_eq!(dom.matches("<td class=\"cell").count(), rows * 2);
+    assert_eq!(
+        dom.matches("data-verdict=\"missing\"").count(),
+        totals[0] - totals[1]
+    );
+    let shots = root().join("target/html-report");
+    chromium::screenshot(browser, &profile, &side, &shots.join("side-by-side.png"));
 }
 
 #[test]

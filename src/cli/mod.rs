@@ -4,6 +4,7 @@
 
 mod capture;
 mod client;
+mod combine;
 mod config;
 mod conventions;
 mod error;
@@ -55,6 +56,8 @@ enum Command {
     /// Run wsprobe's reference WebSocket client against an Autobahn-style fuzzing server
     /// (wsprobe run --client, or Autobahn's).
     Client(client::ClientArgs),
+    /// Put several runs side by side in one HTML page, from their JSON Lines reports.
+    Report(combine::ReportArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell).
     Completions(conventions::CompletionsArgs),
     /// Print wsprobe's manual page (roff), or write every page with --out DIR.
@@ -300,6 +303,7 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> u8 {
         Command::Inspect(args) => Ok(capture::inspect(args)),
         Command::Overhead(args) => Ok(capture::overhead(args)),
         Command::Client(args) => client::client(args),
+        Command::Report(args) => combine::report(args),
         Command::Completions(args) => conventions::completions(args),
         Command::Man(args) => conventions::man(args),
     };

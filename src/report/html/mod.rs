@@ -7,6 +7,8 @@
 //! secrets redacted) and then [`escape`] (HTML text and attribute contexts). The page embeds no
 //! JSON in `<script>`: the script only reads `data-` attributes, so no server text reaches it.
 
+pub mod matrix;
+
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
