@@ -959,6 +959,10 @@ fn html_escapes_every_hostile_string() {
             Opcode::Text,
             h.as_bytes(),
         )]);
+        r.close = Some(CloseBehavior {
+            detail: h.into(),
+            ..clean_close()
+        });
     }
     let report = RunReport {
         results: &results,
@@ -980,6 +984,7 @@ fn html_escapes_every_hostile_string() {
     };
     let page = html::render(&report);
     assert_eq!(page.matches("class=\"yaml\"").count(), results.len());
+    assert_eq!(page.matches("class=\"close\"").count(), results.len());
     for h in hostile {
         assert!(!page.contains(h), "raw hostile string in page: {h}");
     }

@@ -337,6 +337,14 @@ fn case_details(
         level = r.level,
         time = fmt_duration(r.duration),
     );
+    if let Some(c) = &r.close {
+        let _ = write!(
+            h,
+            "<p class=\"close\">Closing behaviour: <b>{}</b> — {}</p>",
+            c.verdict.autobahn(),
+            escape(&scrub.clean(&c.detail))
+        );
+    }
     let block = failure_block(r, scrub, fail_on, false, usize::MAX / 2);
     if !block.trim().is_empty() {
         let _ = write!(h, "<pre>{}</pre>", escape(&block));
