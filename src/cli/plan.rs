@@ -888,7 +888,11 @@ mod tests {
             parse_report("junit=out.xml").map(|r| r.kind),
             Ok(report::ReportKind::Junit)
         ));
-        assert!(parse_report("html=x").is_err());
+        assert!(parse_report("xml=x").is_err());
+        assert!(matches!(
+            parse_report("html=r.html").map(|r| r.kind),
+            Ok(report::ReportKind::Html)
+        ));
         assert!(parse_report("junit").is_err());
         assert!(parse_report("junit=").is_err());
     }
@@ -948,7 +952,7 @@ mod tests {
                 "--max-message-size",
             ),
             (
-                &["--report", "html=x"][..],
+                &["--report", "xml=x"][..],
                 exit::USAGE,
                 "unknown report kind",
             ),
