@@ -180,7 +180,7 @@ fn usage_errors_exit_2_before_anything_runs() {
         vec!["run", "--partition", "3/2"],
         vec!["run", "--timeout-scale", "0"],
         vec!["run", "--jobs", "0"],
-        vec!["run", "--report", "html=x"],
+        vec!["run", "--report", "xml=x"],
         vec!["run", "--report", "junit=/nonexistent-dir/x.xml"],
         vec!["run", "--target", "http://example.org/"],
         vec!["run", "--header", "no-colon"],
