@@ -113,6 +113,10 @@ struct ServeArgs {
     /// stderr), or with --cert/--key.
     #[arg(long)]
     tls: bool,
+    /// Serve WebSockets over HTTP/2 too (RFC 8441), on the same port: h2c with prior
+    /// knowledge on ws://, ALPN h2 with --tls; HTTP/1.1 upgrades are served as before.
+    #[arg(long)]
+    http2: bool,
     /// With --tls: the certificate chain to serve (PEM).
     #[arg(long, value_name = "FILE", requires_all = ["tls", "key"])]
     cert: Option<std::path::PathBuf>,
@@ -371,7 +375,7 @@ fn serve(args: ServeArgs) -> u8 {
         ServeMode::Echo | ServeMode::TungsteniteEcho | ServeMode::Counter { .. } => None,
     };
     rt.block_on(async move {
-        let server = match Server::start_with_tls(config, tls.clone()).await {
+        let server = match Server::start_with(config, tls.clone(), args.http2).await {
             Ok(server) => server,
             Err(e) => {
                 eprintln!("wsprobe: {e}");

@@ -77,6 +77,12 @@ pub struct RunArgs {
     /// generated at start, or the one of --cert/--key.
     #[arg(long, conflicts_with = "target")]
     tls: bool,
+    /// Open every WebSocket over HTTP/2 as an extended CONNECT stream (RFC 8441): h2c with
+    /// prior knowledge for ws://, ALPN h2 for wss://. Without --target the embedded server
+    /// serves HTTP/2 too. Cases about the HTTP/1.1 upgrade (tag http1) are left out; the
+    /// HTTP/2 suite (tag http2) runs only with it.
+    #[arg(long, conflicts_with = "client")]
+    http2: bool,
     /// wss:// targets: trust only the CA certificates of this PEM file instead of the system's
     /// store.
     #[arg(long, value_name = "FILE")]
@@ -545,7 +551,8 @@ impl RunPlan {
             }
             headers.push((name, value));
         }
-        let (transport, server_tls) = tls_settings(args, target.as_ref())?;
+        let (mut transport, server_tls) = tls_settings(args, target.as_ref())?;
+        transport.http2 = args.http2;
         if args.expect_update && args.expect.is_none() {
             return Err(CliError::usage("--expect-update needs --expect FILE"));
         }
@@ -588,6 +595,13 @@ impl RunPlan {
                 .filter(|c| c.peers.contains(&PeerKind::Server))
                 .collect()
         };
+        // The transport decides which cases apply: `http1` cases are about the HTTP/1.1
+        // upgrade, `http2` cases about the HTTP/2 extended CONNECT (docs/http2.md).
+        let skipped_tag = if args.http2 { "http1" } else { "http2" };
+        let all: Vec<Case> = all
+            .into_iter()
+            .filter(|c| !c.tags.iter().any(|t| t == skipped_tag))
+            .collect();
         let total_before = all.len();
         let cases = select(all, &selection);
         if cases.is_empty() {

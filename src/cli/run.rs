@@ -86,7 +86,7 @@ pub fn execute(plan: &RunPlan) -> Result<Outcome, CliError> {
         let (server, target) = match &plan.target {
             Some(t) => (None, t.clone()),
             None => {
-                let server = Server::start_with_tls(
+                let server = Server::start_with(
                     ServeConfig {
                         host: "127.0.0.1".into(),
                         port: 0,
@@ -94,6 +94,7 @@ pub fn execute(plan: &RunPlan) -> Result<Outcome, CliError> {
                         max_message_size: 64 * 1024 * 1024,
                     },
                     plan.server_tls.clone(),
+                    plan.transport.http2,
                 )
                 .await
                 .map_err(|e| {
@@ -107,6 +108,7 @@ pub fn execute(plan: &RunPlan) -> Result<Outcome, CliError> {
         // The embedded server over TLS is trusted by its own certificate, nothing else.
         let transport = match (&server, &plan.server_tls) {
             (Some(_), Some(tls)) => crate::net::Transport {
+                http2: plan.transport.http2,
                 tls: Some(
                     crate::net::ClientTls::trusting(&tls.cert_pem, &target.host)
                         .map_err(|e| CliError::environment(format!("embedded server: {e}")))?,

@@ -14,6 +14,7 @@
 //! handshake (RFC 6455 §7.1.1 speaks of TCP only), and a missing `close_notify` can truncate
 //! nothing WebSocket frames do not already delimit.
 
+pub mod h2;
 pub mod proxy;
 pub mod tls;
 
@@ -42,6 +43,8 @@ enum Io {
     Tcp(TcpStream),
     TlsClient(Box<tokio_rustls::client::TlsStream<TcpStream>>),
     TlsServer(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+    /// An HTTP/2 stream (RFC 8441), itself on a TCP or TLS connection.
+    H2(Box<h2::H2Stream>),
 }
 
 impl From<TcpStream> for Stream {
@@ -58,24 +61,39 @@ impl Stream {
         }
     }
 
-    /// The TCP connection underneath.
-    pub fn tcp(&self) -> &TcpStream {
+    /// A WebSocket's HTTP/2 stream as a byte stream.
+    pub fn h2(stream: h2::H2Stream) -> Stream {
+        Stream::new(Io::H2(Box::new(stream)))
+    }
+
+    /// The TCP connection underneath, `None` for an HTTP/2 stream (its connection is shared).
+    fn tcp(&self) -> Option<&TcpStream> {
         match &self.io {
-            Io::Tcp(s) => s,
-            Io::TlsClient(s) => s.get_ref().0,
-            Io::TlsServer(s) => s.get_ref().0,
+            Io::Tcp(s) => Some(s),
+            Io::TlsClient(s) => Some(s.get_ref().0),
+            Io::TlsServer(s) => Some(s.get_ref().0),
+            Io::H2(_) => None,
         }
     }
 
     /// Sets `TCP_NODELAY`, so each write leaves at once (and a chopped write stays chopped).
+    /// An HTTP/2 connection has it set when it is opened.
     pub fn set_nodelay(&self) {
         // Failing only costs latency; nothing to report.
-        let _ = self.tcp().set_nodelay(true);
+        if let Some(tcp) = self.tcp() {
+            let _ = tcp.set_nodelay(true);
+        }
     }
 
     /// The peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.tcp().peer_addr()
+        match &self.io {
+            Io::H2(s) => Ok(s.peer_addr()),
+            _ => self
+                .tcp()
+                .ok_or_else(|| io::Error::other("no TCP connection"))?
+                .peer_addr(),
+        }
     }
 
     /// The TLS session's parameters, `None` on plain TCP.
@@ -84,6 +102,24 @@ impl Stream {
             Io::Tcp(_) => None,
             Io::TlsClient(s) => Some(tls::SessionInfo::of(s.get_ref().1)),
             Io::TlsServer(s) => Some(tls::SessionInfo::of(s.get_ref().1)),
+            Io::H2(s) => s.tls(),
+        }
+    }
+
+    /// The HTTP/2 stream, when this is one.
+    pub fn as_h2(&mut self) -> Option<&mut h2::H2Stream> {
+        match &mut self.io {
+            Io::H2(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The ALPN protocol the TLS handshake agreed on, if any.
+    pub fn alpn(&self) -> Option<Vec<u8>> {
+        match &self.io {
+            Io::TlsClient(s) => s.get_ref().1.alpn_protocol().map(<[u8]>::to_vec),
+            Io::TlsServer(s) => s.get_ref().1.alpn_protocol().map(<[u8]>::to_vec),
+            Io::Tcp(_) | Io::H2(_) => None,
         }
     }
 
@@ -97,6 +133,7 @@ impl Stream {
                 Io::Tcp(s) => s.read(&mut chunk).await?,
                 Io::TlsClient(s) => eof_ok(s.read(&mut chunk).await)?,
                 Io::TlsServer(s) => eof_ok(s.read(&mut chunk).await)?,
+                Io::H2(s) => s.read(&mut chunk).await?,
             };
             if n == 0 {
                 return Ok(&[]);
@@ -132,6 +169,7 @@ impl AsyncRead for Stream {
             Io::Tcp(s) => return Pin::new(s).poll_read(cx, buf),
             Io::TlsClient(s) => ready!(Pin::new(s.as_mut()).poll_read(cx, buf)),
             Io::TlsServer(s) => ready!(Pin::new(s.as_mut()).poll_read(cx, buf)),
+            Io::H2(s) => return Pin::new(s.as_mut()).poll_read(cx, buf),
         };
         Poll::Ready(match r {
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(()),
@@ -160,6 +198,7 @@ impl AsyncWrite for Stream {
                 let _ = Pin::new(s.as_mut()).poll_flush(cx)?;
                 Poll::Ready(Ok(n))
             }
+            Io::H2(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
         }
     }
 
@@ -168,6 +207,7 @@ impl AsyncWrite for Stream {
             Io::Tcp(s) => Pin::new(s).poll_flush(cx),
             Io::TlsClient(s) => Pin::new(s.as_mut()).poll_flush(cx),
             Io::TlsServer(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Io::H2(s) => Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
 
@@ -176,6 +216,7 @@ impl AsyncWrite for Stream {
             Io::Tcp(s) => Pin::new(s).poll_shutdown(cx),
             Io::TlsClient(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
             Io::TlsServer(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Io::H2(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
 }
@@ -187,6 +228,9 @@ pub struct Transport {
     pub tls: Option<ClientTls>,
     /// The HTTP proxy to tunnel through.
     pub proxy: Option<Proxy>,
+    /// Open each WebSocket as an HTTP/2 extended CONNECT stream (RFC 8441): h2c with prior
+    /// knowledge on TCP, ALPN `h2` on TLS.
+    pub http2: bool,
 }
 
 /// Why a connection could not be opened.
@@ -233,6 +277,7 @@ pub async fn connect(
     };
     let _ = tcp.set_nodelay(true);
     match &transport.tls {
+        Some(tls) if transport.http2 => Ok(tls.for_http2().handshake(tcp, deadline).await?),
         Some(tls) => Ok(tls.handshake(tcp, deadline).await?),
         None => Ok(Stream::from(tcp)),
     }

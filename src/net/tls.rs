@@ -205,6 +205,18 @@ impl ClientTls {
         })
     }
 
+    /// The same settings offering only HTTP/2 by ALPN (RFC 9113 §3.2), for `run --http2`.
+    pub fn for_http2(&self) -> ClientTls {
+        let mut config = (*self.config).clone();
+        config.alpn_protocols = vec![super::h2::ALPN_H2.to_vec()];
+        ClientTls {
+            config: Arc::new(config),
+            server_name: self.server_name.clone(),
+            host: self.host.clone(),
+            insecure: self.insecure,
+        }
+    }
+
     /// Runs the TLS handshake on `tcp`, bounded by `deadline`.
     pub async fn handshake(&self, tcp: TcpStream, deadline: Instant) -> Result<Stream, TlsFailure> {
         let connector = tokio_rustls::TlsConnector::from(Arc::clone(&self.config));
@@ -605,6 +617,19 @@ impl ServerTls {
             cert_pem,
             self_signed,
         })
+    }
+
+    /// The same settings offering HTTP/2 first and HTTP/1.1 second by ALPN (RFC 9113 §3.2),
+    /// for `serve --http2`.
+    pub fn with_http2(&self) -> ServerTls {
+        let mut config = (*self.config).clone();
+        config.alpn_protocols = vec![super::h2::ALPN_H2.to_vec(), ALPN_HTTP11.to_vec()];
+        ServerTls {
+            config: Arc::new(config),
+            fingerprint: self.fingerprint.clone(),
+            cert_pem: self.cert_pem.clone(),
+            self_signed: self.self_signed,
+        }
     }
 
     /// Runs the server's TLS handshake on an accepted connection, within [`ACCEPT_TIMEOUT`].

@@ -25,6 +25,8 @@ use crate::wire::deflate::DeflateResponse;
 use crate::wire::handshake::{self, Negotiated, Offer, Parse, RequestHead, ResponseHead};
 use crate::wire::{ClosePayload, FrameSpec, Opcode, Role, Violation};
 
+mod h2;
+
 /// How the opening handshake went.
 #[derive(Clone, Debug, Default)]
 pub struct HandshakeOutcome {
@@ -38,6 +40,14 @@ pub struct HandshakeOutcome {
     pub negotiated: Option<Negotiated>,
     /// The accepted permessage-deflate element's parameters, if the response had one.
     pub deflate: Option<DeflateResponse>,
+    /// The handshake was an HTTP/2 extended CONNECT (RFC 8441).
+    pub http2: bool,
+    /// Over HTTP/2: the stream was reset (or the connection went away) instead of a response,
+    /// e.g. `RST_STREAM PROTOCOL_ERROR`.
+    pub reset: Option<String>,
+    /// Over HTTP/2: the server does not accept extended CONNECT (RFC 8441 §3), so a case
+    /// that needs a WebSocket is UNIMPLEMENTED rather than failed.
+    pub unimplemented: Option<String>,
 }
 
 impl HandshakeOutcome {
@@ -143,6 +153,10 @@ pub struct Connection {
     idle_timeout: Duration,
     /// Writes that failed or stalled (see [`Connection::trace`]).
     write_errors: Vec<String>,
+    /// Over HTTP/2: the connection the stream is on, which later WebSockets may share.
+    h2_client: Option<crate::net::h2::ClientConn>,
+    /// Over HTTP/2: how the server reset the stream, if it did.
+    h2_reset: Option<String>,
 }
 
 impl Deref for Connection {
@@ -197,6 +211,8 @@ impl Connection {
             last_activity: Instant::now(),
             idle_timeout,
             write_errors: Vec::new(),
+            h2_client: None,
+            h2_reset: None,
         };
         conn.session.trace_request(&raw_head, &[]);
         let mut outcome = AcceptOutcome::default();
@@ -254,6 +270,33 @@ impl Connection {
         (conn, outcome)
     }
 
+    /// A read failed: a TCP reset, or over HTTP/2 the stream's RST_STREAM or the
+    /// connection's GOAWAY, whose error code the trace keeps (RFC 8441 §5 gives CANCEL its
+    /// meaning).
+    fn on_read_error(&mut self, e: &std::io::Error) {
+        if self.stream.as_mut().is_some_and(|s| s.as_h2().is_some()) {
+            let what = e.to_string();
+            if what.starts_with("RST_STREAM") || what.starts_with("GOAWAY") {
+                self.h2_reset = Some(what.clone());
+                self.trace
+                    .events
+                    .push(TraceEvent::Note(format!("HTTP/2 {what}")));
+            }
+        }
+        self.on_reset();
+    }
+
+    /// The HTTP/2 way the server ended the stream abortively (`RST_STREAM CANCEL`,
+    /// `GOAWAY NO_ERROR`), if it did.
+    pub fn h2_reset(&self) -> Option<&str> {
+        self.h2_reset.as_deref()
+    }
+
+    /// The HTTP/2 connection this WebSocket's stream belongs to (`run --http2`).
+    pub fn h2_client(&self) -> Option<&crate::net::h2::ClientConn> {
+        self.h2_client.as_ref()
+    }
+
     /// wsprobe closes TCP itself (the session records it, the socket is dropped).
     pub fn drop_tcp(&mut self) {
         self.session.drop_tcp();
@@ -281,6 +324,27 @@ impl Connection {
             seed,
             extension_items,
         } = p;
+        if endpoint.transport.http2 {
+            let (conn, outcome) = h2::open(
+                name,
+                endpoint,
+                request,
+                offer,
+                deadline,
+                SessionParams {
+                    name,
+                    role: Role::Client,
+                    max_message,
+                    memory,
+                    own_key,
+                    seed,
+                },
+                idle_timeout,
+                secret_headers,
+            )
+            .await?;
+            return Ok(conn.opened(outcome, extension_items, max_message));
+        }
         let stream = endpoint.connect(deadline).await?;
         let mut conn = Connection {
             stream: Some(stream),
@@ -296,6 +360,8 @@ impl Connection {
             last_activity: Instant::now(),
             idle_timeout,
             write_errors: Vec::new(),
+            h2_client: None,
+            h2_reset: None,
         };
         conn.trace_request(request, secret_headers);
         if abort {
@@ -312,9 +378,21 @@ impl Connection {
             conn.sync_trace();
             return Ok((conn, outcome));
         }
-        let mut outcome = conn
+        let outcome = conn
             .handshake(request, writes, write_delay, offer, deadline)
             .await;
+        Ok(conn.opened(outcome, extension_items, max_message))
+    }
+
+    /// After the handshake: agrees on permessage-deflate, opens or fails the connection and
+    /// takes in the frames that arrived with the response.
+    fn opened(
+        mut self,
+        mut outcome: HandshakeOutcome,
+        extension_items: &[String],
+        max_message: u64,
+    ) -> (Connection, HandshakeOutcome) {
+        let conn = &mut self;
         if let Some(negotiated) = &outcome.negotiated {
             let agreement = deflate::agree(extension_items, &negotiated.extensions);
             for note in &agreement.notes {
@@ -347,7 +425,7 @@ impl Connection {
         if conn.browser.state() == crate::trace::ReadyState::Open && !leftover.is_empty() {
             conn.process(&leftover);
         }
-        Ok((conn, outcome))
+        (self, outcome)
     }
 
     async fn handshake(
@@ -607,9 +685,9 @@ impl Connection {
                         self.last_activity = Instant::now();
                         self.process(&buf[..n]);
                     }
-                    Step::Read(Err(_)) => {
+                    Step::Read(Err(e)) => {
                         reading = false;
-                        self.on_reset();
+                        self.on_read_error(&e);
                     }
                     Step::Timeout => {
                         result = Err(if Instant::now() < deadline {
@@ -700,7 +778,7 @@ impl Connection {
                 let data = self.read_buf[..n].to_vec();
                 self.process(&data);
             }
-            Ok(Err(_)) => self.on_reset(),
+            Ok(Err(e)) => self.on_read_error(&e),
         }
         self.flush_pending(deadline).await;
         true

@@ -1184,52 +1184,112 @@ fn judge_handshake(c: &Connect, outcome: &HandshakeOutcome, at: &Location) -> Re
         }))
     };
     let ex = &c.expect;
+    // Over HTTP/2 the status that opens a WebSocket is a 2xx (RFC 8441 §5), so a suite's
+    // `101` means "accepted" there.
+    let http2 = outcome.http2;
+    let matches = |p: &StatusPattern, s: u16| {
+        p.matches(s) || (http2 && *p == StatusPattern::Exact(101) && (200..300).contains(&s))
+    };
+    let accepting = if http2 {
+        "a 2xx response to the extended CONNECT (RFC 8441 §5)"
+    } else {
+        "a valid 101 Switching Protocols response (RFC 6455 §4.1)"
+    };
     let observed_status = || match (&outcome.response, &outcome.error) {
+        (Some(r), _) if http2 => format!("HTTP/2 {}", r.status),
         (Some(r), _) => format!("HTTP {} {}", r.status, r.reason),
         (None, Some(e)) => e.clone(),
         (None, None) => "no response".into(),
     };
+    if ex.refused {
+        let status = outcome.response.as_ref().map(|r| r.status);
+        let opened = status.is_some_and(|s| {
+            if http2 {
+                (200..300).contains(&s)
+            } else {
+                s == 101
+            }
+        });
+        if opened || (status.is_none() && outcome.reset.is_none()) {
+            return fail(
+                "the request was not refused".into(),
+                vec![if http2 {
+                    "a status other than 2xx, or the stream reset (RFC 9113 §8.1.1)".into()
+                } else {
+                    "a status other than 101".into()
+                }],
+                observed_status(),
+            );
+        }
+    }
     let wants_101 = ex.status.is_empty() || ex.status.iter().any(|p| p.matches(101));
-    if ex.status.is_empty() {
+    if ex.refused {
+        // Judged above.
+    } else if ex.status.is_empty() {
         if !outcome.opened() {
             let mut observed = observed_status();
             if !outcome.violations.is_empty() {
                 let v: Vec<String> = outcome.violations.iter().map(|v| v.to_string()).collect();
                 observed = format!("{observed}: {}", v.join("; "));
             }
+            if let Some(why) = &outcome.unimplemented {
+                return Err(Stop::Unimplemented(Failure {
+                    summary: "the server does not accept WebSockets over HTTP/2".into(),
+                    location: at.clone(),
+                    expected: vec!["SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441 §3)".into()],
+                    observed: why.clone(),
+                }));
+            }
             // The case needs the connection open: whatever its level, a refused or broken
             // handshake is a failure (docs/verdicts.md).
             return Err(Stop::HandshakeFailed(Failure {
                 summary: "the opening handshake failed".into(),
                 location: at.clone(),
-                expected: vec!["a valid 101 Switching Protocols response (RFC 6455 §4.1)".into()],
+                expected: vec![accepting.into()],
                 observed,
             }));
         }
     } else {
         let status = outcome.response.as_ref().map(|r| r.status);
-        let ok = status.is_some_and(|s| ex.status.iter().any(|p| p.matches(s)));
+        let ok = status.is_some_and(|s| ex.status.iter().any(|p| matches(p, s)));
         let expected: Vec<String> = ex
             .status
             .iter()
-            .map(|p: &StatusPattern| format!("HTTP {p}"))
+            .map(|p: &StatusPattern| match p {
+                StatusPattern::Exact(101) if http2 => "HTTP/2 2xx".to_string(),
+                p => format!("HTTP {p}"),
+            })
             .collect();
         if !ok {
             return fail(
                 format!(
                     "expected HTTP {}",
-                    expected.join(" or ").replace("HTTP ", "")
+                    expected
+                        .join(" or ")
+                        .replace("HTTP ", "")
+                        .replace("HTTP/2 ", "")
                 ),
                 expected,
                 observed_status(),
             );
         }
-        if status == Some(101) && wants_101 && !outcome.opened() {
+        let accepted = status.is_some_and(|s| {
+            if http2 {
+                (200..300).contains(&s)
+            } else {
+                s == 101
+            }
+        });
+        if accepted && wants_101 && !outcome.opened() {
             let v: Vec<String> = outcome.violations.iter().map(|v| v.to_string()).collect();
             return Err(Stop::HandshakeFailed(Failure {
-                summary: "the 101 response is not a valid WebSocket handshake".into(),
+                summary: if http2 {
+                    "the 2xx response does not open a WebSocket".into()
+                } else {
+                    "the 101 response is not a valid WebSocket handshake".into()
+                },
                 location: at.clone(),
-                expected: vec!["a valid 101 Switching Protocols response (RFC 6455 §4.1)".into()],
+                expected: vec![accepting.into()],
                 observed: v.join("; "),
             }));
         }

@@ -58,6 +58,14 @@ pub enum PreflightError {
          wss://)"
     )]
     TlsAnswer,
+    /// `--http2`: the target did not start HTTP/2 or did not enable extended CONNECT.
+    #[error(
+        "the target does not accept WebSockets over HTTP/2: {why} (--no-preflight runs the cases anyway)"
+    )]
+    NoHttp2 {
+        /// What happened instead.
+        why: String,
+    },
     /// What came back is not an HTTP response head.
     #[error("the target did not answer the WebSocket handshake with HTTP: {why}")]
     NotHttp {
@@ -110,6 +118,17 @@ async fn exchange(
             addr: endpoint.addr,
             why: e.to_string(),
         })?;
+    if endpoint.transport.http2 {
+        let conn = crate::net::h2::ClientConn::handshake(stream, deadline)
+            .await
+            .map_err(|e| PreflightError::NoHttp2 { why: e.to_string() })?;
+        if !conn.connect_protocol_enabled() {
+            return Err(PreflightError::NoHttp2 {
+                why: crate::net::h2::OpenError::NotEnabled.to_string(),
+            });
+        }
+        return Ok(());
+    }
     let mut request = ClientRequest::new(host, path, &Rng::new(None).handshake_key());
     request.headers = headers.to_vec();
     let no_answer = |e: std::io::Error| match endpoint

@@ -26,6 +26,7 @@
 pub mod client;
 mod connection;
 mod fault;
+mod h2;
 mod polling;
 mod raw;
 
@@ -114,6 +115,8 @@ struct Settings {
     mode: ServeMode,
     websocket: WebSocketConfig,
     max_message_size: usize,
+    /// Serve HTTP/2 extended CONNECTs too (`serve --http2`, RFC 8441).
+    http2: bool,
 }
 
 /// A running server.
@@ -141,6 +144,20 @@ impl Server {
         config: ServeConfig,
         tls: Option<ServerTls>,
     ) -> Result<Server, ServeError> {
+        Server::start_with(config, tls, false).await
+    }
+
+    /// [`Server::start_with_tls`], serving WebSockets over HTTP/2 as well when `http2` is set
+    /// (RFC 8441: h2c with prior knowledge, or ALPN `h2` over TLS) on the same port.
+    pub async fn start_with(
+        config: ServeConfig,
+        tls: Option<ServerTls>,
+        http2: bool,
+    ) -> Result<Server, ServeError> {
+        let tls = match tls {
+            Some(t) if http2 => Some(t.with_http2()),
+            other => other,
+        };
         let requested = requested_addr(&config.host, config.port);
         let bind_error = |source| ServeError::Bind {
             addr: requested.clone(),
@@ -158,6 +175,7 @@ impl Server {
                 .max_message_size(Some(config.max_message_size))
                 .max_frame_size(Some(config.max_message_size)),
             max_message_size: config.max_message_size,
+            http2,
         });
         let (stop, stopped) = watch::channel(false);
         let accept_loop = tokio::spawn(accept_loop(listener, settings, stopped));
@@ -237,7 +255,7 @@ async fn serve_connection(
     settings: Arc<Settings>,
     stop: watch::Receiver<bool>,
 ) {
-    let tcp = match &settings.tls {
+    let mut tcp = match &settings.tls {
         None => crate::net::Stream::from(tcp),
         // A client that fails the TLS handshake has no one to hear about it.
         Some(tls) => match tls.accept(tcp).await {
@@ -245,6 +263,9 @@ async fn serve_connection(
             Err(_) => return,
         },
     };
+    if settings.http2 && h2::is_http2(&mut tcp).await {
+        return h2::serve(tcp, settings, stop).await;
+    }
     match settings.mode {
         ServeMode::Fault(fault) => raw::serve(tcp, fault, settings.max_message_size, stop).await,
         // The raw baseline speaks permessage-deflate; tungstenite does not.

@@ -39,8 +39,10 @@
 //! is bounded only by the server's shutdown; every other wait has its own bound.
 
 mod closing;
-mod deflate;
+pub(in crate::serve) mod deflate;
 mod handshake;
+
+pub(in crate::serve) use handshake::Opened;
 
 use std::time::Duration;
 
@@ -96,6 +98,18 @@ pub(super) async fn serve(
         close_tcp(tcp).await;
         return;
     };
+    serve_open(tcp, fault, max_message, opened, stop).await;
+}
+
+/// Serves a connection whose opening handshake is done (over HTTP/1.1 above, or an HTTP/2
+/// extended CONNECT in `h2.rs`) until it is closed.
+pub(in crate::serve) async fn serve_open(
+    tcp: TcpStream,
+    fault: Fault,
+    max_message: usize,
+    opened: Opened,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut conn = Conn::new(tcp, fault, max_message, opened.deflate.as_ref());
     conn.decoder.push(&opened.leftover);
     let ending = match conn.deflate_error.take() {

@@ -7,7 +7,7 @@ use super::context::{Context, backticked};
 use super::convert::{duration, value_kind};
 use super::diagnostic::did_you_mean;
 use super::expand::key_text;
-use super::model::{Connect, DeflateExpect, HandshakeExpect, Respond};
+use super::model::{Connect, DeflateExpect, HandshakeExpect, Http2Connect, Respond};
 use super::payload::send_payload;
 use super::position::{Anchor, YamlPath};
 use super::raw::{RawConnect, RawDeflateExpect, RawHandshakeExpect, RawRespond};
@@ -110,6 +110,13 @@ pub(crate) fn convert_connect(
         chop,
         abort: raw.abort.unwrap_or(false),
         respond,
+        http2: raw
+            .http2
+            .map(|h| Http2Connect {
+                protocol: h.protocol,
+                share: h.share,
+            })
+            .unwrap_or_default(),
     };
     Some((connect, raw.name))
 }
@@ -382,6 +389,7 @@ fn handshake_expect(
             .deflate
             .as_ref()
             .and_then(|d| deflate_expect(cx, &path.key("deflate"), d)),
+        refused: raw.refused.unwrap_or(false),
     }
 }
 

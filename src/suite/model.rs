@@ -219,6 +219,18 @@ pub struct Connect {
     /// How wsprobe, as the server, answers the client's opening handshake (client cases only);
     /// `None` answers correctly.
     pub respond: Option<Respond>,
+    /// HTTP/2 options of the extended CONNECT (`run --http2`, RFC 8441).
+    pub http2: Http2Connect,
+}
+
+/// `connect: { http2: ... }`: how the extended CONNECT differs from the default one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Http2Connect {
+    /// `:protocol` (default `websocket`).
+    pub protocol: Option<String>,
+    /// Open the stream on the HTTP/2 connection of this earlier connection instead of a new
+    /// one (RFC 8441 §1: several WebSockets on one connection).
+    pub share: Option<String>,
 }
 
 /// wsprobe's answer to a client's opening handshake (RFC 6455 §4.2.2), correct unless a field
@@ -356,6 +368,10 @@ pub struct HandshakeExpect {
     pub requires_extension: Option<String>,
     /// The accepted permessage-deflate response parameters.
     pub deflate: Option<DeflateExpect>,
+    /// The handshake must not open: any status but 101 (HTTP/1.1) or 2xx (HTTP/2), or over
+    /// HTTP/2 the stream reset (RFC 9113 §8.1.1 lets a server refuse a malformed request
+    /// either way).
+    pub refused: bool,
 }
 
 /// Expected parameters of an accepted permessage-deflate response; `None` fields are not

@@ -219,6 +219,15 @@ pub(crate) struct RawConnect {
     pub abort: Option<bool>,
     pub expect: Option<RawHandshakeExpect>,
     pub respond: Option<RawRespond>,
+    pub http2: Option<RawHttp2Connect>,
+}
+
+/// `connect: { http2: ... }`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an http2 options mapping")]
+pub(crate) struct RawHttp2Connect {
+    pub protocol: Option<String>,
+    pub share: Option<String>,
 }
 
 /// `connect: { respond: ... }`: wsprobe's answer to a client's handshake.
@@ -249,6 +258,7 @@ pub(crate) struct RawHandshakeExpect {
     pub extensions: Option<Vec<String>>,
     pub requires_extension: Option<String>,
     pub deflate: Option<RawDeflateExpect>,
+    pub refused: Option<bool>,
 }
 
 /// `connect: { expect: { deflate: ... } }`.

@@ -18,7 +18,7 @@ mod head;
 mod lists;
 mod server;
 
-pub use client::{ClientRequest, Negotiated, Offer, validate_response};
+pub use client::{ClientRequest, Negotiated, Offer, validate_h2_response, validate_response};
 pub use head::{
     HeadError, MAX_HEADERS, Parse, RequestHead, ResponseHead, parse_request, parse_response,
 };

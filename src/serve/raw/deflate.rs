@@ -31,15 +31,15 @@ pub(super) const LEVEL: u32 = 1;
 
 /// What the server answers in `Sec-WebSocket-Extensions` and works with afterwards.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub(super) struct Answer {
+pub(in crate::serve) struct Answer {
     /// The response's extension items, in order.
-    pub(super) items: Vec<String>,
+    pub(in crate::serve) items: Vec<String>,
     /// The parameters the connection uses, when permessage-deflate was accepted.
-    pub(super) negotiated: Option<Negotiated>,
+    pub(in crate::serve) negotiated: Option<Negotiated>,
 }
 
 /// Answers the offered extension items (each as sent: `name; param=value`).
-pub(super) fn answer(offered: &[String], fault: Fault) -> Answer {
+pub(in crate::serve) fn answer(offered: &[String], fault: Fault) -> Answer {
     let value = offered.join(", ");
     let mut offers = parse_offers(&value);
     if fault == Fault::DeflateAcceptInvalidOffer {

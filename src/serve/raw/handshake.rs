@@ -28,9 +28,9 @@ const PLACEHOLDER_KEY: &str = "AAAAAAAAAAAAAAAAAAAAAA==";
 
 /// An accepted upgrade: the bytes that followed the request head, and the permessage-deflate
 /// parameters when the extension was agreed.
-pub(super) struct Opened {
-    pub(super) leftover: Vec<u8>,
-    pub(super) deflate: Option<Negotiated>,
+pub(in crate::serve) struct Opened {
+    pub(in crate::serve) leftover: Vec<u8>,
+    pub(in crate::serve) deflate: Option<Negotiated>,
 }
 
 /// Reads and answers the opening handshake. `None` when the upgrade was refused or the client

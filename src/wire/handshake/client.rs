@@ -216,6 +216,54 @@ pub fn validate_response(head: &ResponseHead, offer: &Offer) -> Result<Negotiate
         )),
     }
 
+    let negotiated = negotiate(head, offer, &mut found);
+    if found.is_empty() {
+        Ok(negotiated)
+    } else {
+        Err(found)
+    }
+}
+
+/// Validates the response to an extended CONNECT (RFC 8441 §5): a 2xx (HTTP/2 has no 101,
+/// RFC 9113 §8.6) whose subprotocol and extensions answer the offer as in RFC 6455 §4.1.
+/// There is no `Sec-WebSocket-Accept` to check, nor `Upgrade`/`Connection`, which HTTP/2
+/// forbids (RFC 9113 §8.2.2). A 2xx that ends the stream leaves no tunnel (RFC 9113 §8.5).
+pub fn validate_h2_response(
+    head: &ResponseHead,
+    offer: &Offer,
+    end_stream: bool,
+) -> Result<Negotiated, Vec<Violation>> {
+    use ViolationKind::*;
+    let mut found = Vec::new();
+    if !(200..300).contains(&head.status) {
+        found.push(Violation::new(
+            HandshakeStatus,
+            format!(
+                "status is {}, expected a 2xx accepting the extended CONNECT (RFC 8441 §5)",
+                head.status
+            ),
+        ));
+        return Err(found);
+    }
+    if end_stream {
+        found.push(Violation::new(
+            HandshakeStatus,
+            "the 2xx response ended the stream (END_STREAM): no tunnel is left for the \
+             WebSocket (RFC 8441 §5, RFC 9113 §8.5)",
+        ));
+    }
+    let negotiated = negotiate(head, offer, &mut found);
+    if found.is_empty() {
+        Ok(negotiated)
+    } else {
+        Err(found)
+    }
+}
+
+/// The subprotocol and extensions a response selected, checked against the offer (§4.1);
+/// problems go to `found`.
+fn negotiate(head: &ResponseHead, offer: &Offer, found: &mut Vec<Violation>) -> Negotiated {
+    use ViolationKind::*;
     let protocol_values = head.header_values("sec-websocket-protocol");
     let mut protocol = None;
     if !protocol_values.is_empty() {
@@ -275,13 +323,9 @@ pub fn validate_response(head: &ResponseHead, offer: &Offer) -> Result<Negotiate
         }
     }
 
-    if found.is_empty() {
-        Ok(Negotiated {
-            protocol,
-            extensions,
-        })
-    } else {
-        Err(found)
+    Negotiated {
+        protocol,
+        extensions,
     }
 }
 

@@ -1,0 +1,407 @@
+//! WebSockets over HTTP/2 (RFC 8441): an extended CONNECT stream as the byte stream a
+//! WebSocket session runs on. The `h2` crate speaks HTTP/2 (RFC 9113); this module opens the
+//! connection (h2c with prior knowledge for `ws://`, ALPN `h2` for `wss://`), waits for the
+//! server's SETTINGS, sends the extended CONNECT and turns the stream's DATA frames into an
+//! [`H2Stream`] that reads and writes like TCP. `docs/http2.md` is the checklist this follows.
+//!
+//! **End of stream.** END_STREAM from the peer reads as end of file (RFC 8441 §5 maps TCP's
+//! FIN onto it); shutting the write side sends an empty DATA frame with END_STREAM; a reset
+//! stream (RST_STREAM, or the connection's GOAWAY or loss) reads as `ConnectionReset` with the
+//! HTTP/2 error code in the message; dropping an [`H2Stream`] that is still open resets it
+//! with CANCEL, the abortive close of RFC 8441 §5.
+//!
+//! **Writes keep their DATA frame.** Each write becomes one or more DATA frames (split by the
+//! flow-control window and the peer's SETTINGS_MAX_FRAME_SIZE), never merged with another
+//! write's; the connection task coalesces frames into TCP writes, so over HTTP/2 a chopped
+//! WebSocket frame stays chopped in DATA frames, not in TCP segments.
+//!
+//! **Flow control.** A read releases its bytes' window at once, so a peer sending a large
+//! message is never stalled by wsprobe; a write sends at most the capacity `h2` assigned to the
+//! stream, so `h2` never buffers more than the peer's window allows (RFC 9113 §5.2).
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use bytes::Bytes;
+use h2::{Reason, RecvStream, SendStream};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, timeout_at};
+
+use super::Stream;
+use super::tls::SessionInfo;
+
+/// The ALPN token of HTTP/2 over TLS (RFC 9113 §3.2).
+pub const ALPN_H2: &[u8] = b"h2";
+
+/// The client connection preface (RFC 9113 §3.4).
+pub const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// How long a connection whose last stream is gone may take to say goodbye before its task
+/// is aborted.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// The driver task of one HTTP/2 connection, aborted (after [`LINGER`]) once nothing uses it.
+#[derive(Debug)]
+pub struct ConnTask(Option<JoinHandle<()>>);
+
+impl ConnTask {
+    fn new(handle: JoinHandle<()>) -> Arc<ConnTask> {
+        Arc::new(ConnTask(Some(handle)))
+    }
+}
+
+impl Drop for ConnTask {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.take() {
+            // Without a runtime (process exit) the task dies with it anyway.
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move {
+                    tokio::time::sleep(LINGER).await;
+                    handle.abort();
+                });
+            }
+        }
+    }
+}
+
+/// One HTTP/2 stream carrying a WebSocket, as a byte stream.
+#[derive(Debug)]
+pub struct H2Stream {
+    send: SendStream<Bytes>,
+    recv: RecvStream,
+    /// Received bytes not yet handed out.
+    pending: Bytes,
+    /// END_STREAM arrived.
+    read_done: bool,
+    /// END_STREAM was sent.
+    write_done: bool,
+    peer: SocketAddr,
+    tls: Option<SessionInfo>,
+    /// Keeps the client connection's task alive while the stream is.
+    _conn: Option<Arc<ConnTask>>,
+}
+
+impl H2Stream {
+    /// Wraps an accepted or opened stream.
+    pub fn new(
+        send: SendStream<Bytes>,
+        recv: RecvStream,
+        peer: SocketAddr,
+        tls: Option<SessionInfo>,
+    ) -> H2Stream {
+        H2Stream {
+            send,
+            recv,
+            pending: Bytes::new(),
+            read_done: false,
+            write_done: false,
+            peer,
+            tls,
+            _conn: None,
+        }
+    }
+
+    /// The peer's address (the HTTP/2 connection's).
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// The connection's TLS parameters, `None` for h2c.
+    pub fn tls(&self) -> Option<SessionInfo> {
+        self.tls.clone()
+    }
+
+    /// Resets the stream with `reason` (RFC 9113 §6.4); CANCEL is RFC 8441 §5's abortive
+    /// close.
+    pub fn reset(&mut self, reason: Reason) {
+        self.send.send_reset(reason);
+    }
+
+    /// The stream's id.
+    pub fn stream_id(&self) -> u32 {
+        u32::from(self.send.stream_id())
+    }
+}
+
+/// An `h2` error as an I/O error: resets and GOAWAYs are `ConnectionReset` (a TCP reset's
+/// counterpart), with the error code's name in the message.
+pub fn io_error(e: h2::Error) -> io::Error {
+    let kind = if e.is_reset() || e.is_go_away() || e.is_remote() {
+        io::ErrorKind::ConnectionReset
+    } else if e.is_io() {
+        return e
+            .into_io()
+            .unwrap_or_else(|| io::Error::other("HTTP/2 I/O error"));
+    } else {
+        io::ErrorKind::Other
+    };
+    let what = match (e.reason(), e.is_go_away()) {
+        (Some(reason), true) => format!("GOAWAY {}", reason_name(reason)),
+        (Some(reason), false) if e.is_reset() => format!("RST_STREAM {}", reason_name(reason)),
+        _ => e.to_string(),
+    };
+    io::Error::new(kind, what)
+}
+
+/// The name of an HTTP/2 error code (RFC 9113 §7), hex for unknown ones.
+pub fn reason_name(reason: Reason) -> String {
+    let name = match u32::from(reason) {
+        0x0 => "NO_ERROR",
+        0x1 => "PROTOCOL_ERROR",
+        0x2 => "INTERNAL_ERROR",
+        0x3 => "FLOW_CONTROL_ERROR",
+        0x4 => "SETTINGS_TIMEOUT",
+        0x5 => "STREAM_CLOSED",
+        0x6 => "FRAME_SIZE_ERROR",
+        0x7 => "REFUSED_STREAM",
+        0x8 => "CANCEL",
+        0x9 => "COMPRESSION_ERROR",
+        0xa => "CONNECT_ERROR",
+        0xb => "ENHANCE_YOUR_CALM",
+        0xc => "INADEQUATE_SECURITY",
+        0xd => "HTTP_1_1_REQUIRED",
+        other => return format!("0x{other:x}"),
+    };
+    name.to_string()
+}
+
+impl AsyncRead for H2Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        loop {
+            if !this.pending.is_empty() {
+                let n = this.pending.len().min(buf.remaining());
+                buf.put_slice(&this.pending.split_to(n));
+                return Poll::Ready(Ok(()));
+            }
+            if this.read_done {
+                return Poll::Ready(Ok(()));
+            }
+            match ready!(this.recv.poll_data(cx)) {
+                Some(Ok(chunk)) => {
+                    // Window for these bytes goes back to the peer at once (RFC 9113 §6.9).
+                    let _ = this.recv.flow_control().release_capacity(chunk.len());
+                    this.pending = chunk;
+                }
+                None => this.read_done = true,
+                Some(Err(e)) => return Poll::Ready(Err(io_error(e))),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for H2Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        if this.write_done {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "END_STREAM already sent",
+            )));
+        }
+        let mut capacity = this.send.capacity();
+        if capacity == 0 {
+            this.send.reserve_capacity(buf.len());
+            capacity = match ready!(this.send.poll_capacity(cx)) {
+                Some(Ok(n)) => n,
+                Some(Err(e)) => return Poll::Ready(Err(io_error(e))),
+                None => {
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::BrokenPipe,
+                        "the stream is closed",
+                    )));
+                }
+            };
+        }
+        let n = capacity.clamp(1, buf.len());
+        this.send
+            .send_data(Bytes::copy_from_slice(&buf[..n]), false)
+            .map_err(io_error)?;
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // The connection task writes queued frames as soon as it can.
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if !this.write_done {
+            this.write_done = true;
+            this.send.send_data(Bytes::new(), true).map_err(io_error)?;
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// An extended CONNECT to send (RFC 8441 §4, §5).
+#[derive(Clone, Debug)]
+pub struct ConnectRequest {
+    /// `:scheme`: `http` for `ws://`, `https` for `wss://`.
+    pub scheme: String,
+    /// `:authority`.
+    pub authority: String,
+    /// `:path` (with query).
+    pub path: String,
+    /// `:protocol`, normally `websocket`.
+    pub protocol: String,
+    /// Regular fields, lowercase names, in order.
+    pub fields: Vec<(String, String)>,
+}
+
+/// The server's answer to an extended CONNECT.
+#[derive(Clone, Debug)]
+pub struct ConnectResponse {
+    /// `:status`.
+    pub status: u16,
+    /// Regular fields in order.
+    pub fields: Vec<(String, Vec<u8>)>,
+    /// The response's HEADERS ended the stream.
+    pub end_stream: bool,
+}
+
+/// Why an extended CONNECT got no response.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The HTTP/2 connection could not be set up (preface, SETTINGS).
+    #[error("HTTP/2 connection failed: {0}")]
+    Connection(String),
+    /// The server did not advertise SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441 §3).
+    #[error(
+        "the server did not send SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441 §3): it does not \
+         accept WebSockets over HTTP/2"
+    )]
+    NotEnabled,
+    /// The stream was reset or the connection went away before a response.
+    #[error("no response: {0}")]
+    Reset(String),
+    /// Nothing within the deadline.
+    #[error("no response to the extended CONNECT before the timeout")]
+    Timeout,
+}
+
+/// An open HTTP/2 client connection on which extended CONNECTs can be sent.
+#[derive(Clone, Debug)]
+pub struct ClientConn {
+    send: h2::client::SendRequest<Bytes>,
+    task: Arc<ConnTask>,
+    peer: SocketAddr,
+    tls: Option<SessionInfo>,
+}
+
+impl ClientConn {
+    /// Starts HTTP/2 on `stream` (the preface, then SETTINGS) and waits, within `deadline`,
+    /// until the server's SETTINGS have been applied: a PING is sent after wsprobe's SETTINGS
+    /// and its ACK can only come after the server's first frame, its SETTINGS (RFC 9113 §3.4,
+    /// §6.7), which `h2` applies before reading further.
+    pub async fn handshake(stream: Stream, deadline: Instant) -> Result<ClientConn, OpenError> {
+        let peer = stream
+            .peer_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+        let tls = stream.tls();
+        let started = timeout_at(deadline, h2::client::Builder::new().handshake(stream)).await;
+        let (send, mut connection) = match started {
+            Ok(Ok(pair)) => pair,
+            Ok(Err(e)) => return Err(OpenError::Connection(e.to_string())),
+            Err(_) => return Err(OpenError::Timeout),
+        };
+        let mut ping = connection.ping_pong();
+        let task = ConnTask::new(tokio::spawn(async move {
+            let _ = connection.await;
+        }));
+        if let Some(ping) = ping.as_mut() {
+            match timeout_at(deadline, ping.ping(h2::Ping::opaque())).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => return Err(OpenError::Connection(e.to_string())),
+                Err(_) => return Err(OpenError::Timeout),
+            }
+        }
+        Ok(ClientConn {
+            send,
+            task,
+            peer,
+            tls,
+        })
+    }
+
+    /// Whether the server sent SETTINGS_ENABLE_CONNECT_PROTOCOL = 1.
+    pub fn connect_protocol_enabled(&self) -> bool {
+        self.send.is_extended_connect_protocol_enabled()
+    }
+
+    /// Sends an extended CONNECT and waits for the response head. A 2xx gives the stream as a
+    /// [`Stream`]; any other status gives none. `require_setting` refuses to send when the
+    /// server did not enable extended CONNECT (RFC 8441 §3: a client must not).
+    pub async fn connect(
+        &self,
+        request: &ConnectRequest,
+        require_setting: bool,
+        deadline: Instant,
+    ) -> Result<(ConnectResponse, Option<Stream>), OpenError> {
+        if require_setting && !self.connect_protocol_enabled() {
+            return Err(OpenError::NotEnabled);
+        }
+        let uri = format!("{}://{}{}", request.scheme, request.authority, request.path);
+        let mut builder = http::Request::builder()
+            .method(http::Method::CONNECT)
+            .uri(uri)
+            .extension(h2::ext::Protocol::from(request.protocol.as_str()));
+        for (name, value) in &request.fields {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let req = builder
+            .body(())
+            .map_err(|e| OpenError::Connection(format!("cannot build the request: {e}")))?;
+        let mut send = self.send.clone();
+        let ready = timeout_at(deadline, async {
+            std::future::poll_fn(|cx| send.poll_ready(cx)).await
+        })
+        .await;
+        match ready {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(OpenError::Reset(io_error(e).to_string())),
+            Err(_) => return Err(OpenError::Timeout),
+        }
+        let (response, send_stream) = send
+            .send_request(req, false)
+            .map_err(|e| OpenError::Reset(io_error(e).to_string()))?;
+        let response = match timeout_at(deadline, response).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => return Err(OpenError::Reset(io_error(e).to_string())),
+            Err(_) => return Err(OpenError::Timeout),
+        };
+        let (parts, recv) = response.into_parts();
+        let head = ConnectResponse {
+            status: parts.status.as_u16(),
+            fields: parts
+                .headers
+                .iter()
+                .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))
+                .collect(),
+            end_stream: recv.is_end_stream(),
+        };
+        if !parts.status.is_success() {
+            return Ok((head, None));
+        }
+        let mut stream = H2Stream::new(send_stream, recv, self.peer, self.tls.clone());
+        stream._conn = Some(Arc::clone(&self.task));
+        Ok((head, Some(Stream::h2(stream))))
+    }
+}

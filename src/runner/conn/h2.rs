@@ -1,0 +1,211 @@
+//! The client's opening handshake over HTTP/2 (RFC 8441): the request a case built as an
+//! HTTP/1.1 upgrade becomes an extended CONNECT on a fresh HTTP/2 connection, so every case
+//! that is not about the HTTP/1.1 upgrade itself runs unchanged over an HTTP/2 stream.
+//!
+//! The translation (RFC 8441 §4, §5): the request line's path becomes `:path`, `Host` becomes
+//! `:authority`, `:scheme` is `https` over TLS and `http` otherwise, `:protocol` is
+//! `websocket`; `Upgrade`, `Connection`, `Sec-WebSocket-Key` and the other connection-specific
+//! fields are dropped (RFC 9113 §8.2.2, RFC 8441 §5), every other field travels with its name
+//! in lowercase. The response must be a 2xx without END_STREAM; its subprotocol and extensions
+//! are judged as in RFC 6455 §4.1.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::{ConnectError, Connection, HandshakeOutcome, Session, SessionParams};
+use crate::net::Endpoint;
+use crate::net::h2::{ClientConn, ConnectRequest, OpenError};
+use crate::trace::{TcpEnd, TraceEvent};
+use crate::wire::handshake::{self, Offer, Parse, ResponseHead};
+
+/// Fields an HTTP/2 request never carries (RFC 9113 §8.2.2), or that `:protocol` replaces
+/// (RFC 8441 §5).
+const DROPPED: [&str; 9] = [
+    "host",
+    "connection",
+    "upgrade",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "te",
+    "sec-websocket-key",
+    "content-length",
+];
+
+/// Opens the WebSocket as an extended CONNECT stream; see the module documentation.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn open(
+    name: &str,
+    endpoint: &Endpoint,
+    request: &[u8],
+    offer: &Offer,
+    deadline: Instant,
+    params: SessionParams<'_>,
+    idle_timeout: Duration,
+    secret_headers: &[String],
+) -> Result<(Connection, HandshakeOutcome), ConnectError> {
+    let _ = name;
+    let mut conn = Connection {
+        stream: None,
+        session: Session::new(params),
+        read_buf: vec![0u8; 64 * 1024],
+        last_activity: Instant::now(),
+        idle_timeout,
+        write_errors: Vec::new(),
+        h2_client: None,
+        h2_reset: None,
+    };
+    let mut outcome = HandshakeOutcome {
+        http2: true,
+        ..HandshakeOutcome::default()
+    };
+    let connect = match translate(request, endpoint) {
+        Ok(c) => c,
+        Err(e) => {
+            conn.trace_request(request, secret_headers);
+            outcome.error = Some(e);
+            return Ok((conn, outcome));
+        }
+    };
+    trace_connect(&mut conn, &connect, secret_headers);
+    let stream = endpoint.connect(deadline).await?;
+    let client = match ClientConn::handshake(stream, deadline).await {
+        Ok(c) => c,
+        Err(e) => {
+            outcome.error = Some(e.to_string());
+            return Ok((conn, outcome));
+        }
+    };
+    let (response, stream) = match client.connect(&connect, true, deadline).await {
+        Ok(r) => r,
+        Err(e) => {
+            match &e {
+                OpenError::Reset(why) => {
+                    conn.trace
+                        .events
+                        .push(TraceEvent::Note(format!("HTTP/2 {why}")));
+                    conn.tcp_end = Some(TcpEnd::Reset);
+                    outcome.reset = Some(why.clone());
+                }
+                OpenError::NotEnabled => outcome.unimplemented = Some(e.to_string()),
+                _ => {}
+            }
+            outcome.error = Some(e.to_string());
+            return Ok((conn, outcome));
+        }
+    };
+    let head = ResponseHead {
+        version: 2,
+        status: response.status,
+        reason: String::new(),
+        headers: response.fields.clone(),
+        head_len: 0,
+    };
+    let fields = head
+        .headers
+        .iter()
+        .map(|(n, v)| (n.clone(), conn.session.header_value(n, v)))
+        .collect();
+    conn.trace.events.push(TraceEvent::Response {
+        line: format!("HTTP/2 {}", response.status),
+        headers: fields,
+    });
+    match handshake::validate_h2_response(&head, offer, response.end_stream) {
+        Ok(negotiated) => outcome.negotiated = Some(negotiated),
+        Err(violations) => outcome.violations = violations,
+    }
+    outcome.response = Some(head);
+    conn.stream = stream;
+    Ok((conn, outcome))
+}
+
+/// The extended CONNECT for a request written as an HTTP/1.1 upgrade.
+fn translate(request: &[u8], endpoint: &Endpoint) -> Result<ConnectRequest, String> {
+    let head = match handshake::parse_request(request, request.len().max(super::MAX_HEAD)) {
+        Ok(Parse::Complete(head)) => head,
+        _ => {
+            return Err(
+                "the case's request is not an HTTP request head, which HTTP/2 cannot carry".into(),
+            );
+        }
+    };
+    let authority = head
+        .header("host")
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{}:{}", endpoint.host, endpoint.port));
+    let mut fields = Vec::new();
+    for (name, value) in &head.headers {
+        let lower = name.to_ascii_lowercase();
+        if DROPPED.contains(&lower.as_str()) {
+            continue;
+        }
+        fields.push((lower, String::from_utf8_lossy(value).into_owned()));
+    }
+    Ok(ConnectRequest {
+        scheme: if endpoint.transport.tls.is_some() {
+            "https".into()
+        } else {
+            "http".into()
+        },
+        authority,
+        path: head.path,
+        protocol: "websocket".into(),
+        fields,
+    })
+}
+
+/// Records the extended CONNECT in the trace as sent: pseudo-header fields first.
+fn trace_connect(conn: &mut Connection, c: &ConnectRequest, secret_headers: &[String]) {
+    let mut headers = vec![
+        (":method".to_string(), "CONNECT".to_string()),
+        (":protocol".to_string(), c.protocol.clone()),
+        (":scheme".to_string(), c.scheme.clone()),
+        (":authority".to_string(), c.authority.clone()),
+        (":path".to_string(), c.path.clone()),
+    ];
+    for (name, value) in &c.fields {
+        let shown = if secret_headers.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+            "[redacted]".to_string()
+        } else {
+            conn.session.header_value(name, value.as_bytes())
+        };
+        headers.push((name.clone(), shown));
+    }
+    conn.trace.events.push(TraceEvent::Request {
+        line: format!("CONNECT {} HTTP/2", c.path),
+        headers,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_upgrade_request_becomes_an_extended_connect() {
+        let endpoint = Endpoint::tcp("127.0.0.1:9001".parse().expect("literal"));
+        let request = b"GET /chat?x=1 HTTP/1.1\r\nHost: example.com:9001\r\nUpgrade: websocket\r\n\
+            Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+            Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: chat\r\nOrigin: http://x\r\n\r\n";
+        let c = translate(request, &endpoint).expect("a request head");
+        assert_eq!(c.scheme, "http");
+        assert_eq!(c.authority, "example.com:9001");
+        assert_eq!(c.path, "/chat?x=1");
+        assert_eq!(c.protocol, "websocket");
+        assert_eq!(
+            c.fields,
+            vec![
+                ("sec-websocket-version".to_string(), "13".to_string()),
+                ("sec-websocket-protocol".to_string(), "chat".to_string()),
+                ("origin".to_string(), "http://x".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_request_that_is_not_http_cannot_be_translated() {
+        let endpoint = Endpoint::tcp("127.0.0.1:9001".parse().expect("literal"));
+        assert!(translate(b"\x00\x01garbage\r\n\r\n", &endpoint).is_err());
+    }
+}
