@@ -41,6 +41,16 @@ pub const ALPN_H2: &[u8] = b"h2";
 /// The client connection preface (RFC 9113 §3.4).
 pub const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
+/// The receive window of wsprobe's client connections. Each stream keeps HTTP/2's default
+/// 65,535-octet window, so a WebSocket a case is not reading holds at most that much; the
+/// connection's window is large enough that such streams never block the others' data
+/// (RFC 9113 §5.2: both windows limit, so a connection window of only 65,535 would let one
+/// unread stream stall every WebSocket on the connection).
+const CLIENT_CONNECTION_WINDOW: u32 = 16 * 1024 * 1024;
+
+/// How a read error says that trailers arrived on a WebSocket's stream.
+pub const TRAILERS: &str = "TRAILERS";
+
 /// How long a connection whose last stream is gone may take to say goodbye before its task
 /// is aborted.
 const LINGER: Duration = Duration::from_secs(2);
@@ -69,6 +79,20 @@ impl Drop for ConnTask {
     }
 }
 
+/// Deliberate defects of a stream's ending, for the reference server's HTTP/2 faults
+/// (`serve --http2 --fault h2-…`); the default is the correct behaviour.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Quirks {
+    /// Shutting down sends nothing: the stream is never ended (RFC 8441 §5 wants END_STREAM).
+    pub no_end_stream: bool,
+    /// Shutting down resets the stream with this code instead of ending it.
+    pub reset_on_close: Option<Reason>,
+    /// Shutting down sends a trailer HEADERS frame (RFC 9113 §8.5 forbids it on a tunnel).
+    pub trailers_on_close: bool,
+    /// Reads never give window back: the peer stalls after 65,535 bytes (RFC 9113 §6.9).
+    pub hold_window: bool,
+}
+
 /// One HTTP/2 stream carrying a WebSocket, as a byte stream.
 #[derive(Debug)]
 pub struct H2Stream {
@@ -84,6 +108,7 @@ pub struct H2Stream {
     tls: Option<SessionInfo>,
     /// Keeps the client connection's task alive while the stream is.
     _conn: Option<Arc<ConnTask>>,
+    quirks: Quirks,
 }
 
 impl H2Stream {
@@ -103,7 +128,14 @@ impl H2Stream {
             peer,
             tls,
             _conn: None,
+            quirks: Quirks::default(),
         }
+    }
+
+    /// The same stream with deliberate defects (reference server faults only).
+    pub fn with_quirks(mut self, quirks: Quirks) -> H2Stream {
+        self.quirks = quirks;
+        self
     }
 
     /// The peer's address (the HTTP/2 connection's).
@@ -189,10 +221,22 @@ impl AsyncRead for H2Stream {
             match ready!(this.recv.poll_data(cx)) {
                 Some(Ok(chunk)) => {
                     // Window for these bytes goes back to the peer at once (RFC 9113 §6.9).
-                    let _ = this.recv.flow_control().release_capacity(chunk.len());
+                    if !this.quirks.hold_window {
+                        let _ = this.recv.flow_control().release_capacity(chunk.len());
+                    }
                     this.pending = chunk;
                 }
-                None => this.read_done = true,
+                None => {
+                    this.read_done = true;
+                    // A trailer field section after the data: HEADERS on a tunnel, which
+                    // RFC 9113 §8.5 forbids.
+                    if let Poll::Ready(Ok(Some(_))) = this.recv.poll_trailers(cx) {
+                        return Poll::Ready(Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            format!("{TRAILERS}: a HEADERS frame ended the tunnel stream"),
+                        )));
+                    }
+                }
                 Some(Err(e)) => return Poll::Ready(Err(io_error(e))),
             }
         }
@@ -245,7 +289,19 @@ impl AsyncWrite for H2Stream {
         let this = self.get_mut();
         if !this.write_done {
             this.write_done = true;
-            this.send.send_data(Bytes::new(), true).map_err(io_error)?;
+            let q = this.quirks;
+            if let Some(reason) = q.reset_on_close {
+                this.send.send_reset(reason);
+            } else if q.trailers_on_close {
+                let mut trailers = http::HeaderMap::new();
+                trailers.insert(
+                    "x-wsprobe-fault",
+                    http::HeaderValue::from_static("trailers"),
+                );
+                this.send.send_trailers(trailers).map_err(io_error)?;
+            } else if !q.no_end_stream {
+                this.send.send_data(Bytes::new(), true).map_err(io_error)?;
+            }
         }
         Poll::Ready(Ok(()))
     }
@@ -316,7 +372,13 @@ impl ClientConn {
             .peer_addr()
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
         let tls = stream.tls();
-        let started = timeout_at(deadline, h2::client::Builder::new().handshake(stream)).await;
+        let started = timeout_at(
+            deadline,
+            h2::client::Builder::new()
+                .initial_connection_window_size(CLIENT_CONNECTION_WINDOW)
+                .handshake(stream),
+        )
+        .await;
         let (send, mut connection) = match started {
             Ok(Ok(pair)) => pair,
             Ok(Err(e)) => return Err(OpenError::Connection(e.to_string())),

@@ -92,6 +92,10 @@ pub struct OpenParams<'a> {
     /// The request's extension elements as sent, to judge the server's permessage-deflate
     /// answer against (RFC 7692 §5.1, §7).
     pub extension_items: &'a [String],
+    /// Over HTTP/2: the `:protocol` to send (default `websocket`).
+    pub h2_protocol: Option<&'a str>,
+    /// Over HTTP/2: the connection to open the stream on, instead of a new one.
+    pub h2_share: Option<crate::net::h2::ClientConn>,
 }
 
 /// A client's connection that wsprobe accepted and whose request head it has read (the URL
@@ -274,13 +278,36 @@ impl Connection {
     /// connection's GOAWAY, whose error code the trace keeps (RFC 8441 §5 gives CANCEL its
     /// meaning).
     fn on_read_error(&mut self, e: &std::io::Error) {
-        if self.stream.as_mut().is_some_and(|s| s.as_h2().is_some()) {
+        if self.h2_client.is_some() {
             let what = e.to_string();
             if what.starts_with("RST_STREAM") || what.starts_with("GOAWAY") {
                 self.h2_reset = Some(what.clone());
                 self.trace
                     .events
                     .push(TraceEvent::Note(format!("HTTP/2 {what}")));
+            }
+            // RFC 8441 §5: the abortive close of a WebSocket is RST_STREAM CANCEL; NO_ERROR
+            // only tells wsprobe to stop sending after the server's own END_STREAM.
+            if let Some(code) = what.strip_prefix("RST_STREAM ")
+                && code != "CANCEL"
+                && code != "NO_ERROR"
+            {
+                self.session.record_violations(vec![Violation::new(
+                    crate::wire::ViolationKind::Http2Stream,
+                    format!(
+                        "the server reset the WebSocket's stream with {code}; RFC 8441 §5 \
+                         ends a WebSocket abortively with RST_STREAM CANCEL"
+                    ),
+                )]);
+            }
+            if what.starts_with(crate::net::h2::TRAILERS) {
+                self.session.record_violations(vec![Violation::new(
+                    crate::wire::ViolationKind::Http2Stream,
+                    "the server sent trailers (HEADERS) on the WebSocket's stream, which RFC \
+                     9113 §8.5 forbids on a tunnel",
+                )]);
+                self.on_eof();
+                return;
             }
         }
         self.on_reset();
@@ -323,11 +350,16 @@ impl Connection {
             own_key,
             seed,
             extension_items,
+            h2_protocol,
+            h2_share,
         } = p;
         if endpoint.transport.http2 {
             let (conn, outcome) = h2::open(
-                name,
-                endpoint,
+                h2::Target {
+                    endpoint,
+                    share: h2_share,
+                    protocol: h2_protocol.unwrap_or("websocket"),
+                },
                 request,
                 offer,
                 deadline,

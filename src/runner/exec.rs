@@ -505,6 +505,13 @@ impl Exec<'_> {
             own_key,
             seed,
             extension_items: &extension_items,
+            h2_protocol: c.http2.protocol.as_deref(),
+            h2_share: c
+                .http2
+                .share
+                .as_ref()
+                .and_then(|n| self.conn_index(n))
+                .and_then(|i| self.conns[i].conn.h2_client().cloned()),
         })
         .await;
         let (conn, outcome) = match opened {

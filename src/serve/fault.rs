@@ -212,6 +212,33 @@ fault_table! {
         "after a compressed message whose block has BFINAL set, inflates every later message to nothing (its inflater stops at the end of the first DEFLATE stream)";
     DeflateInflateUnbounded = "deflate-inflate-unbounded", Should, "RFC 6455 §10.4",
         "inflates compressed messages without a size limit, echoing a compression bomb instead of failing with 1009";
+
+    // WebSockets over HTTP/2 (RFC 8441): `serve --http2 --fault h2-…`, judged with
+    // `run --http2`; the HTTP/1.1 upgrade of these servers is the faultless baseline's.
+    H2NoConnectSetting = "h2-no-connect-setting", Info, "RFC 8441 §3",
+        "does not send SETTINGS_ENABLE_CONNECT_PROTOCOL: WebSockets over HTTP/1.1 only";
+    H2Status400 = "h2-status-400", Must, "RFC 8441 §5",
+        "answers every valid extended CONNECT with 400";
+    H2ContentLength0 = "h2-content-length-0", Must, "RFC 9110 §9.3.6",
+        "sends content-length: 0 in the 2xx response to the extended CONNECT";
+    H2EndStreamOn2xx = "h2-end-stream-on-2xx", Must, "RFC 8441 §5",
+        "ends the stream with the 2xx response's HEADERS, leaving no tunnel";
+    H2SendAccept = "h2-send-accept", Should, "RFC 8441 §5",
+        "sends sec-websocket-accept in the 2xx, as if answering an HTTP/1.1 upgrade";
+    H2AcceptAnyProtocol = "h2-accept-any-protocol", Must, "RFC 8441 §4",
+        "opens a WebSocket whatever the extended CONNECT's :protocol names";
+    H2AcceptAnyVersion = "h2-accept-any-version", Must, "RFC 8441 §5",
+        "accepts an extended CONNECT without sec-websocket-version: 13";
+    H2UnofferedSubprotocol = "h2-unoffered-subprotocol", Must, "RFC 8441 §5",
+        "selects a subprotocol the extended CONNECT did not offer";
+    H2NoEndStream = "h2-no-end-stream", Should, "RFC 8441 §5",
+        "never ends its side of the stream (END_STREAM) after the closing handshake";
+    H2RstProtocolError = "h2-rst-protocol-error", Must, "RFC 8441 §5",
+        "ends every WebSocket with RST_STREAM PROTOCOL_ERROR instead of END_STREAM";
+    H2TrailersOnTunnel = "h2-trailers-on-tunnel", Must, "RFC 8441 §5",
+        "ends every WebSocket's stream with a trailer HEADERS frame instead of DATA";
+    H2NoWindowUpdate = "h2-no-window-update", Must, "RFC 8441 §5",
+        "never gives flow-control window back, so a client stalls after 65,535 bytes";
 }
 
 /// Every deliberate defect, in catalogue order; [`Fault::None`] is not among them.
@@ -246,6 +273,12 @@ impl Fault {
             .iter()
             .find(|i| i.fault == self)
             .expect("fault_table! gives every variant but None an entry in FAULTS")
+    }
+
+    /// Whether the defect is in WebSockets over HTTP/2 (RFC 8441), so only `run --http2`
+    /// against `serve --http2` can see it.
+    pub fn is_http2(self) -> bool {
+        self.name().starts_with("h2-")
     }
 
     /// The kebab-case name.
@@ -293,7 +326,15 @@ mod tests {
         for info in faults() {
             assert_ne!(info.fault, Fault::None);
             assert!(
-                info.section.starts_with("RFC 6455 §") || info.section.starts_with("RFC 7692 §"),
+                [
+                    "RFC 6455 §",
+                    "RFC 7692 §",
+                    "RFC 8441 §",
+                    "RFC 9110 §",
+                    "RFC 9113 §"
+                ]
+                .iter()
+                .any(|rfc| info.section.starts_with(rfc)),
                 "{}",
                 info.name
             );
@@ -312,6 +353,13 @@ mod tests {
             .filter(|i| i.tolerated())
             .map(|i| i.name)
             .collect();
-        assert_eq!(tolerated, ["answer-last-ping-only", "drop-on-error"]);
+        assert_eq!(
+            tolerated,
+            [
+                "answer-last-ping-only",
+                "drop-on-error",
+                "h2-no-connect-setting"
+            ]
+        );
     }
 }

@@ -30,7 +30,7 @@ use tokio::time::timeout;
 use super::raw::{self, Opened};
 use super::{Fault, HANDSHAKE_TIMEOUT, SHUTDOWN_GRACE, Settings, stopped};
 use crate::net::Stream;
-use crate::net::h2::{H2Stream, PREFACE};
+use crate::net::h2::{H2Stream, PREFACE, Quirks};
 use crate::wire::handshake::split_list;
 
 /// The connection's receive window: room for several WebSockets' large messages at once.
@@ -82,9 +82,11 @@ pub(super) async fn serve(
     stream.set_nodelay();
     let mut builder = h2::server::Builder::new();
     builder
-        .enable_connect_protocol()
         .initial_connection_window_size(CONNECTION_WINDOW)
         .data_frame_budget(SMALL_FRAME_BUDGET);
+    if fault != Fault::H2NoConnectSetting {
+        builder.enable_connect_protocol();
+    }
     let mut conn = match timeout(HANDSHAKE_TIMEOUT, builder.handshake::<_, Bytes>(stream)).await {
         Ok(Ok(c)) => c,
         _ => return,
@@ -162,7 +164,7 @@ fn answer(
         refuse(&mut respond, 404, &[]);
         return None;
     }
-    if protocol.as_deref() != Some("websocket") {
+    if protocol.as_deref() != Some("websocket") && fault != Fault::H2AcceptAnyProtocol {
         refuse(&mut respond, 501, &[]);
         return None;
     }
@@ -172,7 +174,7 @@ fn answer(
         .iter()
         .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string())
         .collect::<Vec<_>>();
-    if version != ["13"] {
+    if (version != ["13"] && fault != Fault::H2AcceptAnyVersion) || fault == Fault::H2Status400 {
         refuse(&mut respond, 400, &[("sec-websocket-version", "13")]);
         return None;
     }
@@ -181,7 +183,7 @@ fn answer(
         .iter()
         .flat_map(|v| split_list(&String::from_utf8_lossy(v.as_bytes())))
         .collect();
-    let subprotocol = if fault == Fault::UnofferedSubprotocol {
+    let subprotocol = if fault == Fault::H2UnofferedSubprotocol {
         Some("x-unoffered")
     } else {
         offered
@@ -202,9 +204,25 @@ fn answer(
     for item in &extensions.items {
         response = response.header("sec-websocket-extensions", item.as_str());
     }
+    match fault {
+        Fault::H2ContentLength0 => response = response.header("content-length", "0"),
+        Fault::H2SendAccept => {
+            // What an HTTP/1.1 server would answer to the RFC 6455 §1.3 sample key.
+            response = response.header("sec-websocket-accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        }
+        _ => {}
+    }
     let response = response.body(()).ok()?;
-    let send = respond.send_response(response, false).ok()?;
-    let stream = H2Stream::new(send, request.into_body(), peer, tls);
+    let send = respond
+        .send_response(response, fault == Fault::H2EndStreamOn2xx)
+        .ok()?;
+    let quirks = Quirks {
+        no_end_stream: fault == Fault::H2NoEndStream,
+        reset_on_close: (fault == Fault::H2RstProtocolError).then_some(h2::Reason::PROTOCOL_ERROR),
+        trailers_on_close: fault == Fault::H2TrailersOnTunnel,
+        hold_window: fault == Fault::H2NoWindowUpdate,
+    };
+    let stream = H2Stream::new(send, request.into_body(), peer, tls).with_quirks(quirks);
     Some((
         Stream::h2(stream),
         Opened {

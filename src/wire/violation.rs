@@ -95,6 +95,12 @@ pub enum ViolationKind {
     RepeatedNonce,
     /// A browser's WebSocket API events break the WHATWG WebSockets Standard.
     BrowserApi,
+    /// The answer to an extended CONNECT does not open a tunnel for the WebSocket: not a 2xx,
+    /// END_STREAM on it, or framing fields on it (RFC 8441 §5, RFC 9110 §9.3.6).
+    Http2Handshake,
+    /// A WebSocket's HTTP/2 stream ended other than by END_STREAM or RST_STREAM CANCEL, or
+    /// carried a frame a tunnel must not (RFC 8441 §5, RFC 9113 §8.5).
+    Http2Stream,
 }
 
 impl ViolationKind {
@@ -119,6 +125,7 @@ impl ViolationKind {
             | HandshakeExtension
             | HandshakeMalformed => "RFC 6455 §4.1",
             HandshakeRequest => "RFC 6455 §4.2.1",
+            Http2Handshake | Http2Stream => "RFC 8441 §5",
             Deflate(kind) => kind.section(),
             PredictableMask => "RFC 6455 §5.3",
             RepeatedNonce => "RFC 6455 §4.1",
@@ -168,6 +175,8 @@ impl ViolationKind {
             HandshakeExtension => "handshake-extension",
             HandshakeRequest => "handshake-request",
             HandshakeMalformed => "handshake-malformed",
+            Http2Handshake => "http2-handshake",
+            Http2Stream => "http2-stream",
             Deflate(kind) => kind.name(),
         }
     }

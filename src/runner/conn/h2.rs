@@ -33,11 +33,19 @@ const DROPPED: [&str; 9] = [
     "content-length",
 ];
 
+/// Where the extended CONNECT goes.
+pub(super) struct Target<'a> {
+    /// The server.
+    pub endpoint: &'a Endpoint,
+    /// An open connection to send it on, instead of a new one.
+    pub share: Option<ClientConn>,
+    /// `:protocol`.
+    pub protocol: &'a str,
+}
+
 /// Opens the WebSocket as an extended CONNECT stream; see the module documentation.
-#[allow(clippy::too_many_arguments)]
 pub(super) async fn open(
-    name: &str,
-    endpoint: &Endpoint,
+    target: Target<'_>,
     request: &[u8],
     offer: &Offer,
     deadline: Instant,
@@ -45,7 +53,7 @@ pub(super) async fn open(
     idle_timeout: Duration,
     secret_headers: &[String],
 ) -> Result<(Connection, HandshakeOutcome), ConnectError> {
-    let _ = name;
+    let endpoint = target.endpoint;
     let mut conn = Connection {
         stream: None,
         session: Session::new(params),
@@ -61,7 +69,10 @@ pub(super) async fn open(
         ..HandshakeOutcome::default()
     };
     let connect = match translate(request, endpoint) {
-        Ok(c) => c,
+        Ok(mut c) => {
+            c.protocol = target.protocol.to_string();
+            c
+        }
         Err(e) => {
             conn.trace_request(request, secret_headers);
             outcome.error = Some(e);
@@ -69,12 +80,17 @@ pub(super) async fn open(
         }
     };
     trace_connect(&mut conn, &connect, secret_headers);
-    let stream = endpoint.connect(deadline).await?;
-    let client = match ClientConn::handshake(stream, deadline).await {
-        Ok(c) => c,
-        Err(e) => {
-            outcome.error = Some(e.to_string());
-            return Ok((conn, outcome));
+    let client = match target.share {
+        Some(c) => c,
+        None => {
+            let stream = endpoint.connect(deadline).await?;
+            match ClientConn::handshake(stream, deadline).await {
+                Ok(c) => c,
+                Err(e) => {
+                    outcome.error = Some(e.to_string());
+                    return Ok((conn, outcome));
+                }
+            }
         }
     };
     let (response, stream) = match client.connect(&connect, true, deadline).await {
@@ -117,6 +133,7 @@ pub(super) async fn open(
     }
     outcome.response = Some(head);
     conn.stream = stream;
+    conn.h2_client = Some(client);
     Ok((conn, outcome))
 }
 

@@ -28,7 +28,7 @@ impl Conn {
     pub(super) async fn finish(mut self, ending: Ending, stop: &mut watch::Receiver<bool>) {
         match ending {
             Ending::Gone => {}
-            Ending::Answered if self.fault == Fault::NoTcpClose => {
+            Ending::Answered if matches!(self.fault, Fault::NoTcpClose | Fault::H2NoEndStream) => {
                 self.hold_open(stop).await;
                 return;
             }

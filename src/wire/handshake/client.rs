@@ -237,7 +237,7 @@ pub fn validate_h2_response(
     let mut found = Vec::new();
     if !(200..300).contains(&head.status) {
         found.push(Violation::new(
-            HandshakeStatus,
+            Http2Handshake,
             format!(
                 "status is {}, expected a 2xx accepting the extended CONNECT (RFC 8441 §5)",
                 head.status
@@ -247,10 +247,22 @@ pub fn validate_h2_response(
     }
     if end_stream {
         found.push(Violation::new(
-            HandshakeStatus,
+            Http2Handshake,
             "the 2xx response ended the stream (END_STREAM): no tunnel is left for the \
              WebSocket (RFC 8441 §5, RFC 9113 §8.5)",
         ));
+    }
+    for field in ["content-length", "transfer-encoding"] {
+        if let Some(value) = head.header_values(field).first() {
+            found.push(Violation::new(
+                Http2Handshake,
+                format!(
+                    "the 2xx response to CONNECT carries {field}: {} (RFC 9110 §9.3.6: a \
+                     server must not send it; the tunnel has no body length)",
+                    String::from_utf8_lossy(value)
+                ),
+            ));
+        }
     }
     let negotiated = negotiate(head, offer, &mut found);
     if found.is_empty() {
