@@ -17,6 +17,7 @@ mod analyzer;
 mod deflate;
 mod dissect;
 pub mod events;
+mod h2;
 mod http;
 pub mod layers;
 pub mod ledger;
@@ -158,6 +159,8 @@ pub(crate) struct Ctx<'s> {
     pub decode: bool,
     /// See [`Options::max_message`].
     pub max_message: usize,
+    /// The HTTP/2 stream being decoded, when the bytes are a stream's DATA (h2c).
+    pub stream: Option<u32>,
 }
 
 impl Ctx<'_> {
@@ -167,6 +170,7 @@ impl Ctx<'_> {
             conn: self.conn,
             packet,
             time_ns: self.time_ns,
+            stream: self.stream,
         }
     }
 }
