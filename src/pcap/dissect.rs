@@ -264,7 +264,18 @@ impl Dissector {
     }
 
     /// Switches the connection to HTTP/2 and replays the held server bytes into it.
-    fn start_h2(&mut self, h2: H2Conn, ctx: &mut Ctx<'_>) {
+    fn start_h2(&mut self, h2: H2Conn, packet: u64, ctx: &mut Ctx<'_>) {
+        if h2.is_midstream() {
+            let msg = format!(
+                "connection {}: http/2 frames without the client preface (the capture starts mid-connection): hpack context unknown, field blocks and websocket streams are not decoded",
+                ctx.conn
+            );
+            ctx.sink.event(&Event::Warning(WarningEvent {
+                packet: Some(packet),
+                conn: Some(ctx.conn),
+                message: &msg,
+            }));
+        }
         self.h2 = Some(Box::new(h2));
         self.kind = ConnKind::Http2;
         let held = std::mem::take(&mut self.early_server);
@@ -313,17 +324,17 @@ impl Dissector {
                 return true;
             }
             if first && plausible_frames(bytes) {
-                self.start_h2(H2Conn::midstream(), ctx);
+                self.start_h2(H2Conn::midstream(), packet, ctx);
                 return false;
             }
             return false;
         }
         if offset == 0 && bytes.len() >= 14 && starts_preface(bytes) {
-            self.start_h2(H2Conn::new(), ctx);
+            self.start_h2(H2Conn::new(), packet, ctx);
             return false;
         }
         if offset == 0 && plausible_frames(bytes) {
-            self.start_h2(H2Conn::midstream(), ctx);
+            self.start_h2(H2Conn::midstream(), packet, ctx);
             return false;
         }
         if !self.early_server.is_empty() {

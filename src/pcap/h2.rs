@@ -342,6 +342,11 @@ impl H2Conn {
         }
     }
 
+    /// Whether the connection was recognised without its preface.
+    pub fn is_midstream(&self) -> bool {
+        self.midstream
+    }
+
     /// Whether a WebSocket was opened on some stream.
     pub fn websockets(&self) -> bool {
         self.streams.values().any(|s| s.ws.is_some())

@@ -203,10 +203,13 @@ fn frame_json_line(f: &crate::pcap::events::FrameEvent<'_>, out: &mut String) {
             &preview_with_missing(f.payload, f.missing_ranges),
         );
     }
+    let _ = write!(out, ",\"rsv\":{}", f.header.rsv);
+    if let Some(sid) = f.at.stream {
+        let _ = write!(out, ",\"stream\":{sid}");
+    }
     let _ = write!(
         out,
-        ",\"rsv\":{},\"time\":{},\"type\":\"frame\"}}",
-        f.header.rsv,
+        ",\"time\":{},\"type\":\"frame\"}}",
         Value::from(secs(f.at.time_ns))
     );
 }
@@ -866,7 +869,8 @@ mod tests {
                     conn: 3,
                     packet: 42,
                     time_ns: 1_234_567_891,
-                    stream: None,
+                    // An HTTP/2 stream id on some frames: the fast form writes it too.
+                    stream: mask.is_some().then_some(5),
                 },
                 dir: Direction::ClientToServer,
                 first_packet: 40,
