@@ -329,7 +329,7 @@ impl Dissector {
             }
             return false;
         }
-        if offset == 0 && bytes.len() >= 14 && starts_preface(bytes) {
+        if offset == 0 && bytes.len() >= 14 && starts_preface(&bytes[..14]) {
             self.start_h2(H2Conn::new(), packet, ctx);
             return false;
         }

@@ -18,6 +18,8 @@ mod deflate;
 mod dissect;
 pub mod events;
 mod h2;
+#[cfg(test)]
+mod h2_tests;
 mod http;
 pub mod layers;
 pub mod ledger;
