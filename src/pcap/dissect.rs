@@ -32,6 +32,9 @@ use super::websocket::{Marks, WsSide};
 /// Largest HTTP head looked at.
 pub const MAX_HEAD: usize = 64 * 1024;
 
+/// Largest amount of server data held while waiting for a client preface.
+const MAX_EARLY: usize = 64 * 1024;
+
 /// Largest amount of client data kept while waiting for the answer to an upgrade request.
 const MAX_AWAIT: usize = 1 << 20;
 
@@ -311,14 +314,25 @@ impl Dissector {
         ctx: &mut Ctx<'_>,
     ) -> bool {
         let i = idx(dir);
-        if self.assume_ws || !self.untouched(i) || offset != 0 && !self.early_server.is_empty() {
+        if self.assume_ws {
+            return false;
+        }
+        if i == 1 && !self.early_server.is_empty() {
+            let held: usize = self.early_server.iter().map(|e| e.1.len()).sum();
+            if held + bytes.len() > MAX_EARLY {
+                self.release_early(ctx);
+                return false;
+            }
+            self.early_server
+                .push((offset, bytes.to_vec(), packet, ctx.time_ns));
+            return true;
+        }
+        if !self.untouched(i) {
             return false;
         }
         if i == 1 {
-            let first = self.early_server.is_empty() && offset == 0;
-            if (first && self.untouched(0) && looks_like_server_preface(bytes))
-                || !self.early_server.is_empty()
-            {
+            let first = offset == 0;
+            if first && self.untouched(0) && looks_like_server_preface(bytes) {
                 self.early_server
                     .push((offset, bytes.to_vec(), packet, ctx.time_ns));
                 return true;

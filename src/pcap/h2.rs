@@ -641,8 +641,10 @@ impl H2Conn {
             Payload::Settings(params) if !h.has(0x1) => self.settings(i, &params, at, ctx),
             Payload::Data { data, .. } => self.stream_data(i, h, data, found, at, ctx),
             Payload::RstStream(code) => {
+                // The sender sends nothing more on the stream; frames the peer had in flight
+                // may still arrive (RFC 9113 §5.1, §6.4) and are not blamed on it.
                 let s = self.streams.entry(h.stream_id).or_default();
-                s.ended = [true, true];
+                s.ended[i] = true;
                 if s.ws.is_some() && code != ErrorCode::CANCEL {
                     let detail = format!(
                         "RST_STREAM with {code} ends the WebSocket on stream {}; an abortive close is CANCEL",

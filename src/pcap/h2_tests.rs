@@ -321,3 +321,21 @@ fn garbage_after_the_preface_and_a_cut_frame_never_panic() {
         let _ = run(&[(S, s), (C, c)]);
     }
 }
+
+#[test]
+fn server_settings_in_two_segments_before_the_client_speaks() {
+    let s = server_settings(1);
+    let mut s2 = s[10..].to_vec();
+    settings(&mut s2, &[(0x2a2a, 7)]);
+    let mut c = client_start();
+    headers(&mut c, 1, &connect_block("/split"), false);
+    let mut resp = Vec::new();
+    headers(&mut resp, 1, &encode_literals(&[(":status", "200")]), false);
+    let server_bytes = 10 + s2.len() + resp.len();
+    let (lines, dis) = run(&[(S, s[..10].to_vec()), (S, s2), (C, c), (S, resp)]);
+    assert!(!has(&lines, "finding"), "{lines:?}");
+    assert!(has(&lines, "#4 s1 handshake CONNECT /split"), "{lines:?}");
+    assert_eq!(dis.kind, ConnKind::WebSocketHttp2);
+    // Every server byte is HTTP/2 framing (no DATA).
+    assert_eq!(dis.counts(S).http2, server_bytes as u64);
+}
