@@ -190,6 +190,7 @@ impl Sink for Counting<'_> {
         match event {
             Event::Warning(_) => self.warnings += 1,
             Event::Violation(_) => self.violations += 1,
+            Event::H2Finding(f) if f.level != crate::wire::Level::Info => self.violations += 1,
             Event::Frame(_) => self.frames += 1,
             _ => {}
         }
@@ -467,6 +468,7 @@ impl Analyzer<'_> {
                 conn: id,
                 packet: p.number,
                 time_ns,
+                stream: None,
             },
             client,
             server,
@@ -501,6 +503,7 @@ impl Analyzer<'_> {
             sink,
             decode: options.decode,
             max_message: options.max_message,
+            stream: None,
         };
         if seg.syn && !seg.ack && c.client_isn.is_none() && dir == Direction::ClientToServer {
             c.client_isn = Some(seg.seq);
@@ -646,6 +649,7 @@ impl Analyzer<'_> {
             sink,
             decode: options.decode,
             max_message: options.max_message,
+            stream: None,
         };
         let keys = &self.keys;
         for dir in [Direction::ClientToServer, Direction::ServerToClient] {
@@ -682,6 +686,9 @@ impl Analyzer<'_> {
             }
             c.kind = ConnKind::Tls;
         }
+        if let Some(dis) = c.dissector.as_mut() {
+            dis.finish(packet, &mut ctx);
+        }
         if let Some(dis) = c.dissector.take() {
             if c.kind != ConnKind::Tls || !matches!(dis.kind, ConnKind::Empty | ConnKind::Other) {
                 c.kind = dis.kind;
@@ -696,9 +703,11 @@ impl Analyzer<'_> {
                 l.ws_mask += a.ws_mask;
                 l.ws_payload += a.ws_payload;
                 l.ws_frames += a.ws_frames;
+                l.http2 += a.http2;
                 l.messages += a.ws_messages + a.http_messages_with_body;
                 l.app_payload += a.ws_data_payload + a.http_body;
-                let counted = a.http_head + a.http_body + a.ws_header + a.ws_mask + a.ws_payload;
+                let counted =
+                    a.http_head + a.http_body + a.ws_header + a.ws_mask + a.ws_payload + a.http2;
                 l.other_payload += c.new_bytes[idx(dir)].saturating_sub(counted);
             }
         }

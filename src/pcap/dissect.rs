@@ -21,6 +21,7 @@ use super::deflate;
 use super::events::{
     BodyKind, Event, GapEffect, GapEvent, HandshakeEvent, HttpEvent, ViolationEvent, WarningEvent,
 };
+use super::h2::{H2Conn, looks_like_server_preface, plausible_frames, starts_preface};
 use super::http::{
     Chunked, content_length, has_token, is_chunked, start_line_request, start_line_response,
 };
@@ -30,6 +31,9 @@ use super::websocket::{Marks, WsSide};
 
 /// Largest HTTP head looked at.
 pub const MAX_HEAD: usize = 64 * 1024;
+
+/// Largest amount of server data held while waiting for a client preface.
+const MAX_EARLY: usize = 64 * 1024;
 
 /// Largest amount of client data kept while waiting for the answer to an upgrade request.
 const MAX_AWAIT: usize = 1 << 20;
@@ -164,6 +168,12 @@ pub struct Dissector {
     /// Methods of requests whose responses have not been seen, for HEAD's body-less answers.
     methods: VecDeque<String>,
     warned_opaque: bool,
+    /// The connection is HTTP/2 (h2c): everything goes there.
+    h2: Option<Box<H2Conn>>,
+    /// The server's first bytes, when they look like an HTTP/2 SETTINGS frame and the client
+    /// has sent nothing yet: (offset, bytes, packet, time), held until the client's preface
+    /// (or anything else) decides.
+    early_server: Vec<(u64, Vec<u8>, u64, i128)>,
     /// What the connection turned out to carry.
     pub kind: ConnKind,
 }
@@ -184,6 +194,10 @@ pub enum ConnKind {
     Other,
     /// TLS whose content was not decrypted (or decrypted to nothing decodable).
     Tls,
+    /// HTTP/2 cleartext (h2c) without a WebSocket.
+    Http2,
+    /// WebSocket over HTTP/2 cleartext (RFC 8441).
+    WebSocketHttp2,
 }
 
 impl ConnKind {
@@ -196,6 +210,8 @@ impl ConnKind {
             ConnKind::WebSocketNoHandshake => "websocket (no handshake)",
             ConnKind::Other => "other",
             ConnKind::Tls => "tls",
+            ConnKind::Http2 => "http2",
+            ConnKind::WebSocketHttp2 => "websocket (http/2)",
         }
     }
 }
@@ -219,17 +235,152 @@ impl Dissector {
             upgrade: None,
             methods: VecDeque::new(),
             warned_opaque: false,
+            h2: None,
+            early_server: Vec::new(),
             kind: ConnKind::Empty,
         }
     }
 
     /// The application counts of a direction.
     pub fn counts(&self, dir: Direction) -> AppCounts {
-        self.sides[idx(dir)].counts
+        match &self.h2 {
+            Some(h2) => h2.counts(dir),
+            None => self.sides[idx(dir)].counts,
+        }
+    }
+
+    /// The connection ends: an HTTP/2 connection reports a frame left unfinished, and server
+    /// bytes still held for a preface that never came are dissected as they are.
+    pub fn finish(&mut self, packet: u64, ctx: &mut Ctx<'_>) {
+        if !self.early_server.is_empty() {
+            self.release_early(ctx);
+        }
+        if let Some(h2) = self.h2.as_mut() {
+            h2.finish(packet, ctx);
+        }
+    }
+
+    /// Nothing seen yet in either direction but what `early_server` holds.
+    fn untouched(&self, i: usize) -> bool {
+        let side = &self.sides[i];
+        matches!(side.mode, Mode::Detect) && side.buf.is_empty() && side.pos == 0
+    }
+
+    /// Switches the connection to HTTP/2 and replays the held server bytes into it.
+    fn start_h2(&mut self, h2: H2Conn, packet: u64, ctx: &mut Ctx<'_>) {
+        if h2.is_midstream() {
+            let msg = format!(
+                "connection {}: http/2 frames without the client preface (the capture starts mid-connection): hpack context unknown, field blocks and websocket streams are not decoded",
+                ctx.conn
+            );
+            ctx.sink.event(&Event::Warning(WarningEvent {
+                packet: Some(packet),
+                conn: Some(ctx.conn),
+                message: &msg,
+            }));
+        }
+        self.h2 = Some(Box::new(h2));
+        self.kind = ConnKind::Http2;
+        let held = std::mem::take(&mut self.early_server);
+        let now = ctx.time_ns;
+        for (offset, bytes, packet, time) in held {
+            ctx.time_ns = time;
+            if let Some(h2) = self.h2.as_mut() {
+                h2.data(Direction::ServerToClient, offset, &bytes, packet, ctx);
+            }
+        }
+        ctx.time_ns = now;
+    }
+
+    /// The held server bytes were not HTTP/2 after all: dissect them as usual.
+    fn release_early(&mut self, ctx: &mut Ctx<'_>) {
+        let held = std::mem::take(&mut self.early_server);
+        let now = ctx.time_ns;
+        for (offset, bytes, packet, time) in held {
+            ctx.time_ns = time;
+            self.data_plain(Direction::ServerToClient, offset, &bytes, packet, ctx);
+        }
+        ctx.time_ns = now;
+    }
+
+    /// Whether these first bytes of a direction decide that the connection is HTTP/2; holds
+    /// server bytes that may be a server preface. Returns true when the bytes were taken.
+    fn detect_h2(
+        &mut self,
+        dir: Direction,
+        offset: u64,
+        bytes: &[u8],
+        packet: u64,
+        ctx: &mut Ctx<'_>,
+    ) -> bool {
+        let i = idx(dir);
+        if self.assume_ws {
+            return false;
+        }
+        if i == 1 && !self.early_server.is_empty() {
+            let held: usize = self.early_server.iter().map(|e| e.1.len()).sum();
+            if held + bytes.len() > MAX_EARLY {
+                self.release_early(ctx);
+                return false;
+            }
+            self.early_server
+                .push((offset, bytes.to_vec(), packet, ctx.time_ns));
+            return true;
+        }
+        if !self.untouched(i) {
+            return false;
+        }
+        if i == 1 {
+            let first = offset == 0;
+            if first && self.untouched(0) && looks_like_server_preface(bytes) {
+                self.early_server
+                    .push((offset, bytes.to_vec(), packet, ctx.time_ns));
+                return true;
+            }
+            if first && plausible_frames(bytes) {
+                self.start_h2(H2Conn::midstream(), packet, ctx);
+                return false;
+            }
+            return false;
+        }
+        if offset == 0 && bytes.len() >= 14 && starts_preface(&bytes[..14]) {
+            self.start_h2(H2Conn::new(), packet, ctx);
+            return false;
+        }
+        if offset == 0 && plausible_frames(bytes) {
+            self.start_h2(H2Conn::midstream(), packet, ctx);
+            return false;
+        }
+        if !self.early_server.is_empty() {
+            self.release_early(ctx);
+        }
+        false
     }
 
     /// Reassembled bytes of `dir` starting at stream offset `offset`, brought by `packet`.
     pub fn data(
+        &mut self,
+        dir: Direction,
+        offset: u64,
+        bytes: &[u8],
+        packet: u64,
+        ctx: &mut Ctx<'_>,
+    ) {
+        if self.h2.is_none() && self.detect_h2(dir, offset, bytes, packet, ctx) {
+            return;
+        }
+        if let Some(h2) = self.h2.as_mut() {
+            h2.data(dir, offset, bytes, packet, ctx);
+            if h2.websockets() {
+                self.kind = ConnKind::WebSocketHttp2;
+            }
+            return;
+        }
+        self.data_plain(dir, offset, bytes, packet, ctx);
+    }
+
+    /// [`Dissector::data`] for HTTP/1.x and WebSocket connections.
+    fn data_plain(
         &mut self,
         dir: Direction,
         offset: u64,
@@ -760,6 +911,12 @@ impl Dissector {
         packet: u64,
         ctx: &mut Ctx<'_>,
     ) {
+        if !self.early_server.is_empty() {
+            self.release_early(ctx);
+        }
+        if let Some(h2) = self.h2.as_mut() {
+            return h2.gap(dir, offset, len, kind, packet, ctx);
+        }
         let i = idx(dir);
         let head_cut = kind == GapKind::Truncated
             && matches!(self.sides[i].mode, Mode::Detect | Mode::Head)
@@ -895,6 +1052,7 @@ mod tests {
                 sink: &mut lines,
                 decode: true,
                 max_message: 1 << 20,
+                stream: None,
             };
             for (n, (dir, bytes)) in turns.iter().enumerate() {
                 for part in bytes.chunks(chunk) {

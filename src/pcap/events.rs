@@ -6,7 +6,8 @@
 
 use std::net::SocketAddr;
 
-use crate::wire::{Direction, FrameHeader, Opcode, Violation};
+use crate::wire::h2::FrameHeader as H2Header;
+use crate::wire::{Direction, FrameHeader, Level, Opcode, Violation};
 
 use super::reassembly::GapKind;
 
@@ -33,6 +34,9 @@ pub struct At {
     pub packet: u64,
     /// Nanoseconds since the first packet of the capture.
     pub time_ns: i128,
+    /// The HTTP/2 stream the event belongs to (RFC 8441: a WebSocket on an extended CONNECT
+    /// stream, or a frame on a stream); `None` on HTTP/1.1 connections and for stream 0.
+    pub stream: Option<u32>,
 }
 
 /// How the client and server ends of a connection were told apart.
@@ -284,6 +288,42 @@ pub struct TlsEvent<'a> {
     pub not_decrypted: Option<&'a str>,
 }
 
+/// One HTTP/2 frame of an h2c connection (RFC 9113 §4.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct H2FrameEvent<'a> {
+    /// Where; the packet carries the frame's last byte; `at.stream` is the frame's stream
+    /// (`None` for stream 0).
+    pub at: At,
+    /// Direction.
+    pub dir: Direction,
+    /// The 9-octet header as on the wire.
+    pub header: H2Header,
+    /// What the payload says, in lower case: settings by name, error codes, increments, the
+    /// length of data; empty when nothing more is worth saying.
+    pub summary: &'a str,
+    /// The decoded field block, on the frame that ended it (END_HEADERS): names and values as
+    /// decoded. Empty for other frames and when the block could not be decoded.
+    pub fields: &'a [(String, String)],
+}
+
+/// A rule of HTTP/2 (RFC 9113), HPACK (RFC 7541), RFC 8441 or RFC 9110 broken on an h2c
+/// connection. `rule` is the checklist id of `docs/http2.md`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct H2FindingEvent<'a> {
+    /// Where.
+    pub at: At,
+    /// Which side broke the rule.
+    pub dir: Direction,
+    /// Checklist id, e.g. `h2ws.ws.no-content-length`.
+    pub rule: &'static str,
+    /// The RFC section, e.g. `RFC 9110 §9.3.6`.
+    pub section: &'a str,
+    /// How strongly the RFC words it.
+    pub level: Level,
+    /// Specifics, lower case.
+    pub detail: &'a str,
+}
+
 /// Everything the dissector reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event<'a> {
@@ -307,6 +347,10 @@ pub enum Event<'a> {
     Warning(WarningEvent<'a>),
     /// A TLS connection's parameters.
     Tls(TlsEvent<'a>),
+    /// An HTTP/2 frame (h2c).
+    H2Frame(H2FrameEvent<'a>),
+    /// An HTTP/2-level finding (h2c).
+    H2Finding(H2FindingEvent<'a>),
 }
 
 impl Event<'_> {
@@ -323,6 +367,26 @@ impl Event<'_> {
             Event::TcpEnd(e) => Some(e.at.conn),
             Event::Warning(e) => e.conn,
             Event::Tls(e) => Some(e.at.conn),
+            Event::H2Frame(e) => Some(e.at.conn),
+            Event::H2Finding(e) => Some(e.at.conn),
+        }
+    }
+
+    /// Where the event happened, for the events that say.
+    pub fn at(&self) -> Option<At> {
+        match self {
+            Event::Connection(e) => Some(e.at),
+            Event::Http(e) => Some(e.at),
+            Event::Handshake(e) => Some(e.at),
+            Event::Frame(e) => Some(e.at),
+            Event::Message(e) => Some(e.at),
+            Event::Violation(e) => Some(e.at),
+            Event::Gap(e) => Some(e.at),
+            Event::TcpEnd(e) => Some(e.at),
+            Event::Tls(e) => Some(e.at),
+            Event::H2Frame(e) => Some(e.at),
+            Event::H2Finding(e) => Some(e.at),
+            Event::Warning(_) => None,
         }
     }
 
@@ -335,6 +399,8 @@ impl Event<'_> {
             Event::Violation(e) => Some(e.dir),
             Event::Gap(e) => Some(e.dir),
             Event::TcpEnd(e) => Some(e.dir),
+            Event::H2Frame(e) => Some(e.dir),
+            Event::H2Finding(e) => Some(e.dir),
             Event::Connection(_) | Event::Handshake(_) | Event::Warning(_) | Event::Tls(_) => None,
         }
     }

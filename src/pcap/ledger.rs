@@ -53,6 +53,11 @@ pub struct Ledger {
     /// data counts in the HTTP and WebSocket rows; application data not decrypted is other
     /// payload.
     pub tls: u64,
+    /// HTTP/2 framing of h2c connections (RFC 9113): the client preface, every 9-octet frame
+    /// header, padding and pad-length octets, and whole non-DATA frames (SETTINGS, HEADERS,
+    /// CONTINUATION, WINDOW_UPDATE, PING, RST_STREAM, GOAWAY, PRIORITY, unknown types).
+    /// DATA payloads count in the WebSocket rows (extended CONNECT streams) or as HTTP bodies.
+    pub http2: u64,
     /// TCP payload not decoded as HTTP or WebSocket (TLS application data not decrypted
     /// included).
     pub other_payload: u64,
@@ -131,6 +136,7 @@ impl Ledger {
             + self.ws_mask
             + self.ws_payload
             + self.tls
+            + self.http2
             + self.other_payload
             + self.non_tcp
     }
@@ -173,6 +179,7 @@ impl Ledger {
         self.ws_payload += o.ws_payload;
         self.ws_frames += o.ws_frames;
         self.tls += o.tls;
+        self.http2 += o.http2;
         self.other_payload += o.other_payload;
         self.non_tcp_packets += o.non_tcp_packets;
         self.non_tcp += o.non_tcp;
@@ -208,6 +215,8 @@ pub struct AppCounts {
     pub ws_frames: u64,
     /// Data messages completed.
     pub ws_messages: u64,
+    /// HTTP/2 framing (see [`Ledger::http2`]).
+    pub http2: u64,
     /// Lost bytes that fell inside counted payloads (to subtract) — kept for reporting.
     pub lost_in_payload: u64,
 }

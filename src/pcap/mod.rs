@@ -8,7 +8,9 @@
 //! The pipeline, one packet at a time, lowest layer first: [`reader`] (pcap-parser, streaming)
 //! → [`layers`] (link shim, etherparse for IP and TCP) → [`reassembly`] (per connection and
 //! direction) → [`tls`] (when the connection starts with a TLS handshake: records, hellos and,
-//! with a key log, decryption) → `dissect` (HTTP heads and bodies, the opening handshake of RFC 6455 §4) →
+//! with a key log, decryption) → `dissect` (HTTP heads and bodies, the opening handshake of RFC 6455 §4; a connection that
+//! starts with the HTTP/2 preface goes to `h2` instead: frames, HPACK, extended CONNECT of
+//! RFC 8441, one WebSocket decoder per stream) →
 //! `websocket` (frames of RFC 6455 §5 through [`crate::wire::FrameDecoder`], judged by
 //! [`crate::wire::rules`], messages, permessage-deflate of RFC 7692) → [`ledger`]. Memory is
 //! bounded by the open connections (their reassembly and frame buffers), not by the file.
@@ -17,6 +19,9 @@ mod analyzer;
 mod deflate;
 mod dissect;
 pub mod events;
+mod h2;
+#[cfg(test)]
+mod h2_tests;
 mod http;
 pub mod layers;
 pub mod ledger;
@@ -158,6 +163,8 @@ pub(crate) struct Ctx<'s> {
     pub decode: bool,
     /// See [`Options::max_message`].
     pub max_message: usize,
+    /// The HTTP/2 stream being decoded, when the bytes are a stream's DATA (h2c).
+    pub stream: Option<u32>,
 }
 
 impl Ctx<'_> {
@@ -167,6 +174,7 @@ impl Ctx<'_> {
             conn: self.conn,
             packet,
             time_ns: self.time_ns,
+            stream: self.stream,
         }
     }
 }

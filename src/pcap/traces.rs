@@ -110,7 +110,9 @@ impl Sink for TraceCollector {
             | Event::Handshake(_)
             | Event::Message(_)
             | Event::Warning(_)
-            | Event::Tls(_) => {}
+            | Event::Tls(_)
+            | Event::H2Frame(_)
+            | Event::H2Finding(_) => {}
         }
     }
 }

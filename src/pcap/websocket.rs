@@ -106,6 +106,7 @@ fn at_packet(ctx: &Ctx<'_>, found: Option<(u64, i128)>) -> super::events::At {
         conn: ctx.conn,
         packet,
         time_ns,
+        stream: ctx.stream,
     }
 }
 

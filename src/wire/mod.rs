@@ -19,6 +19,7 @@ pub mod decode;
 pub mod deflate;
 pub mod encode;
 pub mod frame;
+pub mod h2;
 pub mod handshake;
 pub mod mask;
 pub mod rules;

@@ -669,6 +669,7 @@ mod tests {
             sink: &mut sink,
             decode: true,
             max_message: 1 << 20,
+            stream: None,
         };
         for (n, (dir, bytes)) in turns.drain(..).enumerate() {
             for b in bytes.chunks(1) {
@@ -698,6 +699,7 @@ mod tests {
             sink: &mut sink,
             decode: true,
             max_message: 1 << 20,
+            stream: None,
         };
         let mut bytes = record(HANDSHAKE, &client_hello([1; 32]));
         bytes.extend_from_slice(&[99, 3, 3, 0xff, 0xff, 0, 0]);

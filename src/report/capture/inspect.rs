@@ -203,10 +203,13 @@ fn frame_json_line(f: &crate::pcap::events::FrameEvent<'_>, out: &mut String) {
             &preview_with_missing(f.payload, f.missing_ranges),
         );
     }
+    let _ = write!(out, ",\"rsv\":{}", f.header.rsv);
+    if let Some(sid) = f.at.stream {
+        let _ = write!(out, ",\"stream\":{sid}");
+    }
     let _ = write!(
         out,
-        ",\"rsv\":{},\"time\":{},\"type\":\"frame\"}}",
-        f.header.rsv,
+        ",\"time\":{},\"type\":\"frame\"}}",
         Value::from(secs(f.at.time_ns))
     );
 }
@@ -255,8 +258,17 @@ fn roles(r: RoleSource) -> &'static str {
     }
 }
 
-/// The JSON object of one event (also the YAML mapping).
+/// The JSON object of one event (also the YAML mapping). Events on an HTTP/2 stream carry
+/// its id as `stream`.
 pub fn event_json(event: &Event<'_>) -> Value {
+    let mut v = event_json_inner(event);
+    if let Some(sid) = event.at().and_then(|a| a.stream) {
+        v["stream"] = Value::from(sid);
+    }
+    v
+}
+
+fn event_json_inner(event: &Event<'_>) -> Value {
     match event {
         Event::Connection(c) => json!({
             "type": "connection", "conn": c.at.conn, "packet": c.at.packet, "time": secs(c.at.time_ns),
@@ -350,6 +362,23 @@ pub fn event_json(event: &Event<'_>) -> Value {
             "offered_alpn": t.offered_alpn, "decrypted": t.not_decrypted.is_none(),
             "not_decrypted_because": t.not_decrypted,
         }),
+        Event::H2Frame(f) => {
+            let mut v = json!({
+                "type": "http2_frame", "conn": f.at.conn, "packet": f.at.packet, "time": secs(f.at.time_ns),
+                "dir": f.dir.arrow(), "frame_type": f.header.kind.as_u8(),
+                "frame_type_name": f.header.kind.to_string(), "stream_id": f.header.stream_id,
+                "flags": f.header.flags, "len": f.header.length, "summary": f.summary,
+            });
+            if !f.fields.is_empty() {
+                v["fields"] = f.fields.iter().map(|(n, val)| json!([n, val])).collect();
+            }
+            v
+        }
+        Event::H2Finding(f) => json!({
+            "type": "violation", "conn": f.at.conn, "packet": f.at.packet, "time": secs(f.at.time_ns),
+            "dir": f.dir.arrow(), "kind": f.rule, "detail": f.detail, "section": f.section,
+            "level": f.level.as_str(),
+        }),
     }
 }
 
@@ -381,8 +410,13 @@ fn tls_text(t: &crate::pcap::events::TlsEvent<'_>) -> String {
 
 /// The one-line text form of an event, or `None` for events the text view leaves out.
 pub fn event_text(event: &Event<'_>, messages: bool) -> Option<String> {
-    let prefix =
-        |ns: i128, packet: u64, conn: u32| format!("{:>11.6} #{packet:<6} c{conn}", secs(ns));
+    let stream = event
+        .at()
+        .and_then(|a| a.stream)
+        .map_or(String::new(), |s| format!(" s{s}"));
+    let prefix = |ns: i128, packet: u64, conn: u32| {
+        format!("{:>11.6} #{packet:<6} c{conn}{stream}", secs(ns))
+    };
     Some(match event {
         Event::Connection(c) => format!(
             "{} == connection {}: client {} -> server {} (roles from {})",
@@ -532,11 +566,56 @@ pub fn event_text(event: &Event<'_>, messages: bool) -> Option<String> {
             prefix(t.at.time_ns, t.at.packet, t.at.conn),
             tls_text(t)
         ),
+        Event::H2Frame(f) if !messages => {
+            let mut s = format!(
+                "{} {} h2 {:<13} stream {} flags 0x{:02x} len {}",
+                prefix(f.at.time_ns, f.at.packet, f.at.conn),
+                f.dir.arrow(),
+                f.header.kind.to_string(),
+                f.header.stream_id,
+                f.header.flags,
+                f.header.length
+            );
+            if !f.summary.is_empty() {
+                let _ = write!(s, " {}", f.summary);
+            }
+            for (n, v) in f.fields {
+                let _ = write!(
+                    s,
+                    "\n{:>30}{}: {}",
+                    "",
+                    preview(n.as_bytes()),
+                    preview(v.as_bytes())
+                );
+            }
+            s
+        }
+        Event::H2Frame(_) => return None,
+        Event::H2Finding(f) => format!(
+            "{} {} !! {}: {} ({}, {})",
+            prefix(f.at.time_ns, f.at.packet, f.at.conn),
+            f.dir.arrow(),
+            f.rule,
+            f.detail,
+            f.section,
+            f.level.as_str()
+        ),
     })
 }
 
 /// The one-line `--check` form of a violation.
 pub fn violation_line(event: &Event<'_>) -> Option<String> {
+    if let Event::H2Finding(f) = event {
+        return Some(format!(
+            "packet {}: connection {} {}: {}: {} ({})",
+            f.at.packet,
+            f.at.conn,
+            f.dir.arrow(),
+            f.rule,
+            f.detail,
+            f.section
+        ));
+    }
     let Event::Violation(v) = event else {
         return None;
     };
@@ -665,11 +744,14 @@ impl<W: Write> InspectWriter<W> {
             return false;
         }
         if self.view.check {
-            return matches!(event, Event::Violation(_) | Event::Warning(_));
+            return matches!(
+                event,
+                Event::Violation(_) | Event::Warning(_) | Event::H2Finding(_)
+            );
         }
         if self.format != InspectFormat::Text {
             return match event {
-                Event::Frame(_) => !self.view.messages,
+                Event::Frame(_) | Event::H2Frame(_) => !self.view.messages,
                 Event::Message(_) => self.view.messages,
                 _ => true,
             };
@@ -787,6 +869,8 @@ mod tests {
                     conn: 3,
                     packet: 42,
                     time_ns: 1_234_567_891,
+                    // An HTTP/2 stream id on some frames: the fast form writes it too.
+                    stream: mask.is_some().then_some(5),
                 },
                 dir: Direction::ClientToServer,
                 first_packet: 40,

@@ -81,6 +81,22 @@ pub(super) fn rows(l: &Ledger) -> Vec<(&'static str, Option<u64>, u64, String)> 
             ),
         );
     }
+    // Likewise for HTTP/2 (h2c): its framing sits between TCP and the HTTP/WebSocket rows.
+    if l.http2 > 0 {
+        let at = rows
+            .iter()
+            .position(|r| r.0 == "HTTP start lines + headers")
+            .unwrap_or(rows.len());
+        rows.insert(
+            at,
+            (
+                "HTTP/2 framing",
+                None,
+                l.http2,
+                "preface, frame headers, padding, non-DATA frames".into(),
+            ),
+        );
+    }
     rows
 }
 
@@ -475,7 +491,7 @@ pub fn overhead_vs_text(
 
 /// The JSON object of a ledger.
 pub fn ledger_json(l: &Ledger) -> Value {
-    json!({
+    let mut v = json!({
         "packets": l.packets, "wire_bytes": l.wire_bytes,
         "link": l.link, "ip": l.ip, "tcp_header": l.tcp_header, "data_packets": l.data_packets,
         "tcp_control": {
@@ -494,7 +510,11 @@ pub fn ledger_json(l: &Ledger) -> Value {
         "efficiency": l.efficiency(), "raw_tcp_lower_bound": raw_tcp_lower_bound(l),
         "lost_bytes": l.lost_bytes, "truncated_bytes": l.truncated_bytes,
         "connections": l.connections,
-    })
+    });
+    if l.http2 > 0 {
+        v["http2"] = Value::from(l.http2);
+    }
+    v
 }
 
 /// The JSON report of one capture.
