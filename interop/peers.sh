@@ -15,7 +15,7 @@ AXUM_ECHO="$root/interop/peers/axum-echo"
 ALL_PEERS=(tokio-tungstenite python-websockets node-ws websocketd-counter websocketd-echo
            aiohttp tornado websocket-node
            python-websockets-deflate node-ws-deflate aiohttp-deflate tornado-deflate
-           python-websockets-tls axum axum-http2)
+           python-websockets-tls axum axum-http2 node-ws-http2)
 
 # expected_for PEER: the expectations file a peer is judged against. Over TLS a peer must give
 # exactly the verdicts it gives over TCP, so it shares that peer's file. Over HTTP/2 (RFC 8441,
@@ -38,6 +38,8 @@ expected_for() {
 
 # records_shared PEER: whether `--record` may rewrite the file PEER shares with another peer
 # (the *-http2 peers add their transport's own cases to it; the *-tls peers add nothing).
+# node-ws-http2 (Node's http2 module, h2c only, with ws on each extended CONNECT stream) is
+# judged against node-ws.yaml the same way.
 records_shared() {
   case "$1" in
     *-http2) return 0 ;;
@@ -192,6 +194,15 @@ start_peer() {
         --exclude ready-state.close-while-connecting)
       rm -f "$work/$name.port"
       "$AXUM_ECHO/target/release/axum-echo" "$work/$name.port" 2> "$work/$name.log" & pids+=($!)
+      wait_file "$work/$name.port"
+      port=$(cat "$work/$name.port") ;;
+    node-ws-http2)
+      # HTTP/2 only (Node's h2c server does not answer HTTP/1.1). The close() while CONNECTING
+      # case is left out as for axum-http2 (see there): a difference of wsprobe's transport.
+      peer_args=(--http2 --exclude ready-state.close-while-connecting)
+      rm -f "$work/$name.port"
+      NODE_PATH="$root/interop/node/node_modules" node "$root/interop/peers/ws-http2-echo.js" \
+        "$work/$name.port" 2> "$work/$name.log" & pids+=($!)
       wait_file "$work/$name.port"
       port=$(cat "$work/$name.port") ;;
     websocketd-counter)

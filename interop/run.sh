@@ -16,7 +16,9 @@
 #                                  # python-websockets-tls: wss://, judged against the same
 #                                  # expectations as python-websockets; axum; axum-http2: the
 #                                  # same axum server over HTTP/2 (`run --http2`), judged
-#                                  # against axum's expectations)
+#                                  # against axum's expectations; node-ws-http2: Node's
+#                                  # http2 module with ws on each stream, judged against
+#                                  # node-ws's expectations)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
