@@ -37,7 +37,6 @@ server.on('stream', (stream, headers) => {
   if (offered.length > 0) response['sec-websocket-protocol'] = offered[0];
   stream.respond(response);
   const ws = new WebSocket(null, undefined, options);
-  if (offered.length > 0) ws._protocol = offered[0];
   ws.setSocket(stream, Buffer.alloc(0), {
     allowSynchronousEvents: options.allowSynchronousEvents,
     maxBufferedChunks: options.maxBufferedChunks,
