@@ -27,19 +27,49 @@ fn cases() -> Vec<Case> {
         .collect()
 }
 
+/// Whether a case runs over HTTP/2 (`run --http2`, tag `http2`) rather than HTTP/1.1.
+fn is_http2(case: &Case) -> bool {
+    case.tags.iter().any(|t| t == "http2")
+}
+
+/// The cases a fault can be seen by: the HTTP/2 suite for the HTTP/2 faults (served and
+/// judged over HTTP/2), every other server case for the rest (over HTTP/1.1).
+fn cases_for(fault: Fault, cases: &[Case]) -> Vec<Case> {
+    cases
+        .iter()
+        .filter(|c| is_http2(c) == fault.is_http2())
+        .cloned()
+        .collect()
+}
+
 fn run_against(rt: &tokio::runtime::Runtime, fault: Fault, cases: &[Case]) -> Vec<CaseResult> {
+    run_over(rt, fault, cases, false)
+}
+
+fn run_over(
+    rt: &tokio::runtime::Runtime,
+    fault: Fault,
+    cases: &[Case],
+    http2: bool,
+) -> Vec<CaseResult> {
     rt.block_on(async {
-        let server = Server::start(ServeConfig {
-            host: "127.0.0.1".into(),
-            port: 0,
-            mode: ServeMode::Fault(fault),
-            max_message_size: 64 << 20,
-        })
+        let server = Server::start_with(
+            ServeConfig {
+                host: "127.0.0.1".into(),
+                port: 0,
+                mode: ServeMode::Fault(fault),
+                max_message_size: 64 << 20,
+            },
+            None,
+            http2,
+        )
         .await
         .expect("fault server starts");
+        let mut endpoint = wsprobe::net::Endpoint::tcp(server.local_addr());
+        endpoint.transport.http2 = http2;
         let config = RunConfig {
             context: CaseContext {
-                endpoint: wsprobe::net::Endpoint::tcp(server.local_addr()),
+                endpoint,
                 host: server.local_addr().to_string(),
                 path: "/".into(),
                 timeout_scale: 1.0,
@@ -79,7 +109,11 @@ fn runtime() -> tokio::runtime::Runtime {
 fn every_fault_is_caught_and_every_must_case_can_fail() {
     let rt = runtime();
     let cases = cases();
-    let baseline = run_against(&rt, Fault::None, &cases);
+    let (h2_cases, h1_cases): (Vec<Case>, Vec<Case>) =
+        cases.iter().cloned().partition(|c| is_http2(c));
+    assert!(h2_cases.len() >= 25, "only {} HTTP/2 cases", h2_cases.len());
+    let mut baseline = run_over(&rt, Fault::None, &h1_cases, false);
+    baseline.extend(run_over(&rt, Fault::None, &h2_cases, true));
     let bad: Vec<String> = baseline
         .iter()
         .filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error))
@@ -102,7 +136,12 @@ fn every_fault_is_caught_and_every_must_case_can_fail() {
     let mut uncaught = Vec::new();
     let mut table: BTreeMap<&str, usize> = BTreeMap::new();
     for info in faults() {
-        let results = run_against(&rt, info.fault, &cases);
+        let results = run_over(
+            &rt,
+            info.fault,
+            &cases_for(info.fault, &cases),
+            info.fault.is_http2(),
+        );
         let errors: Vec<&str> = results
             .iter()
             .filter(|r| r.verdict == Verdict::Error)

@@ -1208,6 +1208,14 @@ fn judge_handshake(c: &Connect, outcome: &HandshakeOutcome, at: &Location) -> Re
         (None, Some(e)) => e.clone(),
         (None, None) => "no response".into(),
     };
+    if let Some(why) = &outcome.unimplemented {
+        return Err(Stop::Unimplemented(Failure {
+            summary: "the server does not accept WebSockets over HTTP/2".into(),
+            location: at.clone(),
+            expected: vec!["SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441 §3)".into()],
+            observed: why.clone(),
+        }));
+    }
     if ex.refused {
         let status = outcome.response.as_ref().map(|r| r.status);
         let opened = status.is_some_and(|s| {
@@ -1238,14 +1246,6 @@ fn judge_handshake(c: &Connect, outcome: &HandshakeOutcome, at: &Location) -> Re
             if !outcome.violations.is_empty() {
                 let v: Vec<String> = outcome.violations.iter().map(|v| v.to_string()).collect();
                 observed = format!("{observed}: {}", v.join("; "));
-            }
-            if let Some(why) = &outcome.unimplemented {
-                return Err(Stop::Unimplemented(Failure {
-                    summary: "the server does not accept WebSockets over HTTP/2".into(),
-                    location: at.clone(),
-                    expected: vec!["SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441 §3)".into()],
-                    observed: why.clone(),
-                }));
             }
             // The case needs the connection open: whatever its level, a refused or broken
             // handshake is a failure (docs/verdicts.md).
