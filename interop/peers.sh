@@ -176,7 +176,7 @@ start_peer() {
     axum|axum-http2)
       # One server for both: hyper-util serves HTTP/1.1 upgrades and, on a connection that
       # starts with the HTTP/2 preface (h2c, prior knowledge), extended CONNECT.
-      # Over HTTP/2 five cases are left out, each a known HTTP/1.1-versus-HTTP/2 difference
+      # Over HTTP/2 four cases are left out, a known HTTP/1.1-versus-HTTP/2 difference
       # (interop/expected/axum.yaml lists their HTTP/1.1 verdicts):
       # - 9.5.1, 9.5.2, 9.6.1, 9.6.2 write a 1 MiB frame in 64- and 128-byte chops, which
       #   `run --http2` sends as one DATA frame each (8192-16384 frames). The h2 crate under
@@ -184,22 +184,18 @@ start_peer() {
       #   1 MiB connection window) until the application reads it; when the echo task falls
       #   behind the connection task, the budget runs out and the server sends GOAWAY
       #   ENHANCE_YOUR_CALM "too_many_data_frames" (NON-STRICT, connection reset). Whether it
-      #   does depends on scheduling: PASS or NON-STRICT from run to run.
-      # - ready-state.close-while-connecting: over HTTP/2 wsprobe's close() during CONNECTING
-      #   only takes effect after the 200 (the WebSocket opens, then closes cleanly):
-      #   INFORMATIONAL where HTTP/1.1 gives PASS; a difference of wsprobe's transport.
+      #   does depends on scheduling: PASS or NON-STRICT from run to run. RFC 9113 §10.5 lets
+      #   a server treat such traffic as abuse, so the case cannot judge it over HTTP/2.
       [ "$name" = axum-http2 ] && peer_args=(--http2
         --exclude limits.text-1mib-chops-64b --exclude limits.text-1mib-chops-128b
-        --exclude limits.binary-1mib-chops-64b --exclude limits.binary-1mib-chops-128b
-        --exclude ready-state.close-while-connecting)
+        --exclude limits.binary-1mib-chops-64b --exclude limits.binary-1mib-chops-128b)
       rm -f "$work/$name.port"
       "$AXUM_ECHO/target/release/axum-echo" "$work/$name.port" 2> "$work/$name.log" & pids+=($!)
       wait_file "$work/$name.port"
       port=$(cat "$work/$name.port") ;;
     node-ws-http2)
-      # HTTP/2 only (Node's h2c server does not answer HTTP/1.1). The close() while CONNECTING
-      # case is left out as for axum-http2 (see there): a difference of wsprobe's transport.
-      peer_args=(--http2 --exclude ready-state.close-while-connecting)
+      # HTTP/2 only (Node's h2c server does not answer HTTP/1.1).
+      peer_args=(--http2)
       rm -f "$work/$name.port"
       NODE_PATH="$root/interop/node/node_modules" node "$root/interop/peers/ws-http2-echo.js" \
         "$work/$name.port" 2> "$work/$name.log" & pids+=($!)

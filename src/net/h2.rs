@@ -420,6 +420,50 @@ impl ClientConn {
         if require_setting && !self.connect_protocol_enabled() {
             return Err(OpenError::NotEnabled);
         }
+        let (response, send_stream) = self.send(request, deadline).await?;
+        let response = match timeout_at(deadline, response).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => return Err(OpenError::Reset(io_error(e).to_string())),
+            Err(_) => return Err(OpenError::Timeout),
+        };
+        let (parts, recv) = response.into_parts();
+        let head = ConnectResponse {
+            status: parts.status.as_u16(),
+            fields: parts
+                .headers
+                .iter()
+                .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))
+                .collect(),
+            end_stream: recv.is_end_stream(),
+        };
+        if !parts.status.is_success() {
+            return Ok((head, None));
+        }
+        let mut stream = H2Stream::new(send_stream, recv, self.peer, self.tls.clone());
+        stream._conn = Some(Arc::clone(&self.task));
+        Ok((head, Some(Stream::h2(stream))))
+    }
+    /// Sends the extended CONNECT and resets its stream with CANCEL at once, without waiting
+    /// for the answer: the browser API's `close()` while CONNECTING (RFC 8441 §5).
+    pub async fn connect_and_cancel(
+        &self,
+        request: &ConnectRequest,
+        deadline: Instant,
+    ) -> Result<(), OpenError> {
+        if !self.connect_protocol_enabled() {
+            return Err(OpenError::NotEnabled);
+        }
+        let (_response, mut send_stream) = self.send(request, deadline).await?;
+        send_stream.send_reset(Reason::CANCEL);
+        Ok(())
+    }
+
+    /// Sends an extended CONNECT: the response to come and the request's stream.
+    async fn send(
+        &self,
+        request: &ConnectRequest,
+        deadline: Instant,
+    ) -> Result<(h2::client::ResponseFuture, SendStream<Bytes>), OpenError> {
         let uri = format!("{}://{}{}", request.scheme, request.authority, request.path);
         let mut builder = http::Request::builder()
             .method(http::Method::CONNECT)
@@ -444,26 +488,6 @@ impl ClientConn {
         let (response, send_stream) = send
             .send_request(req, false)
             .map_err(|e| OpenError::Reset(io_error(e).to_string()))?;
-        let response = match timeout_at(deadline, response).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(e)) => return Err(OpenError::Reset(io_error(e).to_string())),
-            Err(_) => return Err(OpenError::Timeout),
-        };
-        let (parts, recv) = response.into_parts();
-        let head = ConnectResponse {
-            status: parts.status.as_u16(),
-            fields: parts
-                .headers
-                .iter()
-                .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))
-                .collect(),
-            end_stream: recv.is_end_stream(),
-        };
-        if !parts.status.is_success() {
-            return Ok((head, None));
-        }
-        let mut stream = H2Stream::new(send_stream, recv, self.peer, self.tls.clone());
-        stream._conn = Some(Arc::clone(&self.task));
-        Ok((head, Some(Stream::h2(stream))))
+        Ok((response, send_stream))
     }
 }

@@ -359,6 +359,7 @@ impl Connection {
                     endpoint,
                     share: h2_share,
                     protocol: h2_protocol.unwrap_or("websocket"),
+                    abort,
                 },
                 request,
                 offer,
@@ -375,6 +376,9 @@ impl Connection {
                 secret_headers,
             )
             .await?;
+            if abort {
+                return Ok((conn, outcome));
+            }
             return Ok(conn.opened(outcome, extension_items, max_message));
         }
         let stream = endpoint.connect(deadline).await?;

@@ -41,6 +41,9 @@ pub(super) struct Target<'a> {
     pub share: Option<ClientConn>,
     /// `:protocol`.
     pub protocol: &'a str,
+    /// Call `close()` while CONNECTING: the stream is reset with CANCEL right after the
+    /// CONNECT is sent.
+    pub abort: bool,
 }
 
 /// Opens the WebSocket as an extended CONNECT stream; see the module documentation.
@@ -93,6 +96,16 @@ pub(super) async fn open(
             }
         }
     };
+    if target.abort {
+        match client.connect_and_cancel(&connect, deadline).await {
+            Ok(()) => outcome.error = Some("close() called while CONNECTING".into()),
+            Err(e) => outcome.error = Some(e.to_string()),
+        }
+        conn.h2_client = Some(client);
+        conn.close_call(None, "", deadline).await;
+        conn.sync_trace();
+        return Ok((conn, outcome));
+    }
     let (response, stream) = match client.connect(&connect, true, deadline).await {
         Ok(r) => r,
         Err(e) => {
