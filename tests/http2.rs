@@ -148,6 +148,35 @@ const CAUGHT: &[(&str, &str, &str)] = &[
     ("h2-rst-protocol-error", "h2ws.close.rst-cancel", "FAIL"),
     ("h2-trailers-on-tunnel", "h2ws.close.no-trailers", "FAIL"),
     ("h2-no-window-update", "h2ws.flow.echo-16mib", "FAIL"),
+    (
+        "h2-accept-missing-path",
+        "h2ws.connect.missing-path",
+        "FAIL",
+    ),
+    (
+        "h2-accept-missing-scheme",
+        "h2ws.connect.missing-scheme",
+        "FAIL",
+    ),
+    (
+        "h2-accept-protocol-on-get",
+        "h2ws.connect.protocol-on-get",
+        "FAIL",
+    ),
+    ("h2-accept-uppercase", "h2ws.fields.uppercase-name", "FAIL"),
+    (
+        "h2-accept-connection-header",
+        "h2ws.fields.connection-header",
+        "FAIL",
+    ),
+    ("h2-lenient-pseudo", "h2ws.pseudo.after-regular", "FAIL"),
+    ("h2-lenient-pseudo", "h2ws.pseudo.duplicate-path", "FAIL"),
+    ("h2-reject-continuation", "h2ws.frame.continuation", "FAIL"),
+    (
+        "h2-reject-unknown-setting",
+        "h2ws.settings.unknown-ignored",
+        "FAIL",
+    ),
 ];
 
 #[test]

@@ -15,6 +15,7 @@
 //! nothing WebSocket frames do not already delimit.
 
 pub mod h2;
+pub mod h2raw;
 pub mod proxy;
 pub mod tls;
 

@@ -96,6 +96,8 @@ pub struct OpenParams<'a> {
     pub h2_protocol: Option<&'a str>,
     /// Over HTTP/2: the connection to open the stream on, instead of a new one.
     pub h2_share: Option<crate::net::h2::ClientConn>,
+    /// Over HTTP/2: the step's `http2` options (a hand-written request among them).
+    pub h2_raw: Option<&'a crate::suite::model::Http2Connect>,
 }
 
 /// A client's connection that wsprobe accepted and whose request head it has read (the URL
@@ -352,6 +354,7 @@ impl Connection {
             extension_items,
             h2_protocol,
             h2_share,
+            h2_raw,
         } = p;
         if endpoint.transport.http2 {
             let (conn, outcome) = h2::open(
@@ -360,6 +363,7 @@ impl Connection {
                     share: h2_share,
                     protocol: h2_protocol.unwrap_or("websocket"),
                     abort,
+                    raw: h2_raw,
                 },
                 request,
                 offer,

@@ -512,6 +512,7 @@ impl Exec<'_> {
                 .as_ref()
                 .and_then(|n| self.conn_index(n))
                 .and_then(|i| self.conns[i].conn.h2_client().cloned()),
+            h2_raw: Some(&c.http2),
         })
         .await;
         let (conn, outcome) = match opened {

@@ -239,6 +239,24 @@ fault_table! {
         "ends every WebSocket's stream with a trailer HEADERS frame instead of DATA";
     H2NoWindowUpdate = "h2-no-window-update", Must, "RFC 8441 §5",
         "never gives flow-control window back, so a client stalls after 65,535 bytes";
+    // HTTP/2 request validation, which the `h2` crate does itself: a hand-written server
+    // (`serve/h2raw.rs`) that answers requests only, no WebSocket data.
+    H2AcceptMissingPath = "h2-accept-missing-path", Must, "RFC 8441 §4",
+        "accepts an extended CONNECT without :path";
+    H2AcceptMissingScheme = "h2-accept-missing-scheme", Must, "RFC 8441 §4",
+        "accepts an extended CONNECT without :scheme";
+    H2AcceptProtocolOnGet = "h2-accept-protocol-on-get", Must, "RFC 8441 §4",
+        "accepts :protocol on a request whose method is not CONNECT";
+    H2AcceptUppercase = "h2-accept-uppercase", Must, "RFC 9113 §8.2.1",
+        "accepts a request with an uppercase field name";
+    H2AcceptConnectionHeader = "h2-accept-connection-header", Must, "RFC 9113 §8.2.2",
+        "accepts a request carrying connection-specific fields (connection, upgrade)";
+    H2LenientPseudo = "h2-lenient-pseudo", Must, "RFC 9113 §8.3",
+        "accepts pseudo-header fields after regular ones, and repeated ones";
+    H2RejectContinuation = "h2-reject-continuation", Must, "RFC 9113 §6.10",
+        "resets a request whose field block continues in CONTINUATION frames";
+    H2RejectUnknownSetting = "h2-reject-unknown-setting", Must, "RFC 9113 §6.5.2",
+        "ends the connection when the client's SETTINGS carry an unknown identifier";
 }
 
 /// Every deliberate defect, in catalogue order; [`Fault::None`] is not among them.

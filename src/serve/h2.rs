@@ -74,6 +74,9 @@ pub(super) async fn serve(
         super::ServeMode::Fault(f) => f,
         _ => Fault::None,
     };
+    if super::h2raw::serves(fault) {
+        return super::h2raw::serve(stream, fault).await;
+    }
     let peer = stream
         .peer_addr()
         .unwrap_or_else(|_| std::net::SocketAddr::from(([0, 0, 0, 0], 0)));

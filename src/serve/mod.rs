@@ -27,6 +27,7 @@ pub mod client;
 mod connection;
 mod fault;
 mod h2;
+mod h2raw;
 mod polling;
 mod raw;
 

@@ -115,6 +115,9 @@ pub(crate) fn convert_connect(
             .map(|h| Http2Connect {
                 protocol: h.protocol,
                 share: h.share,
+                fields: h.fields,
+                split: h.split,
+                settings: h.settings.unwrap_or_default(),
             })
             .unwrap_or_default(),
     };

@@ -231,6 +231,15 @@ pub struct Http2Connect {
     /// Open the stream on the HTTP/2 connection of this earlier connection instead of a new
     /// one (RFC 8441 §1: several WebSockets on one connection).
     pub share: Option<String>,
+    /// A hand-written request instead: these fields verbatim, pseudo-headers included, in
+    /// this order (`{authority}`, `{path}`, `{scheme}` substituted), encoded as HPACK literals
+    /// on a connection of wsprobe's own; the answer is judged, no WebSocket opens.
+    pub fields: Option<Vec<(String, String)>>,
+    /// With `fields`: the field block is cut into this many frames (HEADERS, then
+    /// CONTINUATION frames).
+    pub split: Option<usize>,
+    /// With `fields`: extra SETTINGS parameters wsprobe sends, e.g. an unknown identifier.
+    pub settings: Vec<(u16, u32)>,
 }
 
 /// wsprobe's answer to a client's opening handshake (RFC 6455 §4.2.2), correct unless a field

@@ -228,6 +228,9 @@ pub(crate) struct RawConnect {
 pub(crate) struct RawHttp2Connect {
     pub protocol: Option<String>,
     pub share: Option<String>,
+    pub fields: Option<Vec<(String, String)>>,
+    pub split: Option<usize>,
+    pub settings: Option<Vec<(u16, u32)>>,
 }
 
 /// `connect: { respond: ... }`: wsprobe's answer to a client's handshake.

@@ -44,7 +44,7 @@ impl Redaction {
         let lower = name.to_ascii_lowercase();
         if self.headers.contains(&lower) {
             "[redacted]".into()
-        } else if lower == "host" || lower == "origin" {
+        } else if lower == "host" || lower == ":authority" || lower == "origin" {
             redact_port(value)
         } else {
             value.to_string()

@@ -179,7 +179,15 @@ fn scenario(fault: Fault) -> Scenario {
         | Fault::H2NoEndStream
         | Fault::H2RstProtocolError
         | Fault::H2TrailersOnTunnel
-        | Fault::H2NoWindowUpdate => panic!("{fault} is an HTTP/2 fault"),
+        | Fault::H2NoWindowUpdate
+        | Fault::H2AcceptMissingPath
+        | Fault::H2AcceptMissingScheme
+        | Fault::H2AcceptProtocolOnGet
+        | Fault::H2AcceptUppercase
+        | Fault::H2AcceptConnectionHeader
+        | Fault::H2LenientPseudo
+        | Fault::H2RejectContinuation
+        | Fault::H2RejectUnknownSetting => panic!("{fault} is an HTTP/2 fault"),
         Fault::WrongAccept => handshake(|_| {}, closed(), closed().flags(&[V::HandshakeAccept])),
         Fault::Status200 => handshake(
             |_| {},

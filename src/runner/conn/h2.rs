@@ -44,6 +44,8 @@ pub(super) struct Target<'a> {
     /// Call `close()` while CONNECTING: the stream is reset with CANCEL right after the
     /// CONNECT is sent.
     pub abort: bool,
+    /// A hand-written request (`connect: { http2: { fields } }`).
+    pub raw: Option<&'a crate::suite::model::Http2Connect>,
 }
 
 /// Opens the WebSocket as an extended CONNECT stream; see the module documentation.
@@ -82,6 +84,10 @@ pub(super) async fn open(
             return Ok((conn, outcome));
         }
     };
+    if let Some(raw) = target.raw.filter(|r| r.fields.is_some()) {
+        hand_written(&mut conn, &mut outcome, endpoint, &connect, raw, deadline).await?;
+        return Ok((conn, outcome));
+    }
     trace_connect(&mut conn, &connect, secret_headers);
     let client = match target.share {
         Some(c) => c,
@@ -148,6 +154,182 @@ pub(super) async fn open(
     conn.stream = stream;
     conn.h2_client = Some(client);
     Ok((conn, outcome))
+}
+
+/// A hand-written request on a connection of its own (see [`crate::net::h2raw`]): the
+/// preface and SETTINGS (with the case's extra parameters), the server's SETTINGS awaited and
+/// acknowledged, the case's fields as HPACK literals in HEADERS (+ CONTINUATION), then the
+/// answer for stream 1: a response head, RST_STREAM or GOAWAY. No WebSocket opens.
+async fn hand_written(
+    conn: &mut Connection,
+    outcome: &mut HandshakeOutcome,
+    endpoint: &Endpoint,
+    connect: &ConnectRequest,
+    raw: &crate::suite::model::Http2Connect,
+    deadline: Instant,
+) -> Result<(), ConnectError> {
+    use crate::net::h2raw::{RawConn, headers_split};
+    use crate::wire::h2::encode as frames;
+    use crate::wire::h2::frame::{FLAG_ACK, SETTINGS_ENABLE_CONNECT_PROTOCOL};
+    use crate::wire::h2::{FrameType, Payload};
+
+    let fields: Vec<(String, String)> = raw
+        .fields
+        .iter()
+        .flatten()
+        .map(|(n, v)| {
+            let fill = |t: &str| {
+                t.replace("{authority}", &connect.authority)
+                    .replace("{path}", &connect.path)
+                    .replace("{scheme}", &connect.scheme)
+            };
+            (fill(n), fill(v))
+        })
+        .collect();
+    conn.trace.events.push(TraceEvent::Request {
+        line: "HEADERS (hand-written) HTTP/2".into(),
+        headers: fields.clone(),
+    });
+    let stream = endpoint.connect(deadline).await?;
+    let mut h2 = RawConn::new(stream);
+    let mut out = crate::wire::h2::PREFACE.to_vec();
+    frames::settings(&mut out, &raw.settings);
+    let fail = |outcome: &mut HandshakeOutcome, why: String| outcome.error = Some(why);
+    if let Err(e) = h2.write(&out).await {
+        fail(outcome, format!("writing the preface failed: {e}"));
+        return Ok(());
+    }
+    // The server's preface is a SETTINGS frame (RFC 9113 §3.4); wsprobe waits for it.
+    let mut enabled = false;
+    loop {
+        match h2.next_frame(deadline).await {
+            Ok(Some(f)) if f.is(FrameType::Settings) && !f.header.has(FLAG_ACK) => {
+                if let Some(Payload::Settings(params)) = f.parse() {
+                    enabled = params
+                        .iter()
+                        .any(|&(id, v)| id == SETTINGS_ENABLE_CONNECT_PROTOCOL && v == 1);
+                }
+                let _ = h2.answer_control(&f).await;
+                break;
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                fail(
+                    outcome,
+                    "the server closed the connection before its SETTINGS".into(),
+                );
+                return Ok(());
+            }
+            Err(e) => {
+                fail(outcome, format!("no SETTINGS from the server: {e}"));
+                return Ok(());
+            }
+        }
+    }
+    if !enabled {
+        outcome.unimplemented = Some(crate::net::h2::OpenError::NotEnabled.to_string());
+        return Ok(());
+    }
+    let block = crate::wire::h2::hpack::encode_literals(&fields);
+    if let Err(e) = h2
+        .write(&headers_split(1, &block, raw.split.unwrap_or(1)))
+        .await
+    {
+        fail(outcome, format!("writing the request failed: {e}"));
+        return Ok(());
+    }
+    loop {
+        let frame = match h2.next_frame(deadline).await {
+            Ok(Some(f)) => f,
+            Ok(None) => {
+                fail(
+                    outcome,
+                    "the server closed the connection without an answer".into(),
+                );
+                conn.tcp_end = Some(TcpEnd::ClosedByServer);
+                return Ok(());
+            }
+            Err(e) => {
+                fail(outcome, format!("no answer: {e}"));
+                return Ok(());
+            }
+        };
+        if h2.answer_control(&frame).await.unwrap_or(false) {
+            continue;
+        }
+        match frame.parse() {
+            Some(Payload::Headers { .. }) => {
+                let (block, end_stream) = match h2.field_block(&frame, deadline).await {
+                    Ok(b) => b,
+                    Err(e) => {
+                        fail(outcome, e);
+                        return Ok(());
+                    }
+                };
+                let decoded = match h2.hpack.decode(&block) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        fail(outcome, format!("the response's field block: {e}"));
+                        return Ok(());
+                    }
+                };
+                if frame.header.stream_id != 1 {
+                    continue;
+                }
+                let status = decoded
+                    .iter()
+                    .find(|f| f.name == b":status")
+                    .and_then(|f| f.value_str().parse::<u16>().ok());
+                let Some(status) = status else {
+                    fail(outcome, "a response without :status".into());
+                    return Ok(());
+                };
+                let head = ResponseHead {
+                    version: 2,
+                    status,
+                    reason: String::new(),
+                    headers: decoded
+                        .iter()
+                        .filter(|f| !f.name.starts_with(b":"))
+                        .map(|f| (f.name_str(), f.value.clone()))
+                        .collect(),
+                    head_len: 0,
+                };
+                conn.trace.events.push(TraceEvent::Response {
+                    line: format!(
+                        "HTTP/2 {status}{}",
+                        if end_stream { " END_STREAM" } else { "" }
+                    ),
+                    headers: head
+                        .headers
+                        .iter()
+                        .map(|(n, v)| (n.clone(), String::from_utf8_lossy(v).into_owned()))
+                        .collect(),
+                });
+                outcome.response = Some(head);
+                return Ok(());
+            }
+            Some(Payload::RstStream(code)) if frame.header.stream_id == 1 => {
+                let why = format!("RST_STREAM {code}");
+                conn.trace
+                    .events
+                    .push(TraceEvent::Note(format!("HTTP/2 {why}")));
+                outcome.reset = Some(why.clone());
+                fail(outcome, format!("no response: {why}"));
+                return Ok(());
+            }
+            Some(Payload::GoAway { code, .. }) => {
+                let why = format!("GOAWAY {code}");
+                conn.trace
+                    .events
+                    .push(TraceEvent::Note(format!("HTTP/2 {why}")));
+                outcome.reset = Some(why.clone());
+                fail(outcome, format!("no response: {why}"));
+                return Ok(());
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The extended CONNECT for a request written as an HTTP/1.1 upgrade.
