@@ -155,7 +155,8 @@ fn schema_keys_match_the_loader() {
             "chop",
             "timeout",
             "expect",
-            "respond"
+            "respond",
+            "http2"
         ])
     );
     let respond = &object_of(&d["connect"])["properties"]["respond"];

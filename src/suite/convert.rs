@@ -71,7 +71,7 @@ pub(crate) const CASE_KEYS: [&str; 16] = [
 
 /// The `connect` keys that shape the request wsprobe sends to a server (and `expect`, which
 /// judges the server's response): a case with one of them cannot judge clients.
-const REQUEST_KEYS: [&str; 15] = [
+const REQUEST_KEYS: [&str; 16] = [
     "path",
     "method",
     "http_version",
@@ -87,6 +87,7 @@ const REQUEST_KEYS: [&str; 15] = [
     "abort",
     "chop",
     "expect",
+    "http2",
 ];
 
 /// Whether `map` has an unknown key that is most likely a misspelling of `key` (then "no
