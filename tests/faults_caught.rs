@@ -109,8 +109,7 @@ fn runtime() -> tokio::runtime::Runtime {
 fn every_fault_is_caught_and_every_must_case_can_fail() {
     let rt = runtime();
     let cases = cases();
-    let (h2_cases, h1_cases): (Vec<Case>, Vec<Case>) =
-        cases.iter().cloned().partition(|c| is_http2(c));
+    let (h2_cases, h1_cases): (Vec<Case>, Vec<Case>) = cases.iter().cloned().partition(is_http2);
     assert!(h2_cases.len() >= 25, "only {} HTTP/2 cases", h2_cases.len());
     let mut baseline = run_over(&rt, Fault::None, &h1_cases, false);
     baseline.extend(run_over(&rt, Fault::None, &h2_cases, true));

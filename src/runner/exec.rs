@@ -489,6 +489,25 @@ impl Exec<'_> {
         let secret_headers: Vec<String> = self.cx.headers.iter().map(|(n, _)| n.clone()).collect();
         let own_key = c.key.is_none().then_some(key.as_str());
         let seed = self.rng.is_seeded().then(|| self.rng.next_u64());
+        let h2_share = c
+            .http2
+            .share
+            .as_ref()
+            .and_then(|n| self.conn_index(n))
+            .and_then(|i| self.conns[i].conn.h2_client().cloned());
+        if let Some(share) = c
+            .http2
+            .share
+            .as_ref()
+            .filter(|_| h2_share.is_none() && self.cx.endpoint.transport.http2)
+        {
+            return Err(Stop::Error(Failure {
+                summary: format!("no HTTP/2 connection named {share} to share"),
+                location: step.location.clone(),
+                expected: vec![format!("an earlier connect opened as {share} over HTTP/2")],
+                observed: "none".into(),
+            }));
+        }
         let opened = Connection::open(OpenParams {
             name: &name,
             endpoint: &self.cx.endpoint,
@@ -506,12 +525,7 @@ impl Exec<'_> {
             seed,
             extension_items: &extension_items,
             h2_protocol: c.http2.protocol.as_deref(),
-            h2_share: c
-                .http2
-                .share
-                .as_ref()
-                .and_then(|n| self.conn_index(n))
-                .and_then(|i| self.conns[i].conn.h2_client().cloned()),
+            h2_share,
             h2_raw: Some(&c.http2),
         })
         .await;
