@@ -5,11 +5,11 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`wire`] | sans-IO RFC 6455: frames, masking, UTF-8, close codes, handshake, rules |
+//! | [`wire`] | sans-IO RFC 6455: frames, masking, UTF-8, close codes, handshake, rules; HTTP/2 frames and HPACK |
 //! | [`trace`] | the protocol trace model and its canonical rendering |
 //! | [`suite`] | the YAML suite model, loading with source positions, validation, expansion |
 //! | [`pcap`] | capture reading, TCP reassembly, dissection, byte accounting |
-//! | [`net`] | transports: TCP, TLS (rustls), HTTP CONNECT proxies |
+//! | [`net`] | transports: TCP, TLS (rustls), HTTP CONNECT proxies, HTTP/2 streams (RFC 8441) |
 //! | [`runner`] | running cases over real sockets and judging them |
 //! | [`serve`] | reference and deliberately faulty servers |
 //! | [`report`] | terminal, JSON, JUnit, TAP and Autobahn-style reports |

@@ -1,8 +1,10 @@
-//! Transports below the WebSocket session: plain TCP, TLS (rustls) and tunnels through HTTP
-//! proxies (CONNECT). A case, a server and the session engine see one [`Stream`] whatever
-//! carries it, so every built-in case runs over `wss://` exactly as over `ws://`. It may use
-//! tokio, rustls (tokio-rustls, rustls-native-certs, rcgen), ring, httparse, base64 and
-//! thiserror; `runner` and `serve` use it.
+//! Transports below the WebSocket session: plain TCP, TLS (rustls), tunnels through HTTP
+//! proxies (CONNECT) and HTTP/2 extended CONNECT streams (RFC 8441, [`h2`]). A case, a server
+//! and the session engine see one [`Stream`] whatever carries it, so every built-in case runs
+//! over `wss://` and over HTTP/2 exactly as over `ws://`. It may use `wire` (for hand-written
+//! HTTP/2, [`h2raw`]), tokio, rustls (tokio-rustls, rustls-native-certs, rcgen), ring,
+//! httparse, base64, the h2 crate with http and bytes, and thiserror; `runner` and `serve` use
+//! it.
 //!
 //! **Writes keep their size.** Each write on a TLS stream becomes its own TLS record (up to
 //! 16 KiB of plaintext, RFC 8446 §5.1) and, with `TCP_NODELAY`, its own TCP segment, so a
