@@ -6,10 +6,9 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::wsprobe;
+use common::{verdicts, wsprobe};
 use wsprobe::serve::{Fault, ServeConfig, ServeMode, Server};
 
 const LIMIT: Duration = Duration::from_secs(600);
@@ -34,19 +33,6 @@ fn server(rt: &tokio::runtime::Runtime, mode: ServeMode) -> Server {
         true,
     ))
     .expect("server starts")
-}
-
-fn verdicts(stdout: &str) -> BTreeMap<String, String> {
-    stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| {
-            Some((
-                v.get("id")?.as_str()?.to_string(),
-                v.get("verdict")?.as_str()?.to_string(),
-            ))
-        })
-        .collect()
 }
 
 #[test]

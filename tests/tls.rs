@@ -5,14 +5,13 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::wsprobe;
+use common::{verdicts, wsprobe};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -70,19 +69,6 @@ fn params(names: &[&str]) -> rcgen::CertificateParams {
 }
 
 /// Per-case verdicts of a `--format json` run.
-fn verdicts(stdout: &str) -> BTreeMap<String, String> {
-    stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| {
-            Some((
-                v.get("id")?.as_str()?.to_string(),
-                v.get("verdict")?.as_str()?.to_string(),
-            ))
-        })
-        .collect()
-}
-
 #[test]
 fn built_in_suites_give_the_same_verdicts_over_tls_as_over_tcp() {
     let _serial = common::heavy();

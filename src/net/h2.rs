@@ -182,24 +182,7 @@ pub fn io_error(e: h2::Error) -> io::Error {
 
 /// The name of an HTTP/2 error code (RFC 9113 §7), hex for unknown ones.
 pub fn reason_name(reason: Reason) -> String {
-    let name = match u32::from(reason) {
-        0x0 => "NO_ERROR",
-        0x1 => "PROTOCOL_ERROR",
-        0x2 => "INTERNAL_ERROR",
-        0x3 => "FLOW_CONTROL_ERROR",
-        0x4 => "SETTINGS_TIMEOUT",
-        0x5 => "STREAM_CLOSED",
-        0x6 => "FRAME_SIZE_ERROR",
-        0x7 => "REFUSED_STREAM",
-        0x8 => "CANCEL",
-        0x9 => "COMPRESSION_ERROR",
-        0xa => "CONNECT_ERROR",
-        0xb => "ENHANCE_YOUR_CALM",
-        0xc => "INADEQUATE_SECURITY",
-        0xd => "HTTP_1_1_REQUIRED",
-        other => return format!("0x{other:x}"),
-    };
-    name.to_string()
+    crate::wire::h2::ErrorCode(u32::from(reason)).to_string()
 }
 
 impl AsyncRead for H2Stream {

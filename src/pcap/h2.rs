@@ -315,29 +315,24 @@ fn hex8(d: &[u8; 8]) -> String {
 impl H2Conn {
     /// A connection whose client stream starts with the preface.
     pub fn new() -> H2Conn {
-        H2Conn {
-            sides: [
-                Side::new(Direction::ClientToServer, true, false),
-                Side::new(Direction::ServerToClient, false, false),
-            ],
-            streams: BTreeMap::new(),
-            server_connect: None,
-            midstream: false,
-            warned_context: [false; 2],
-        }
+        H2Conn::with(false)
     }
 
     /// A connection recognised from plausible frames in a capture that starts after its
     /// preface: field blocks cannot be decoded.
     pub fn midstream() -> H2Conn {
+        H2Conn::with(true)
+    }
+
+    fn with(midstream: bool) -> H2Conn {
         H2Conn {
             sides: [
-                Side::new(Direction::ClientToServer, false, true),
-                Side::new(Direction::ServerToClient, false, true),
+                Side::new(Direction::ClientToServer, !midstream, midstream),
+                Side::new(Direction::ServerToClient, false, midstream),
             ],
             streams: BTreeMap::new(),
             server_connect: None,
-            midstream: true,
+            midstream,
             warned_context: [false; 2],
         }
     }

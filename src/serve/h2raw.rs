@@ -55,7 +55,7 @@ pub(super) async fn serve(stream: Stream, fault: Fault) {
                     && params.iter().any(|(id, _)| !KNOWN_SETTINGS.contains(id)) =>
             {
                 let mut out = Vec::new();
-                frames::goaway(&mut out, 0, ErrorCode(0x1), b"unknown setting");
+                frames::goaway(&mut out, 0, ErrorCode::PROTOCOL_ERROR, b"unknown setting");
                 let _ = conn.write(&out).await;
                 return;
             }
@@ -68,13 +68,13 @@ pub(super) async fn serve(stream: Stream, fault: Fault) {
                 let split = !frame.header.has(FLAG_END_HEADERS);
                 let Ok(fields) = conn.hpack.decode(&block) else {
                     let mut out = Vec::new();
-                    frames::goaway(&mut out, id, ErrorCode(0x9), b"");
+                    frames::goaway(&mut out, id, ErrorCode::COMPRESSION_ERROR, b"");
                     let _ = conn.write(&out).await;
                     return;
                 };
                 let mut out = Vec::new();
                 if split && fault == Fault::H2RejectContinuation {
-                    frames::rst_stream(&mut out, id, ErrorCode(0x1));
+                    frames::rst_stream(&mut out, id, ErrorCode::PROTOCOL_ERROR);
                 } else {
                     match validate(&fields, fault) {
                         Ok(()) => {
@@ -89,7 +89,7 @@ pub(super) async fn serve(stream: Stream, fault: Fault) {
                             )]);
                             frames::headers(&mut out, id, &block, true);
                         }
-                        Err(_) => frames::rst_stream(&mut out, id, ErrorCode(0x1)),
+                        Err(_) => frames::rst_stream(&mut out, id, ErrorCode::PROTOCOL_ERROR),
                     }
                 }
                 if conn.write(&out).await.is_err() {

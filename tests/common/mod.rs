@@ -266,3 +266,18 @@ pub fn case_context(
         ),
     }
 }
+
+/// Case id → verdict from `run --format json` output (lines that are not case results are
+/// skipped).
+pub fn verdicts(stdout: &str) -> std::collections::BTreeMap<String, String> {
+    stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| {
+            Some((
+                v.get("id")?.as_str()?.to_string(),
+                v.get("verdict")?.as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
