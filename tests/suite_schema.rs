@@ -107,6 +107,7 @@ fn schema_keys_match_the_loader() {
             "frame",
             "frames",
             "raw",
+            "http2",
             "fragment_size",
             "chop",
             "delay",

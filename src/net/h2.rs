@@ -340,6 +340,7 @@ pub enum OpenError {
 #[derive(Clone, Debug)]
 pub struct ClientConn {
     send: h2::client::SendRequest<Bytes>,
+    tap: super::h2tap::TapHandle,
     task: Arc<ConnTask>,
     peer: SocketAddr,
     tls: Option<SessionInfo>,
@@ -355,6 +356,8 @@ impl ClientConn {
             .peer_addr()
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
         let tls = stream.tls();
+        let (stream, tap) =
+            super::h2tap::Tap::new(stream, super::h2tap::Side::Client, Default::default());
         let started = timeout_at(
             deadline,
             h2::client::Builder::new()
@@ -378,12 +381,20 @@ impl ClientConn {
                 Err(_) => return Err(OpenError::Timeout),
             }
         }
+        tap.check_settings_acked();
         Ok(ClientConn {
             send,
+            tap,
             task,
             peer,
             tls,
         })
+    }
+
+    /// The tap on the connection's frames: what `h2` does not report, and frames of
+    /// wsprobe's own (PING, GOAWAY).
+    pub fn tap(&self) -> &super::h2tap::TapHandle {
+        &self.tap
     }
 
     /// Whether the server sent SETTINGS_ENABLE_CONNECT_PROTOCOL = 1.

@@ -18,6 +18,7 @@
 
 pub mod h2;
 pub mod h2raw;
+pub mod h2tap;
 pub mod proxy;
 pub mod tls;
 

@@ -48,6 +48,8 @@ pub struct HandshakeOutcome {
     /// Over HTTP/2: the server does not accept extended CONNECT (RFC 8441 §3), so a case
     /// that needs a WebSocket is UNIMPLEMENTED rather than failed.
     pub unimplemented: Option<String>,
+    /// The case does not apply to this server (INFORMATIONAL), and why.
+    pub not_applicable: Option<String>,
 }
 
 impl HandshakeOutcome {
@@ -820,8 +822,21 @@ impl Connection {
             }
             Ok(Err(e)) => self.on_read_error(&e),
         }
+        self.take_h2_findings();
         self.flush_pending(deadline).await;
         true
+    }
+
+    /// What the tap on this WebSocket's HTTP/2 connection found since the last call (the
+    /// connection's SETTINGS, ACKs and GOAWAY; [`crate::net::h2tap`]) becomes this
+    /// connection's violations.
+    pub fn take_h2_findings(&mut self) {
+        if let Some(client) = &self.h2_client {
+            let found = client.tap().take_findings();
+            if !found.is_empty() {
+                self.session.record_violations(found);
+            }
+        }
     }
 
     /// Waits until the connection may read (see [`Connection::memory_ready`]); false when
@@ -868,6 +883,7 @@ impl Connection {
                 break;
             }
         }
+        self.take_h2_findings();
         self.drop_tcp();
     }
 }

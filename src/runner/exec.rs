@@ -73,6 +73,8 @@ enum Stop {
     /// The handshake did not open a connection the case needs open.
     HandshakeFailed(Failure),
     Unimplemented(Failure),
+    /// The case's precondition does not hold for this server: INFORMATIONAL.
+    NotApplicable(Failure),
     Error(Failure),
 }
 
@@ -221,6 +223,7 @@ async fn run_case_in_role(
             Some(Stop::Failed(_)) => StopKind::ExpectationFailed,
             Some(Stop::HandshakeFailed(_)) => StopKind::HandshakeFailed,
             Some(Stop::Unimplemented(_)) => StopKind::Unimplemented,
+            Some(Stop::NotApplicable(_)) => StopKind::NotApplicable,
             Some(Stop::Error(_)) => StopKind::Error,
         },
         violation: result
@@ -240,7 +243,11 @@ async fn run_case_in_role(
     result.verdict = decide(&facts);
     result.failure = match stop {
         Some(
-            Stop::Error(f) | Stop::Unimplemented(f) | Stop::Failed(f) | Stop::HandshakeFailed(f),
+            Stop::Error(f)
+            | Stop::Unimplemented(f)
+            | Stop::NotApplicable(f)
+            | Stop::Failed(f)
+            | Stop::HandshakeFailed(f),
         ) => Some(f),
         None if !result.violations.is_empty() => Some(Failure {
             summary: "the server broke the protocol".into(),
@@ -677,7 +684,7 @@ impl Exec<'_> {
                 }
                 specs
             }
-            SendWhat::Raw(_) => Vec::new(),
+            SendWhat::Raw(_) | SendWhat::Http2(_) => Vec::new(),
         };
         Ok(specs)
     }
@@ -833,6 +840,26 @@ impl Exec<'_> {
             .ok_or_else(|| self.missing_conn(step))?;
         let shape = chop_shape(s.chop.as_ref());
         let deadline = self.deadline;
+        if let SendWhat::Http2(frame) = &s.what {
+            if self.conns[i].conn.h2_client().is_none() {
+                return Err(Stop::Error(Failure {
+                    summary: "`send: { http2 }` needs a WebSocket over HTTP/2".into(),
+                    location: step.location.clone(),
+                    expected: vec!["`wsprobe run --http2`".into()],
+                    observed: "a WebSocket over HTTP/1.1".into(),
+                }));
+            }
+            let wait = self.step_deadline(None);
+            return match self.conns[i].conn.send_http2(*frame, wait).await {
+                Ok(()) => Ok(()),
+                Err(why) => Err(Stop::Failed(Failure {
+                    summary: "the HTTP/2 frame went unanswered".into(),
+                    location: step.location.clone(),
+                    expected: vec!["a PING ACK with the same 8 octets (RFC 9113 §6.7)".into()],
+                    observed: why,
+                })),
+            };
+        }
         if let SendWhat::Raw(p) = &s.what {
             let bytes = p.to_bytes();
             self.conns[i]
@@ -1223,6 +1250,14 @@ fn judge_handshake(c: &Connect, outcome: &HandshakeOutcome, at: &Location) -> Re
         (None, Some(e)) => e.clone(),
         (None, None) => "no response".into(),
     };
+    if let Some(why) = &outcome.not_applicable {
+        return Err(Stop::NotApplicable(Failure {
+            summary: "the case does not apply to this server".into(),
+            location: at.clone(),
+            expected: vec!["a server without SETTINGS_ENABLE_CONNECT_PROTOCOL = 1".into()],
+            observed: why.clone(),
+        }));
+    }
     if let Some(why) = &outcome.unimplemented {
         return Err(Stop::Unimplemented(Failure {
             summary: "the server does not accept WebSockets over HTTP/2".into(),

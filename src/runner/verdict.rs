@@ -26,6 +26,9 @@ pub enum StopKind {
     HandshakeFailed,
     /// The server declined an optional feature the case needs (e.g. an extension).
     Unimplemented,
+    /// The case's precondition does not hold for this server (a case about servers without
+    /// a feature, run on one that has it): recorded, never failing.
+    NotApplicable,
     /// wsprobe or the environment failed (target unreachable, internal error).
     Error,
 }
@@ -107,6 +110,7 @@ pub fn decide(f: &Facts) -> Verdict {
     match f.stop {
         StopKind::Error => return Verdict::Error,
         StopKind::Unimplemented => return Verdict::Unimplemented,
+        StopKind::NotApplicable => return Verdict::Informational,
         // A case that needs an open connection cannot pass, be NON-STRICT or informational
         // when there was none: the server refused or broke the handshake (§4.1, §4.2.2).
         StopKind::HandshakeFailed => return Verdict::Fail,

@@ -239,6 +239,20 @@ fault_table! {
         "ends every WebSocket's stream with a trailer HEADERS frame instead of DATA";
     H2NoWindowUpdate = "h2-no-window-update", Must, "RFC 8441 §5",
         "never gives flow-control window back, so a client stalls after 65,535 bytes";
+    // Connection-level misbehaviour below `h2`, made by a tap on the server's bytes
+    // (`net/h2tap.rs`).
+    H2SettingValue2 = "h2-setting-value-2", Must, "RFC 8441 §3",
+        "sends SETTINGS_ENABLE_CONNECT_PROTOCOL = 2 (only 0 and 1 are allowed)";
+    H2WithdrawSetting = "h2-withdraw-setting", Must, "RFC 8441 §3",
+        "after its first DATA frame sends SETTINGS_ENABLE_CONNECT_PROTOCOL = 0, withdrawing the 1 it sent";
+    H2PingBeforeSettings = "h2-ping-before-settings", Must, "RFC 9113 §3.4",
+        "sends a PING before its SETTINGS, which must be its first frame";
+    H2NoSettingsAck = "h2-no-settings-ack", Must, "RFC 9113 §6.5.3",
+        "never acknowledges the client's SETTINGS";
+    H2NoPingAck = "h2-no-ping-ack", Must, "RFC 9113 §6.7",
+        "answers the connection's first PING and no other";
+    H2GoawayDropsStreams = "h2-goaway-drops-streams", Must, "RFC 9113 §6.8",
+        "closes the connection when the client sends GOAWAY, ending the open WebSockets instead of letting them finish";
     // HTTP/2 request validation, which the `h2` crate does itself: a hand-written server
     // (`serve/h2raw.rs`) that answers requests only, no WebSocket data.
     H2AcceptMissingPath = "h2-accept-missing-path", Must, "RFC 8441 §4",
@@ -257,6 +271,8 @@ fault_table! {
         "resets a request whose field block continues in CONTINUATION frames";
     H2RejectUnknownSetting = "h2-reject-unknown-setting", Must, "RFC 9113 §6.5.2",
         "ends the connection when the client's SETTINGS carry an unknown identifier";
+    H2AcceptUnadvertised = "h2-accept-unadvertised", Must, "RFC 8441 §3",
+        "does not send SETTINGS_ENABLE_CONNECT_PROTOCOL, yet answers an extended CONNECT with 200";
 }
 
 /// Every deliberate defect, in catalogue order; [`Fault::None`] is not among them.

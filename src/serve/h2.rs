@@ -31,6 +31,7 @@ use super::raw::{self, Opened};
 use super::{Fault, HANDSHAKE_TIMEOUT, SHUTDOWN_GRACE, Settings, stopped};
 use crate::net::Stream;
 use crate::net::h2::{H2Stream, PREFACE, Quirks};
+use crate::net::h2tap::{Meddle, Side, Tap};
 use crate::wire::handshake::split_list;
 
 /// The connection's receive window: room for several WebSockets' large messages at once.
@@ -90,6 +91,16 @@ pub(super) async fn serve(
     if fault != Fault::H2NoConnectSetting {
         builder.enable_connect_protocol();
     }
+    let meddle = match fault {
+        Fault::H2SettingValue2 => Meddle::SettingValue2,
+        Fault::H2WithdrawSetting => Meddle::WithdrawSetting,
+        Fault::H2NoSettingsAck => Meddle::NoSettingsAck,
+        Fault::H2PingBeforeSettings => Meddle::PingBeforeSettings,
+        Fault::H2NoPingAck => Meddle::NoPingAckAfterFirst,
+        Fault::H2GoawayDropsStreams => Meddle::CloseOnGoaway,
+        _ => Meddle::None,
+    };
+    let (stream, _tap) = Tap::new(stream, Side::Server, meddle);
     let mut conn = match timeout(HANDSHAKE_TIMEOUT, builder.handshake::<_, Bytes>(stream)).await {
         Ok(Ok(c)) => c,
         _ => return,

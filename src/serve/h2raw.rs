@@ -29,6 +29,7 @@ pub(super) fn serves(fault: Fault) -> bool {
             | Fault::H2LenientPseudo
             | Fault::H2RejectContinuation
             | Fault::H2RejectUnknownSetting
+            | Fault::H2AcceptUnadvertised
     )
 }
 
@@ -44,7 +45,11 @@ pub(super) async fn serve(stream: Stream, fault: Fault) {
         return;
     }
     let mut out = Vec::new();
-    frames::settings(&mut out, &[(SETTINGS_ENABLE_CONNECT_PROTOCOL, 1)]);
+    if fault == Fault::H2AcceptUnadvertised {
+        frames::settings(&mut out, &[]);
+    } else {
+        frames::settings(&mut out, &[(SETTINGS_ENABLE_CONNECT_PROTOCOL, 1)]);
+    }
     if conn.write(&out).await.is_err() {
         return;
     }

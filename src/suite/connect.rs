@@ -88,6 +88,17 @@ pub(crate) fn convert_connect(
         .respond
         .as_ref()
         .map(|r| convert_respond(cx, &path.key("respond"), r));
+    if let Some(h) = &raw.http2
+        && h.unadvertised == Some(true)
+        && h.fields.is_none()
+    {
+        cx.error_help(
+            &path.key("http2").key("unadvertised"),
+            Anchor::Key,
+            "`unadvertised` applies to a hand-written request",
+            Some("give the request's `fields` too".into()),
+        );
+    }
     if cx.error_count() > errors {
         return None;
     }
@@ -118,6 +129,7 @@ pub(crate) fn convert_connect(
                 fields: h.fields,
                 split: h.split,
                 settings: h.settings.unwrap_or_default(),
+                unadvertised: h.unadvertised.unwrap_or(false),
             })
             .unwrap_or_default(),
     };

@@ -240,6 +240,10 @@ pub struct Http2Connect {
     pub split: Option<usize>,
     /// With `fields`: extra SETTINGS parameters wsprobe sends, e.g. an unknown identifier.
     pub settings: Vec<(u16, u32)>,
+    /// With `fields`: the case is about a server that did not send
+    /// SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441 §3). The request is sent all the same;
+    /// a server that did send it makes the case INFORMATIONAL (it does not apply).
+    pub unadvertised: bool,
 }
 
 /// wsprobe's answer to a client's opening handshake (RFC 6455 §4.2.2), correct unless a field
@@ -564,6 +568,25 @@ pub enum SendWhat {
     Frames(Vec<FrameDef>),
     /// Bytes written verbatim.
     Raw(Payload),
+    /// A frame on the WebSocket's HTTP/2 connection, outside its stream (`run --http2`).
+    Http2(Http2Frame),
+}
+
+/// `send: { http2: ... }`: a connection-level HTTP/2 frame wsprobe sends while the WebSocket
+/// is open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Http2Frame {
+    /// A PING; the step waits for its ACK (RFC 9113 §6.7).
+    Ping,
+    /// GOAWAY with last stream id 0 and NO_ERROR: wsprobe will open no more streams, the
+    /// open ones may finish (RFC 9113 §6.8).
+    GoAway,
+}
+
+impl Http2Frame {
+    /// Every frame with its suite name.
+    pub const NAMES: [(&'static str, Http2Frame); 2] =
+        [("ping", Http2Frame::Ping), ("goaway", Http2Frame::GoAway)];
 }
 
 /// The payload of a close frame to send.

@@ -231,6 +231,7 @@ pub(crate) struct RawHttp2Connect {
     pub fields: Option<Vec<(String, String)>>,
     pub split: Option<usize>,
     pub settings: Option<Vec<(u16, u32)>>,
+    pub unadvertised: Option<bool>,
 }
 
 /// `connect: { respond: ... }`: wsprobe's answer to a client's handshake.
@@ -307,6 +308,7 @@ pub(crate) struct RawSend {
     pub frame: Option<RawFrame>,
     pub frames: Option<Vec<RawFrame>>,
     pub raw: Option<RawPayload>,
+    pub http2: Option<String>,
     pub fragment_size: Option<u64>,
     pub chop: Option<Value>,
     pub delay: Option<Scalar>,

@@ -6,7 +6,7 @@ use serde_yaml::Value;
 use super::context::{Context, backticked};
 use super::convert::duration;
 use super::diagnostic::did_you_mean;
-use super::model::{CloseSpec, DeflateForm, Send, SendWhat};
+use super::model::{CloseSpec, DeflateForm, Http2Frame, Send, SendWhat};
 use super::payload::{convert_frame, send_payload};
 use super::position::{Anchor, YamlPath};
 use super::raw::{RawCloseSpec, RawPayload, RawSend};
@@ -14,8 +14,8 @@ use super::validate::{parse_chop, parse_close_code};
 
 /// Reads `send:`.
 pub(crate) fn convert_send(cx: &mut Context<'_>, path: &YamlPath, value: &Value) -> Option<Send> {
-    const FORMS: [&str; 8] = [
-        "text", "binary", "ping", "pong", "close", "frame", "frames", "raw",
+    const FORMS: [&str; 9] = [
+        "text", "binary", "ping", "pong", "close", "frame", "frames", "raw", "http2",
     ];
     if value.is_null() {
         cx.error(
@@ -35,6 +35,7 @@ pub(crate) fn convert_send(cx: &mut Context<'_>, path: &YamlPath, value: &Value)
         ("frame", raw.frame.is_some()),
         ("frames", raw.frames.is_some()),
         ("raw", raw.raw.is_some()),
+        ("http2", raw.http2.is_some()),
     ]
     .into_iter()
     .filter_map(|(k, given)| given.then_some(k))
@@ -70,6 +71,7 @@ pub(crate) fn convert_send(cx: &mut Context<'_>, path: &YamlPath, value: &Value)
         frame,
         frames,
         raw: raw_bytes,
+        http2,
         fragment_size,
         chop,
         delay,
@@ -87,6 +89,26 @@ pub(crate) fn convert_send(cx: &mut Context<'_>, path: &YamlPath, value: &Value)
         "raw" => message(raw_bytes, cx).map(SendWhat::Raw),
         "close" => {
             close_spec(cx, &form_path, &close.flatten().unwrap_or_default()).map(SendWhat::Close)
+        }
+        "http2" => {
+            let name = http2.unwrap_or_default();
+            let found = Http2Frame::NAMES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, f)| *f);
+            if found.is_none() {
+                let names: Vec<&str> = Http2Frame::NAMES.iter().map(|(n, _)| *n).collect();
+                cx.error_help(
+                    &form_path,
+                    Anchor::Value,
+                    format!(
+                        "unknown HTTP/2 frame `{name}`; expected one of {}",
+                        backticked(&names)
+                    ),
+                    did_you_mean(&name, names.iter().copied()),
+                );
+            }
+            found.map(SendWhat::Http2)
         }
         "frame" => frame
             .and_then(|f| convert_frame(cx, &form_path, &f))

@@ -101,6 +101,13 @@ pub enum ViolationKind {
     /// A WebSocket's HTTP/2 stream ended other than by END_STREAM or RST_STREAM CANCEL, or
     /// carried a frame a tunnel must not (RFC 8441 §5, RFC 9113 §8.5).
     Http2Stream,
+    /// SETTINGS_ENABLE_CONNECT_PROTOCOL sent with a value other than 0 or 1, or withdrawn
+    /// (0 after 1) (RFC 8441 §3).
+    Http2Settings,
+    /// The HTTP/2 connection under the WebSockets broke a rule of RFC 9113: a first frame
+    /// other than SETTINGS (§3.4), SETTINGS not acknowledged (§6.5.3), a PING not answered
+    /// (§6.7).
+    Http2Connection,
 }
 
 impl ViolationKind {
@@ -126,6 +133,9 @@ impl ViolationKind {
             | HandshakeMalformed => "RFC 6455 §4.1",
             HandshakeRequest => "RFC 6455 §4.2.1",
             Http2Handshake | Http2Stream => "RFC 8441 §5",
+            Http2Settings => "RFC 8441 §3",
+            // The detail names the section (§3.4, §6.5.3, §6.7).
+            Http2Connection => "RFC 9113",
             Deflate(kind) => kind.section(),
             PredictableMask => "RFC 6455 §5.3",
             RepeatedNonce => "RFC 6455 §4.1",
@@ -177,6 +187,8 @@ impl ViolationKind {
             HandshakeMalformed => "handshake-malformed",
             Http2Handshake => "http2-handshake",
             Http2Stream => "http2-stream",
+            Http2Settings => "http2-settings",
+            Http2Connection => "http2-connection",
             Deflate(kind) => kind.name(),
         }
     }

@@ -187,7 +187,14 @@ fn scenario(fault: Fault) -> Scenario {
         | Fault::H2AcceptConnectionHeader
         | Fault::H2LenientPseudo
         | Fault::H2RejectContinuation
-        | Fault::H2RejectUnknownSetting => panic!("{fault} is an HTTP/2 fault"),
+        | Fault::H2RejectUnknownSetting
+        | Fault::H2SettingValue2
+        | Fault::H2WithdrawSetting
+        | Fault::H2NoSettingsAck
+        | Fault::H2PingBeforeSettings
+        | Fault::H2NoPingAck
+        | Fault::H2GoawayDropsStreams
+        | Fault::H2AcceptUnadvertised => panic!("{fault} is an HTTP/2 fault"),
         Fault::WrongAccept => handshake(|_| {}, closed(), closed().flags(&[V::HandshakeAccept])),
         Fault::Status200 => handshake(
             |_| {},

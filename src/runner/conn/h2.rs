@@ -16,8 +16,11 @@ use tokio::time::Instant;
 use super::{ConnectError, Connection, HandshakeOutcome, Session, SessionParams};
 use crate::net::Endpoint;
 use crate::net::h2::{ClientConn, ConnectRequest, OpenError};
+use crate::suite::model::Http2Frame;
 use crate::trace::{TcpEnd, TraceEvent};
+use crate::wire::h2::ErrorCode;
 use crate::wire::handshake::{self, Offer, Parse, ResponseHead};
+use crate::wire::{Violation, ViolationKind};
 
 /// Fields an HTTP/2 request never carries (RFC 9113 §8.2.2), or that `:protocol` replaces
 /// (RFC 8441 §5).
@@ -153,6 +156,7 @@ pub(super) async fn open(
     outcome.response = Some(head);
     conn.stream = stream;
     conn.h2_client = Some(client);
+    conn.take_h2_findings();
     Ok((conn, outcome))
 }
 
@@ -226,9 +230,22 @@ async fn hand_written(
             }
         }
     }
-    if !enabled {
+    if raw.unadvertised && enabled {
+        outcome.not_applicable = Some(
+            "the server sent SETTINGS_ENABLE_CONNECT_PROTOCOL = 1; the case is about servers \
+             that did not"
+                .into(),
+        );
+        return Ok(());
+    }
+    if !enabled && !raw.unadvertised {
         outcome.unimplemented = Some(crate::net::h2::OpenError::NotEnabled.to_string());
         return Ok(());
+    }
+    if !enabled {
+        conn.trace.events.push(TraceEvent::Note(
+            "HTTP/2 the server did not enable extended CONNECT; sending it anyway".into(),
+        ));
     }
     let block = crate::wire::h2::hpack::encode_literals(&fields);
     if let Err(e) = h2
@@ -329,6 +346,48 @@ async fn hand_written(
             }
             _ => {}
         }
+    }
+}
+
+impl Connection {
+    /// `send: { http2: ... }`: a frame on this WebSocket's HTTP/2 connection, outside its
+    /// stream. A PING waits (until `deadline`) for its ACK; none is a violation of RFC 9113
+    /// §6.7, returned as the error. `Err` also when the WebSocket is not on HTTP/2.
+    pub async fn send_http2(&mut self, frame: Http2Frame, deadline: Instant) -> Result<(), String> {
+        let Some(tap) = self.h2_client.as_ref().map(|c| c.tap().clone()) else {
+            return Err("`send: { http2 }` needs a WebSocket over HTTP/2 (`run --http2`)".into());
+        };
+        let result = match frame {
+            Http2Frame::Ping => {
+                self.trace
+                    .events
+                    .push(TraceEvent::Note("HTTP/2 PING sent".into()));
+                match tap.ping(deadline).await {
+                    Ok(_) => {
+                        self.trace
+                            .events
+                            .push(TraceEvent::Note("HTTP/2 PING ACK received".into()));
+                        Ok(())
+                    }
+                    Err(why) => {
+                        self.session.record_violations(vec![Violation::new(
+                            ViolationKind::Http2Connection,
+                            format!("{why}; RFC 9113 §6.7 requires a PING to be answered"),
+                        )]);
+                        Err(why)
+                    }
+                }
+            }
+            Http2Frame::GoAway => {
+                tap.goaway(ErrorCode::NO_ERROR);
+                self.trace.events.push(TraceEvent::Note(
+                    "HTTP/2 GOAWAY NO_ERROR sent (last stream 0)".into(),
+                ));
+                Ok(())
+            }
+        };
+        self.take_h2_findings();
+        result
     }
 }
 
