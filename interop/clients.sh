@@ -3,12 +3,16 @@
 # fuzzing-server URL protocol (`wsprobe run --client --exec HARNESS`) and checks the verdicts
 # against the reviewed expectations in interop/expected/clients/. The harnesses
 # (examples/autobahn_client.rs, interop/clients/) are written to Autobahn's protocol only, not to
-# wsprobe's; `chromium` runs the page wsprobe serves at /browser in headless Chromium.
+# wsprobe's; `chromium` runs the page wsprobe serves at /browser in headless Chromium, and
+# `chromium-http2` the same page over TLS with `run --client --tls --http2`, where Chromium opens
+# each WebSocket as an extended CONNECT on the page's HTTP/2 connection (RFC 8441); the script
+# checks that every case ran over HTTP/2.
 #
 #   interop/clients.sh               # check every client once
 #   interop/clients.sh --record      # rewrite expected/clients/*.yaml with --expect-update (review the diff!)
 #   interop/clients.sh [...] PEER... # only the named clients (tokio-tungstenite-client,
-#                                    # python-websockets-client, node-ws-client, chromium)
+#                                    # python-websockets-client, node-ws-client, chromium,
+#                                    # chromium-http2)
 #
 # Chromium's results are expectations like any peer's: a requirement it breaks is recorded with
 # the reason, and the run fails only when a verdict changes.
@@ -26,7 +30,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-CLIENT_PEERS=(tokio-tungstenite-client python-websockets-client node-ws-client chromium)
+CLIENT_PEERS=(tokio-tungstenite-client python-websockets-client node-ws-client chromium
+              chromium-http2)
 # A harness that stalls cannot hold the run beyond this (wsprobe's --run-timeout); cases it did
 # not reach are ERROR and differ from the expectations.
 RUN_BOUND=600s
@@ -47,7 +52,7 @@ for c in "${clients[@]}"; do
 done
 
 install_peers  # the npm ws and PyPI websockets packages at their pinned versions
-if [[ " ${clients[*]} " == *" chromium "* ]] && ! command -v chromium >/dev/null; then
+if [[ " ${clients[*]} " == *" chromium"* ]] && ! command -v chromium >/dev/null; then
   echo "interop: chromium is not installed (apt-get install chromium), or name the other clients" >&2
   exit 1
 fi
@@ -80,6 +85,17 @@ harness_cmd() {
       printf ' --no-first-run --no-default-browser-check --user-data-dir=%q' "$work/chromium-profile"
       printf ' "$(printf %%s "$WSPROBE_URL" | sed "s#^ws://#http://#")/browser?agent=chromium"'
       printf ' 2> %q' "$work/chromium.log" ;;
+    chromium-http2)
+      # The page comes over HTTP/2 (ALPN h2; wsprobe's certificate is self-signed, hence
+      # --ignore-certificate-errors), so Chromium's wss:// WebSockets to the same origin are
+      # extended CONNECTs on that connection.
+      mkdir -p "$work/chromium-http2-profile"
+      printf 'echo $$ > %q; exec timeout -k 5 %s chromium --headless --no-sandbox --disable-gpu' \
+        "$work/chromium-http2.pgid" "$HARNESS_BOUND"
+      printf ' --disable-dev-shm-usage --ignore-certificate-errors'
+      printf ' --no-first-run --no-default-browser-check --user-data-dir=%q' "$work/chromium-http2-profile"
+      printf ' "$(printf %%s "$WSPROBE_URL" | sed "s#^wss://#https://#")/browser?agent=chromium-http2"'
+      printf ' 2> %q' "$work/chromium-http2.log" ;;
   esac
 }
 
@@ -88,7 +104,8 @@ harness_cmd() {
 # it runs the first five of 12.1 and 13.1 to stay near a minute.
 client_args() {
   case "$1" in
-    chromium)
+    chromium|chromium-http2)
+      [ "$1" = chromium-http2 ] && printf '%s\n' --tls --http2 --traces "$work/chromium-http2-traces"
       local g n
       for g in 12.2 12.3 12.4 12.5 13.2 13.3 13.4 13.5 13.6 13.7; do printf '%s\n' --exclude "$g.*"; done
       for g in 12.1 13.1; do
@@ -113,7 +130,7 @@ stop_group() {
   kill -s KILL -- "-$pg" 2>/dev/null || true
 }
 
-if [[ " ${clients[*]} " == *" chromium "* ]]; then
+if [[ " ${clients[*]} " == *" chromium"* ]]; then
   echo "interop: $(chromium --version 2>/dev/null)"
 fi
 status=0
@@ -125,11 +142,27 @@ for peer in "${clients[@]}"; do
   check_peer "$peer" "interop/expected/clients/$peer.yaml" "$out" \
     --client --listen 127.0.0.1:0 --run-timeout "$RUN_BOUND" "${args[@]}" \
     --exec "$(harness_cmd "$peer")" || code=$?
-  [ "$peer" = chromium ] && stop_group "$work/chromium.pgid"
+  case "$peer" in chromium*) stop_group "$work/$peer.pgid" ;; esac
   wall=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$t0" "$(date +%s.%N)")
   echo "interop: $peer: ${wall} s wall"
-  # The first line is the ws:// URL wsprobe listened on.
-  if [ "$code" -lt 2 ] && ! head -n 1 "$work/$peer.txt" | grep -q '^ws://'; then
+  # Over HTTP/2 every case's request must have been an extended CONNECT: a browser that fell
+  # back to HTTP/1.1 upgrades would otherwise pass unnoticed.
+  if [ "$peer" = chromium-http2 ] && [ "$code" -lt 2 ]; then
+    python3 - "$work/chromium-http2-traces" <<'PY' || code=1
+import pathlib, re, sys
+over = {"http2": 0, "http1": 0}
+for trace in pathlib.Path(sys.argv[1]).glob("*.trace"):
+    for line in trace.read_text(errors="replace").splitlines():
+        if re.match(r"\s+c>s CONNECT \S+ HTTP/2$", line):
+            over["http2"] += 1
+        elif re.match(r"\s+c>s GET \S+ HTTP/1\.[01]$", line):
+            over["http1"] += 1
+print(f"interop: chromium-http2: {over['http2']} WebSockets over HTTP/2, {over['http1']} over HTTP/1.1")
+sys.exit(0 if over["http2"] > 0 and over["http1"] == 0 else 1)
+PY
+  fi
+  # The first line is the ws:// (or wss://) URL wsprobe listened on.
+  if [ "$code" -lt 2 ] && ! head -n 1 "$work/$peer.txt" | grep -Eq '^wss?://'; then
     echo "interop: wsprobe judging $peer did not print its URL first:"; head -n 5 "$work/$peer.txt"; code=2
   fi
   [ "$code" -ne 0 ] && status=1

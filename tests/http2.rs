@@ -183,6 +183,12 @@ const CAUGHT: &[(&str, &str, &str)] = &[
     ),
     ("h2-no-ping-ack", "h2ws.ping.answered", "FAIL"),
     (
+        "h2-oversized-data",
+        "h2ws.frame.respects-max-frame-size",
+        "FAIL",
+    ),
+    ("h2-ignore-window", "h2ws.flow.respects-window", "FAIL"),
+    (
         "h2-goaway-drops-streams",
         "h2ws.goaway.open-websocket-survives",
         "FAIL",

@@ -79,9 +79,10 @@ pub struct RunArgs {
     tls: bool,
     /// Open every WebSocket over HTTP/2 as an extended CONNECT stream (RFC 8441): h2c with
     /// prior knowledge for ws://, ALPN h2 for wss://. Without --target the embedded server
-    /// serves HTTP/2 too. Cases about the HTTP/1.1 upgrade (tag http1) are left out; the
-    /// HTTP/2 suite (tag http2) runs only with it.
-    #[arg(long, conflicts_with = "client")]
+    /// serves HTTP/2 too; with --client the listener accepts HTTP/2 as well (h2c, or ALPN h2
+    /// with --tls) and judges each extended CONNECT like an upgrade. Cases about the HTTP/1.1
+    /// upgrade (tag http1) are left out; the HTTP/2 suite (tag http2) runs only with it.
+    #[arg(long)]
     http2: bool,
     /// wss:// targets: trust only the CA certificates of this PEM file instead of the system's
     /// store.

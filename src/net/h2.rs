@@ -27,6 +27,7 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use bytes::Bytes;
+use h2::server::SendResponse;
 use h2::{Reason, RecvStream, SendStream};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::task::JoinHandle;
@@ -96,7 +97,10 @@ pub struct Quirks {
 /// One HTTP/2 stream carrying a WebSocket, as a byte stream.
 #[derive(Debug)]
 pub struct H2Stream {
-    send: SendStream<Bytes>,
+    /// `None` until the response is sent ([`H2Stream::responding`]).
+    send: Option<SendStream<Bytes>>,
+    /// An accepted request whose response is still to be written as an HTTP/1.1 head.
+    respond: Option<Responding>,
     recv: RecvStream,
     /// Received bytes not yet handed out.
     pending: Bytes,
@@ -120,7 +124,8 @@ impl H2Stream {
         tls: Option<SessionInfo>,
     ) -> H2Stream {
         H2Stream {
-            send,
+            send: Some(send),
+            respond: None,
             recv,
             pending: Bytes::new(),
             read_done: false,
@@ -130,6 +135,79 @@ impl H2Stream {
             _conn: None,
             quirks: Quirks::default(),
         }
+    }
+
+    /// An accepted extended CONNECT whose response is not sent yet: the first bytes written
+    /// must be an HTTP/1.1 response head, which goes out as the HTTP/2 response
+    /// ([`h2_response_fields`]: 101 becomes 200, the upgrade-only fields are dropped), and
+    /// what follows it as DATA. This lets the server-role engine, which answers upgrades in
+    /// HTTP/1.1, answer extended CONNECTs unchanged (`run --client --http2`).
+    pub fn responding(
+        respond: SendResponse<Bytes>,
+        recv: RecvStream,
+        peer: SocketAddr,
+        tls: Option<SessionInfo>,
+    ) -> H2Stream {
+        H2Stream {
+            send: None,
+            respond: Some(Responding {
+                respond,
+                head: Vec::new(),
+            }),
+            recv,
+            pending: Bytes::new(),
+            read_done: false,
+            write_done: false,
+            peer,
+            tls,
+            _conn: None,
+            quirks: Quirks::default(),
+        }
+    }
+
+    /// Writes `buf` into the pending response head; once the head is complete, sends the
+    /// response and the bytes after it.
+    fn write_head(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let Some(r) = self.respond.as_mut() else {
+            return Ok(0);
+        };
+        r.head.extend_from_slice(buf);
+        let head = match crate::wire::handshake::parse_response(&r.head, RESPONSE_HEAD_LIMIT) {
+            Ok(crate::wire::handshake::Parse::Complete(head)) => head,
+            Ok(crate::wire::handshake::Parse::Partial) => return Ok(buf.len()),
+            Err(e) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("the response to an extended CONNECT is not an HTTP head: {e}"),
+                ));
+            }
+        };
+        let Some(mut r) = self.respond.take() else {
+            return Ok(buf.len());
+        };
+        let (status, fields) = h2_response_fields(&head);
+        let mut response = http::Response::builder().status(status);
+        for (name, value) in &fields {
+            response = response.header(name.as_str(), value.as_slice());
+        }
+        let response = response
+            .body(())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+        let mut send = r.respond.send_response(response, false).map_err(io_error)?;
+        let after = r.head.split_off(head.head_len);
+        if !after.is_empty() {
+            send.send_data(Bytes::from(after), false)
+                .map_err(io_error)?;
+        }
+        self.send = Some(send);
+        Ok(buf.len())
+    }
+
+    /// The stream's sending half, once the response went out.
+    fn sender(&mut self) -> io::Result<&mut SendStream<Bytes>> {
+        self.send.as_mut().ok_or_else(|| {
+            io::Error::new(io::ErrorKind::NotConnected, "the response is not sent yet")
+        })
     }
 
     /// The same stream with deliberate defects (reference server faults only).
@@ -151,12 +229,31 @@ impl H2Stream {
     /// Resets the stream with `reason` (RFC 9113 §6.4); CANCEL is RFC 8441 §5's abortive
     /// close.
     pub fn reset(&mut self, reason: Reason) {
-        self.send.send_reset(reason);
+        match (&mut self.send, &mut self.respond) {
+            (Some(send), _) => send.send_reset(reason),
+            (None, Some(r)) => r.respond.send_reset(reason),
+            (None, None) => {}
+        }
+    }
+
+    /// Ends the sending half with END_STREAM (as a shutdown does) if it is still open.
+    pub fn end(&mut self) {
+        if self.write_done || self.respond.is_some() {
+            return;
+        }
+        self.write_done = true;
+        if let Some(send) = self.send.as_mut() {
+            let _ = send.send_data(Bytes::new(), true);
+        }
     }
 
     /// The stream's id.
     pub fn stream_id(&self) -> u32 {
-        u32::from(self.send.stream_id())
+        match (&self.send, &self.respond) {
+            (Some(send), _) => u32::from(send.stream_id()),
+            (None, Some(r)) => u32::from(r.respond.stream_id()),
+            (None, None) => 0,
+        }
     }
 }
 
@@ -173,6 +270,13 @@ pub fn io_error(e: h2::Error) -> io::Error {
         io::ErrorKind::Other
     };
     let what = match (e.reason(), e.is_go_away()) {
+        // `h2` itself ended the stream or connection: the peer broke HTTP/2, and the error
+        // is wsprobe's answer, not the peer's word.
+        (Some(reason), go_away) if e.is_library() => format!(
+            "wsprobe's HTTP/2 layer sent {} {} because the server broke RFC 9113",
+            if go_away { "GOAWAY" } else { "RST_STREAM" },
+            reason_name(reason)
+        ),
         (Some(reason), true) => format!("GOAWAY {}", reason_name(reason)),
         (Some(reason), false) if e.is_reset() => format!("RST_STREAM {}", reason_name(reason)),
         _ => e.to_string(),
@@ -242,10 +346,14 @@ impl AsyncWrite for H2Stream {
                 "END_STREAM already sent",
             )));
         }
-        let mut capacity = this.send.capacity();
+        if this.respond.is_some() {
+            return Poll::Ready(this.write_head(buf));
+        }
+        let send = this.sender()?;
+        let mut capacity = send.capacity();
         if capacity == 0 {
-            this.send.reserve_capacity(buf.len());
-            capacity = match ready!(this.send.poll_capacity(cx)) {
+            send.reserve_capacity(buf.len());
+            capacity = match ready!(send.poll_capacity(cx)) {
                 Some(Ok(n)) => n,
                 Some(Err(e)) => return Poll::Ready(Err(io_error(e))),
                 None => {
@@ -257,8 +365,7 @@ impl AsyncWrite for H2Stream {
             };
         }
         let n = capacity.clamp(1, buf.len());
-        this.send
-            .send_data(Bytes::copy_from_slice(&buf[..n]), false)
+        send.send_data(Bytes::copy_from_slice(&buf[..n]), false)
             .map_err(io_error)?;
         Poll::Ready(Ok(n))
     }
@@ -271,23 +378,68 @@ impl AsyncWrite for H2Stream {
     fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         if !this.write_done {
+            if this.respond.is_some() {
+                // Shut down before a complete response head: nothing can be answered.
+                this.reset(Reason::INTERNAL_ERROR);
+                this.write_done = true;
+                return Poll::Ready(Ok(()));
+            }
             this.write_done = true;
             let q = this.quirks;
+            let send = this.sender()?;
             if let Some(reason) = q.reset_on_close {
-                this.send.send_reset(reason);
+                send.send_reset(reason);
             } else if q.trailers_on_close {
                 let mut trailers = http::HeaderMap::new();
                 trailers.insert(
                     "x-wsprobe-fault",
                     http::HeaderValue::from_static("trailers"),
                 );
-                this.send.send_trailers(trailers).map_err(io_error)?;
+                send.send_trailers(trailers).map_err(io_error)?;
             } else if !q.no_end_stream {
-                this.send.send_data(Bytes::new(), true).map_err(io_error)?;
+                send.send_data(Bytes::new(), true).map_err(io_error)?;
             }
         }
         Poll::Ready(Ok(()))
     }
+}
+
+/// A response head to an extended CONNECT still being written.
+#[derive(Debug)]
+struct Responding {
+    respond: SendResponse<Bytes>,
+    head: Vec<u8>,
+}
+
+/// How long a response head written into [`H2Stream::responding`] may be.
+const RESPONSE_HEAD_LIMIT: usize = 64 * 1024;
+
+/// Fields an HTTP/2 response never carries (RFC 9113 §8.2.2), or that only an HTTP/1.1
+/// upgrade uses (RFC 8441 §5: no `sec-websocket-accept`).
+const NOT_OVER_HTTP2: [&str; 7] = [
+    "connection",
+    "upgrade",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "sec-websocket-accept",
+    "content-length",
+];
+
+/// The HTTP/2 response for an HTTP/1.1 response head to a WebSocket upgrade (RFC 8441 §5):
+/// 101 becomes 200, and the fields an HTTP/2 response cannot or need not carry are dropped;
+/// names are lowercase.
+pub fn h2_response_fields(
+    head: &crate::wire::handshake::ResponseHead,
+) -> (u16, Vec<(String, Vec<u8>)>) {
+    let status = if head.status == 101 { 200 } else { head.status };
+    let fields = head
+        .headers
+        .iter()
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+        .filter(|(n, _)| !NOT_OVER_HTTP2.contains(&n.as_str()))
+        .collect();
+    (status, fields)
 }
 
 /// An extended CONNECT to send (RFC 8441 §4, §5).

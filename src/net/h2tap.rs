@@ -26,6 +26,7 @@ use super::Stream;
 use crate::wire::h2::encode as frames;
 use crate::wire::h2::frame::{
     FLAG_ACK, FRAME_HEADER_LEN, MAX_FRAME_SIZE_LIMIT, PREFACE, SETTINGS_ENABLE_CONNECT_PROTOCOL,
+    SETTINGS_INITIAL_WINDOW_SIZE, SETTINGS_MAX_FRAME_SIZE,
 };
 use crate::wire::h2::{ErrorCode, FrameHeader, FrameType, Payload};
 use crate::wire::{Violation, ViolationKind};
@@ -58,6 +59,12 @@ pub enum Meddle {
     /// A PING goes out ahead of the server's SETTINGS, which must be its first frame
     /// (RFC 9113 §3.4).
     PingBeforeSettings,
+    /// The client's SETTINGS reach `h2` with SETTINGS_MAX_FRAME_SIZE = 1 MiB, so the server
+    /// sends DATA frames larger than the client allows (RFC 9113 §4.2).
+    OversizedData,
+    /// The client's SETTINGS reach `h2` with SETTINGS_INITIAL_WINDOW_SIZE = 1 MiB, so the
+    /// server sends more than the client's stream windows allow (RFC 9113 §6.9.1).
+    IgnoreWindow,
     /// A GOAWAY from the client ends the connection at once, open streams and all, instead of
     /// letting them finish (RFC 9113 §6.8).
     CloseOnGoaway,
@@ -92,6 +99,120 @@ struct Shared {
     pings_sent: u64,
     /// Whether a frame came from the peer yet.
     any_frame: bool,
+    /// The limits wsprobe's client set, which the server's frames must keep to.
+    flow: Flow,
+}
+
+/// Flow-control windows and the frame size limit as wsprobe's client granted them (RFC 9113
+/// §4.2, §6.9), from the SETTINGS and WINDOW_UPDATE frames `h2` writes, against which the
+/// server's frames are counted. A grant counts when `h2` writes it, a little before the server
+/// can know of it, so the count errs on the server's side.
+#[derive(Debug)]
+struct Flow {
+    /// wsprobe's SETTINGS_MAX_FRAME_SIZE.
+    max_frame: u32,
+    /// wsprobe's SETTINGS_INITIAL_WINDOW_SIZE.
+    initial: i64,
+    /// What is left of the connection's window.
+    connection: i64,
+    /// What is left of each stream's window.
+    streams: std::collections::HashMap<u32, i64>,
+    /// A finding of each kind is made once per connection.
+    oversized_seen: bool,
+    overrun_seen: bool,
+}
+
+impl Default for Flow {
+    fn default() -> Flow {
+        // RFC 9113 §6.5.2 and §6.9.2: the initial values until SETTINGS say otherwise.
+        Flow {
+            max_frame: crate::wire::h2::frame::DEFAULT_MAX_FRAME_SIZE,
+            initial: 65_535,
+            connection: 65_535,
+            streams: std::collections::HashMap::new(),
+            oversized_seen: false,
+            overrun_seen: false,
+        }
+    }
+}
+
+impl Flow {
+    /// A frame wsprobe's client sends: SETTINGS and WINDOW_UPDATE change the limits.
+    fn sent(&mut self, header: &FrameHeader, payload: &[u8]) {
+        match Payload::parse(header, payload) {
+            Ok(Payload::Settings(params)) if !header.has(FLAG_ACK) => {
+                for (id, value) in params {
+                    match id {
+                        SETTINGS_INITIAL_WINDOW_SIZE => {
+                            let delta = i64::from(value) - self.initial;
+                            self.initial = i64::from(value);
+                            for w in self.streams.values_mut() {
+                                *w += delta;
+                            }
+                        }
+                        SETTINGS_MAX_FRAME_SIZE => self.max_frame = value,
+                        _ => {}
+                    }
+                }
+            }
+            Ok(Payload::WindowUpdate { increment, .. }) => {
+                let initial = self.initial;
+                match header.stream_id {
+                    0 => self.connection += i64::from(increment),
+                    id => *self.streams.entry(id).or_insert(initial) += i64::from(increment),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A frame from the server: the findings it makes.
+    fn received(&mut self, header: &FrameHeader) -> Option<Violation> {
+        if header.length > self.max_frame && !self.oversized_seen {
+            self.oversized_seen = true;
+            return Some(Violation::new(
+                ViolationKind::Http2Connection,
+                format!(
+                    "the server sent a {} frame of {} octets, above wsprobe's \
+                     SETTINGS_MAX_FRAME_SIZE of {}; RFC 9113 §4.2 forbids it",
+                    header.kind.name(),
+                    header.length,
+                    self.max_frame
+                ),
+            ));
+        }
+        if header.kind != FrameType::Data {
+            return None;
+        }
+        // The whole payload counts, padding included (RFC 9113 §6.9.1).
+        let len = i64::from(header.length);
+        let initial = self.initial;
+        self.connection -= len;
+        let stream = self.streams.entry(header.stream_id).or_insert(initial);
+        *stream -= len;
+        let (stream, connection) = (*stream, self.connection);
+        if (stream < 0 || connection < 0) && !self.overrun_seen {
+            self.overrun_seen = true;
+            return Some(Violation::new(
+                ViolationKind::Http2Connection,
+                format!(
+                    "the server sent more DATA than wsprobe's flow-control windows allowed \
+                     (stream {} window {stream}, connection window {connection} after it); \
+                     RFC 9113 §6.9.1 forbids it",
+                    header.stream_id
+                ),
+            ));
+        }
+        None
+    }
+}
+
+/// What becomes of an inbound frame.
+enum Pass {
+    Keep,
+    Drop,
+    /// These bytes go to `h2` instead.
+    Replace(Vec<u8>),
 }
 
 /// The handle a connection's owner keeps: reads what the tap saw, queues frames.
@@ -290,12 +411,18 @@ impl Tap {
         (tap, handle)
     }
 
-    /// Looks at one whole inbound frame; false drops it.
-    fn on_inbound(&mut self, header: &FrameHeader, payload: &[u8]) -> bool {
+    /// Looks at one whole inbound frame.
+    fn on_inbound(&mut self, header: &FrameHeader, payload: &[u8]) -> Pass {
         let parsed = Payload::parse(header, payload).ok();
         let mut keep = true;
+        let mut replace = None;
         {
             let mut s = self.handle.lock();
+            if self.side == Side::Client
+                && let Some(v) = s.flow.received(header)
+            {
+                s.findings.push(v);
+            }
             if !s.any_frame && self.side == Side::Client && header.kind != FrameType::Settings {
                 s.findings.push(Violation::new(
                     ViolationKind::Http2Connection,
@@ -317,6 +444,20 @@ impl Tap {
                 }
                 (FrameType::Settings, Some(Payload::Settings(params))) => {
                     s.settings += 1;
+                    let raise = match self.meddle {
+                        Meddle::OversizedData => Some(SETTINGS_MAX_FRAME_SIZE),
+                        Meddle::IgnoreWindow => Some(SETTINGS_INITIAL_WINDOW_SIZE),
+                        _ => None,
+                    };
+                    if let Some(id) = raise.filter(|_| !self.rewritten) {
+                        let mut changed: Vec<(u16, u32)> =
+                            params.iter().copied().filter(|(i, _)| *i != id).collect();
+                        changed.push((id, 1 << 20));
+                        let mut frame = Vec::new();
+                        frames::settings(&mut frame, &changed);
+                        replace = Some(frame);
+                        self.rewritten = true;
+                    }
                     if self.side == Side::Client {
                         for (id, value) in params {
                             if id != SETTINGS_ENABLE_CONNECT_PROTOCOL {
@@ -377,12 +518,22 @@ impl Tap {
             }
         }
         self.handle.changed.notify_waiters();
-        keep
+        match (keep, replace) {
+            (false, _) => Pass::Drop,
+            (true, Some(bytes)) => Pass::Replace(bytes),
+            (true, None) => Pass::Keep,
+        }
     }
 
     /// Looks at one whole outbound frame of `h2`'s, possibly changing it; false drops it.
     /// Frames to send after it are appended to `after`.
     fn on_outbound(&mut self, header: &FrameHeader, frame: &mut [u8], after: &mut Vec<u8>) -> bool {
+        if self.side == Side::Client {
+            self.handle
+                .lock()
+                .flow
+                .sent(header, &frame[FRAME_HEADER_LEN..]);
+        }
         match self.meddle {
             Meddle::SettingValue2
                 if header.kind == FrameType::Settings
@@ -417,15 +568,17 @@ impl Tap {
     /// Cuts what is buffered inbound into frames, moving the kept ones to `ready`.
     fn cut_inbound(&mut self) {
         while let Some((header, bytes)) = self.inbound.next() {
-            let keep = match header {
+            let pass = match header {
                 Some(h) => self.on_inbound(&h, &bytes[FRAME_HEADER_LEN..]),
-                None => true,
+                None => Pass::Keep,
             };
             if self.ended {
                 return;
             }
-            if keep {
-                self.ready.extend_from_slice(&bytes);
+            match pass {
+                Pass::Keep => self.ready.extend_from_slice(&bytes),
+                Pass::Replace(other) => self.ready.extend_from_slice(&other),
+                Pass::Drop => {}
             }
         }
     }

@@ -222,13 +222,34 @@ impl Connection {
             h2_client: None,
             h2_reset: None,
         };
-        conn.session.trace_request(&raw_head, &[]);
+        // An extended CONNECT (RFC 8441) arrives from `run --client --http2` with its
+        // pseudo-header fields among the headers and is answered on an HTTP/2 stream.
+        let http2 = head.method == "CONNECT" && head.header(":protocol").is_some();
         let mut outcome = AcceptOutcome::default();
-        if let Err(rejection) = handshake::validate_request(&head) {
-            outcome.violations.push(Violation::new(
-                crate::wire::ViolationKind::HandshakeRequest,
-                rejection.reason,
-            ));
+        if http2 {
+            let fields = head
+                .headers
+                .iter()
+                .map(|(n, v)| (n.clone(), conn.session.header_value(n, v)))
+                .collect();
+            conn.session.trace.events.push(TraceEvent::Request {
+                line: format!("CONNECT {} HTTP/2", head.path),
+                headers: fields,
+            });
+            for problem in handshake::validate_h2_request(&head) {
+                outcome.violations.push(Violation::new(
+                    crate::wire::ViolationKind::Http2Request,
+                    problem,
+                ));
+            }
+        } else {
+            conn.session.trace_request(&raw_head, &[]);
+            if let Err(rejection) = handshake::validate_request(&head) {
+                outcome.violations.push(Violation::new(
+                    crate::wire::ViolationKind::HandshakeRequest,
+                    rejection.reason,
+                ));
+            }
         }
         // permessage-deflate, unless the case answers with extensions of its own.
         let mut agreed = None;
@@ -252,6 +273,17 @@ impl Connection {
         }
         let response = build_response(key.as_deref().unwrap_or(""), respond, extension);
         match handshake::parse_response(&response.head, response.head.len().max(MAX_HEAD)) {
+            Ok(Parse::Complete(parsed)) if http2 => {
+                let (status, fields) = crate::net::h2::h2_response_fields(&parsed);
+                let headers = fields
+                    .iter()
+                    .map(|(n, v)| (n.clone(), conn.session.header_value(n, v)))
+                    .collect();
+                conn.session.trace.events.push(TraceEvent::Response {
+                    line: format!("HTTP/2 {status}"),
+                    headers,
+                });
+            }
             Ok(Parse::Complete(parsed)) => conn.session.trace_response(&parsed),
             _ => conn.session.trace.events.push(TraceEvent::RawSent {
                 len: response.head.len(),
@@ -331,6 +363,14 @@ impl Connection {
     /// wsprobe closes TCP itself (the session records it, the socket is dropped).
     pub fn drop_tcp(&mut self) {
         self.session.drop_tcp();
+        // As the server on an HTTP/2 stream, closing TCP is ending the stream (RFC 8441 §5:
+        // END_STREAM is TCP's FIN); `h2` then resets a stream the client has not ended with
+        // NO_ERROR (RFC 9113 §8.1), never with CANCEL, the abortive close.
+        if self.session.role == Role::Server
+            && let Some(h2) = self.stream.as_mut().and_then(Stream::as_h2)
+        {
+            h2.end();
+        }
         self.stream = None;
     }
 

@@ -22,6 +22,9 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+use bytes::Bytes;
+
+use crate::net::h2::H2Stream;
 use crate::net::{ServerTls, Stream};
 use tokio::sync::Notify;
 use tokio::time::{Instant, timeout, timeout_at};
@@ -87,6 +90,8 @@ pub struct Listener {
     listener: TcpListener,
     addr: SocketAddr,
     tls: Option<ServerTls>,
+    /// Serve HTTP/2 too (RFC 8441; [`Listener::with_http2`]).
+    http2: bool,
 }
 
 /// How a listening run ended.
@@ -110,7 +115,16 @@ impl Listener {
             listener,
             addr,
             tls,
+            http2: false,
         })
+    }
+
+    /// Serves HTTP/2 on the same port as well (`run --client --http2`): h2c with prior
+    /// knowledge, or ALPN `h2` when the TLS settings offer it ([`ServerTls::with_http2`]).
+    /// Each extended CONNECT (RFC 8441) is one WebSocket, judged like an HTTP/1.1 upgrade.
+    pub fn with_http2(mut self) -> Listener {
+        self.http2 = true;
+        self
     }
 
     /// The `ws://` (or `wss://`) URL clients connect to.
@@ -153,6 +167,7 @@ impl Listener {
                         let state = Arc::clone(&state);
                         let changed = Arc::clone(&changed);
                         let tls = self.tls.clone();
+                        let http2 = self.http2;
                         tasks.spawn(async move {
                             let stream = match tls {
                                 None => Stream::from(tcp),
@@ -167,7 +182,12 @@ impl Listener {
                                     }
                                 },
                             };
-                            handle(stream, &run, &state).await;
+                            let mut stream = stream;
+                            if http2 && crate::serve::is_http2(&mut stream).await {
+                                serve_h2(stream, run, state, Arc::clone(&changed)).await;
+                            } else {
+                                handle(stream, &run, &state).await;
+                            }
                             changed.notify_one();
                         });
                     }
@@ -349,7 +369,6 @@ async fn handle(mut stream: Stream, run: &ClientRun, state: &Mutex<State>) {
             _ => return,
         }
     };
-    let route = Route::parse(&head.path);
     let raw_head = buf[..head.head_len].to_vec();
     let leftover = buf[head.head_len..].to_vec();
     let incoming = Incoming {
@@ -358,6 +377,144 @@ async fn handle(mut stream: Stream, run: &ClientRun, state: &Mutex<State>) {
         raw_head,
         leftover,
     };
+    route(incoming, run, state).await;
+}
+
+/// Serves one HTTP/2 connection (`run --client --http2`, RFC 8441): `GET /browser` gets the
+/// page, every extended CONNECT with `:protocol websocket` is routed like an HTTP/1.1
+/// upgrade, its answer written by the same code and sent as the HTTP/2 response
+/// ([`H2Stream::responding`]); other requests get 404.
+async fn serve_h2(
+    stream: Stream,
+    run: Arc<ClientRun>,
+    state: Arc<Mutex<State>>,
+    changed: Arc<Notify>,
+) {
+    let peer = stream
+        .peer_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+    let tls = stream.tls();
+    stream.set_nodelay();
+    let mut builder = h2::server::Builder::new();
+    builder.enable_connect_protocol();
+    let mut conn = match timeout(HEAD_TIMEOUT, builder.handshake::<_, Bytes>(stream)).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => {
+            lock(&state)
+                .strays
+                .push(format!("HTTP/2 connection failed: {e}"));
+            return;
+        }
+        Err(_) => return,
+    };
+    // Each request runs in a task of its own while this loop keeps driving the connection.
+    let mut requests = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = conn.accept() => match accepted {
+                Some(Ok((request, respond))) => {
+                    if let Some(incoming) = h2_request(request, respond, peer, tls.clone()) {
+                        let run = Arc::clone(&run);
+                        let state = Arc::clone(&state);
+                        let changed = Arc::clone(&changed);
+                        requests.spawn(async move {
+                            route(incoming, &run, &state).await;
+                            changed.notify_one();
+                        });
+                    }
+                }
+                Some(Err(_)) | None => break,
+            },
+            Some(_) = requests.join_next(), if !requests.is_empty() => {}
+        }
+    }
+    // The connection is gone; what still runs meets closed streams and ends.
+    while requests.join_next().await.is_some() {}
+}
+
+/// One HTTP/2 request: the page is answered here; an extended CONNECT becomes an
+/// [`Incoming`] to route.
+fn h2_request(
+    request: http::Request<h2::RecvStream>,
+    mut respond: h2::server::SendResponse<Bytes>,
+    peer: SocketAddr,
+    tls: Option<crate::net::tls::SessionInfo>,
+) -> Option<Incoming> {
+    let protocol = request
+        .extensions()
+        .get::<h2::ext::Protocol>()
+        .map(|p| p.as_str().to_string());
+    let path = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+    let answer = |respond: &mut h2::server::SendResponse<Bytes>, status: u16, body: &[u8]| {
+        let response = http::Response::builder()
+            .status(status)
+            .header("content-type", "text/html; charset=utf-8")
+            .header("cache-control", "no-store")
+            .body(());
+        if let Ok(response) = response
+            && let Ok(mut send) = respond.send_response(response, body.is_empty())
+            && !body.is_empty()
+        {
+            let _ = send.send_data(Bytes::copy_from_slice(body), true);
+        }
+    };
+    if request.method() == http::Method::GET && Route::parse(&path).path == "/browser" {
+        answer(&mut respond, 200, BROWSER_PAGE.as_bytes());
+        return None;
+    }
+    if request.method() != http::Method::CONNECT || protocol.is_none() {
+        answer(&mut respond, 404, b"");
+        return None;
+    }
+    // The request as the server-role engine reads it: pseudo-header fields first, then the
+    // regular ones (docs/client-role.md, "Over HTTP/2").
+    let uri = request.uri();
+    let mut headers: Vec<(String, Vec<u8>)> = vec![
+        (
+            ":protocol".into(),
+            protocol.unwrap_or_default().into_bytes(),
+        ),
+        (
+            ":scheme".into(),
+            uri.scheme_str().unwrap_or_default().as_bytes().to_vec(),
+        ),
+        (
+            ":authority".into(),
+            uri.authority()
+                .map(|a| a.as_str().as_bytes().to_vec())
+                .unwrap_or_default(),
+        ),
+        (":path".into(), path.clone().into_bytes()),
+    ];
+    headers.extend(
+        request
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec())),
+    );
+    let head = crate::wire::handshake::RequestHead {
+        method: "CONNECT".into(),
+        path,
+        version: 1,
+        headers,
+        head_len: 0,
+    };
+    let stream = H2Stream::responding(respond, request.into_body(), peer, tls);
+    Some(Incoming {
+        stream: Stream::h2(stream),
+        head,
+        raw_head: Vec::new(),
+        leftover: Vec::new(),
+    })
+}
+
+/// Routes one request of the protocol (see the module documentation).
+async fn route(incoming: Incoming, run: &ClientRun, state: &Mutex<State>) {
+    let route = Route::parse(&incoming.head.path);
     match route.path.as_str() {
         "/getCaseCount" => {
             control(incoming, run, Some(run.cases.len().to_string())).await;

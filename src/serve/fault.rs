@@ -251,6 +251,10 @@ fault_table! {
         "never acknowledges the client's SETTINGS";
     H2NoPingAck = "h2-no-ping-ack", Must, "RFC 9113 §6.7",
         "answers the connection's first PING and no other";
+    H2OversizedData = "h2-oversized-data", Must, "RFC 9113 §4.2",
+        "sends DATA frames above the client's SETTINGS_MAX_FRAME_SIZE (it reads the client's limit as 1 MiB)";
+    H2IgnoreWindow = "h2-ignore-window", Must, "RFC 9113 §6.9.1",
+        "sends more DATA than the client's stream window allows (it reads the client's initial window as 1 MiB)";
     H2GoawayDropsStreams = "h2-goaway-drops-streams", Must, "RFC 9113 §6.8",
         "closes the connection when the client sends GOAWAY, ending the open WebSockets instead of letting them finish";
     // HTTP/2 request validation, which the `h2` crate does itself: a hand-written server

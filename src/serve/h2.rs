@@ -46,7 +46,7 @@ const SMALL_FRAME_BUDGET: usize = 16 * 1024 * 1024;
 
 /// Whether a connection speaks HTTP/2: ALPN `h2` on TLS, the client preface on cleartext.
 /// Reads (and keeps, for the server that serves it) at most the preface's 24 bytes.
-pub(super) async fn is_http2(stream: &mut Stream) -> bool {
+pub(crate) async fn is_http2(stream: &mut Stream) -> bool {
     if let Some(alpn) = stream.alpn() {
         return alpn == crate::net::h2::ALPN_H2;
     }
@@ -96,6 +96,8 @@ pub(super) async fn serve(
         Fault::H2WithdrawSetting => Meddle::WithdrawSetting,
         Fault::H2NoSettingsAck => Meddle::NoSettingsAck,
         Fault::H2PingBeforeSettings => Meddle::PingBeforeSettings,
+        Fault::H2OversizedData => Meddle::OversizedData,
+        Fault::H2IgnoreWindow => Meddle::IgnoreWindow,
         Fault::H2NoPingAck => Meddle::NoPingAckAfterFirst,
         Fault::H2GoawayDropsStreams => Meddle::CloseOnGoaway,
         _ => Meddle::None,

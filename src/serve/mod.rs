@@ -32,6 +32,7 @@ mod polling;
 mod raw;
 
 pub use fault::{Fault, FaultInfo, faults};
+pub(crate) use h2::is_http2;
 
 use std::net::SocketAddr;
 

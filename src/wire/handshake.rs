@@ -25,7 +25,7 @@ pub use head::{
 pub use lists::{ExtensionItem, ExtensionParam, extension_items, parse_extensions, split_list};
 pub use server::{
     Rejection, ValidRequest, build_error_response, build_response_101, reason_phrase,
-    validate_request,
+    validate_h2_request, validate_request,
 };
 
 /// The GUID a server appends to the client's key to prove it read the handshake (§1.3, §4.2.2).

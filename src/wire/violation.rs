@@ -101,6 +101,9 @@ pub enum ViolationKind {
     /// A WebSocket's HTTP/2 stream ended other than by END_STREAM or RST_STREAM CANCEL, or
     /// carried a frame a tunnel must not (RFC 8441 §5, RFC 9113 §8.5).
     Http2Stream,
+    /// A client's extended CONNECT lacks what RFC 8441 §4 and §5 require of it (`:protocol
+    /// websocket`, `:scheme`, `:path`, `:authority`, `sec-websocket-version: 13`).
+    Http2Request,
     /// SETTINGS_ENABLE_CONNECT_PROTOCOL sent with a value other than 0 or 1, or withdrawn
     /// (0 after 1) (RFC 8441 §3).
     Http2Settings,
@@ -134,6 +137,7 @@ impl ViolationKind {
             HandshakeRequest => "RFC 6455 §4.2.1",
             Http2Handshake | Http2Stream => "RFC 8441 §5",
             Http2Settings => "RFC 8441 §3",
+            Http2Request => "RFC 8441 §4",
             // The detail names the section (§3.4, §6.5.3, §6.7).
             Http2Connection => "RFC 9113",
             Deflate(kind) => kind.section(),
@@ -188,6 +192,7 @@ impl ViolationKind {
             Http2Handshake => "http2-handshake",
             Http2Stream => "http2-stream",
             Http2Settings => "http2-settings",
+            Http2Request => "http2-request",
             Http2Connection => "http2-connection",
             Deflate(kind) => kind.name(),
         }

@@ -192,6 +192,8 @@ fn scenario(fault: Fault) -> Scenario {
         | Fault::H2WithdrawSetting
         | Fault::H2NoSettingsAck
         | Fault::H2PingBeforeSettings
+        | Fault::H2OversizedData
+        | Fault::H2IgnoreWindow
         | Fault::H2NoPingAck
         | Fault::H2GoawayDropsStreams
         | Fault::H2AcceptUnadvertised => panic!("{fault} is an HTTP/2 fault"),

@@ -17,9 +17,19 @@ const EXEC_GRACE: Duration = Duration::from_secs(2);
 /// Runs the listening side and returns the chosen agent's results in case order, the
 /// masking check last.
 pub(super) async fn run(plan: &RunPlan, client: &ClientPlan) -> Result<Outcome, CliError> {
-    let listener = Listener::bind(&client.listen, plan.server_tls.clone())
+    // With --http2 the same port serves HTTP/2 too: ALPN h2 over TLS, h2c with prior
+    // knowledge on cleartext (RFC 8441 extended CONNECTs, judged like upgrades).
+    let http2 = plan.transport.http2;
+    let tls = plan
+        .server_tls
+        .as_ref()
+        .map(|t| if http2 { t.with_http2() } else { t.clone() });
+    let mut listener = Listener::bind(&client.listen, tls)
         .await
         .map_err(|e| CliError::environment(format!("cannot listen on {}: {e}", client.listen)))?;
+    if http2 {
+        listener = listener.with_http2();
+    }
     let url = listener.url();
     error::print(&format!("{url}\n"))?;
     let ca = match &plan.server_tls {

@@ -68,6 +68,44 @@ const KEY_BASE64: GeneralPurpose = GeneralPurpose::new(
         .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
 );
 
+/// RFC 8441 §4, §5: what a client's extended CONNECT must carry, given as a head whose
+/// method is `CONNECT` and whose headers hold the pseudo-header fields (`:protocol`,
+/// `:scheme`, `:authority`, `:path`) ahead of the regular ones. Every problem found, in plain
+/// words; none means the request is well formed. `Sec-WebSocket-Key`, `Upgrade` and
+/// `Connection` are not asked for: RFC 8441 §5 drops them (the `h2` crate refuses requests
+/// that carry connection-specific fields before they reach this check).
+pub fn validate_h2_request(head: &RequestHead) -> Vec<String> {
+    let mut problems = Vec::new();
+    match head.header(":protocol") {
+        Some("websocket") => {}
+        Some(other) => problems.push(format!(
+            ":protocol is '{other}', expected 'websocket' (RFC 8441 §5)"
+        )),
+        None => problems.push(":protocol is missing (RFC 8441 §4)".into()),
+    }
+    for name in [":scheme", ":path", ":authority"] {
+        if head.header(name).is_none_or(str::is_empty) {
+            problems.push(format!(
+                "{name} is missing from the extended CONNECT (RFC 8441 §4)"
+            ));
+        }
+    }
+    let versions = head.header_values("sec-websocket-version");
+    match versions.as_slice() {
+        [v] if v.trim_ascii() == b"13" => {}
+        [] => problems.push("sec-websocket-version is missing (RFC 8441 §5, RFC 6455 §4.1)".into()),
+        _ => problems.push(format!(
+            "sec-websocket-version is '{}', expected '13' once (RFC 8441 §5, RFC 6455 §4.1)",
+            versions
+                .iter()
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+    problems
+}
+
 /// §4.2.1: GET, HTTP/1.1 or higher, Host present, Upgrade contains websocket, Connection
 /// contains Upgrade token, Sec-WebSocket-Key present exactly once and base64 decoding to
 /// exactly 16 bytes, Sec-WebSocket-Version present exactly once and == 13 (else 426 with
