@@ -639,8 +639,12 @@ impl H2Conn {
                 // The sender sends nothing more on the stream; frames the peer had in flight
                 // may still arrive (RFC 9113 §5.1, §6.4) and are not blamed on it.
                 let s = self.streams.entry(h.stream_id).or_default();
+                let had_ended = s.ended[i];
                 s.ended[i] = true;
-                if s.ws.is_some() && code != ErrorCode::CANCEL {
+                // NO_ERROR after the sender's own END_STREAM only asks the peer to stop
+                // sending (RFC 9113 §8.1): the WebSocket was closed, not aborted.
+                let stop_sending = code == ErrorCode::NO_ERROR && had_ended;
+                if s.ws.is_some() && code != ErrorCode::CANCEL && !stop_sending {
                     let detail = format!(
                         "RST_STREAM with {code} ends the WebSocket on stream {}; an abortive close is CANCEL",
                         h.stream_id

@@ -339,3 +339,28 @@ fn server_settings_in_two_segments_before_the_client_speaks() {
     // Every server byte is HTTP/2 framing (no DATA).
     assert_eq!(dis.counts(S).http2, server_bytes as u64);
 }
+
+#[test]
+fn rst_stream_no_error_after_the_senders_end_stream_is_not_an_abortive_close() {
+    // The server ends its side (END_STREAM), then asks the client to stop sending with
+    // RST_STREAM NO_ERROR (RFC 9113 §8.1): a closed WebSocket, not an aborted one. The same
+    // reset on stream 3, whose server side never ended, is one.
+    let mut c = client_start();
+    headers(&mut c, 1, &connect_block("/a"), false);
+    headers(&mut c, 3, &connect_block("/b"), false);
+    let ok = encode_literals(&[(":status", "200")]);
+    let mut s = server_settings(1);
+    headers(&mut s, 1, &ok, false);
+    headers(&mut s, 3, &ok, false);
+    data(&mut s, 1, &[], true);
+    rst_stream(&mut s, 1, ErrorCode::NO_ERROR);
+    let mut s2 = Vec::new();
+    rst_stream(&mut s2, 3, ErrorCode::NO_ERROR);
+    let (lines, _) = run(&[(C, c), (S, s), (S, s2)]);
+    let resets: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("h2ws.ws.rst-cancel"))
+        .collect();
+    assert_eq!(resets.len(), 1, "{lines:#?}");
+    assert!(resets[0].contains("s3 "), "{resets:?}");
+}
