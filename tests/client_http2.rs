@@ -192,3 +192,74 @@ fn chromium_opens_its_websockets_over_http2_when_the_page_came_over_http2() {
     );
     assert!(trace.contains("s>c HTTP/2 200"), "{trace}");
 }
+
+/// `run --client --http2` judging wsprobe's reference client over HTTP/2 (`wsprobe client
+/// --http2`, one HTTP/2 connection per WebSocket): JSON rows of the cases matching `globs`.
+fn judge_reference_client(fault: Option<&str>, globs: &[&str]) -> Vec<serde_json::Value> {
+    let bin = env!("CARGO_BIN_EXE_wsprobe");
+    let mut exec = format!("'{bin}' client -q --http2 --case-timeout 5s");
+    if let Some(f) = fault {
+        exec.push_str(&format!(" --fault {f}"));
+    }
+    let mut args = vec![
+        "run",
+        "--client",
+        "--http2",
+        "--listen",
+        "127.0.0.1:0",
+        "--run-timeout",
+        "120s",
+        "--format",
+        "json",
+        "--exec",
+        &exec,
+    ];
+    for glob in globs {
+        args.extend(["--case", glob]);
+    }
+    let out = common::wsprobe(&args, Duration::from_secs(180));
+    let rows: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("{\"id\""))
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert!(rows.len() > 10, "{}\n{}", out.stdout, out.stderr);
+    rows
+}
+
+fn kinds(row: &serde_json::Value) -> Vec<String> {
+    row["violations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v["kind"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// RFC 8441 §3: a client may use `:protocol` only once it has received
+/// SETTINGS_ENABLE_CONNECT_PROTOCOL = 1. The listener holds its SETTINGS for
+/// `--http2-settings-delay` (100 ms by default): the reference client, which waits for them,
+/// passes; with `h2-connect-before-settings` it sends each CONNECT right behind its preface and
+/// every case fails with `http2-settings`.
+#[test]
+fn a_client_must_wait_for_the_setting_before_its_extended_connect() {
+    let clean = judge_reference_client(None, &["framing.*", "ping.*", "close.*"]);
+    for row in &clean {
+        let verdict = row["verdict"].as_str().unwrap_or("");
+        assert!(
+            !matches!(verdict, "FAIL" | "ERROR"),
+            "the conformant client over HTTP/2: {row}"
+        );
+        assert!(!kinds(row).iter().any(|k| k.starts_with("http2")), "{row}");
+    }
+    let faulty = judge_reference_client(Some("h2-connect-before-settings"), &["framing.*"]);
+    for row in faulty.iter().filter(|r| {
+        r["id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("framing."))
+    }) {
+        assert_eq!(row["verdict"], "FAIL", "{row}");
+        assert!(kinds(row).contains(&"http2-settings".to_string()), "{row}");
+    }
+}

@@ -47,6 +47,8 @@ fn cases_for(fault: ClientFault) -> &'static [&'static str] {
         AcceptBadControl => &["ping.*", "fragmentation.*"],
         AcceptBadClose => &["close.*"],
         NoPong => &["ping.*"],
+        // Judged over HTTP/2 (`--http2` on both sides): every WebSocket's CONNECT is early.
+        H2ConnectBeforeSettings => &["framing.*"],
     }
 }
 
@@ -54,10 +56,14 @@ fn cases_for(fault: ClientFault) -> &'static [&'static str] {
 /// JSON object per case.
 fn judge(fault: Option<ClientFault>) -> Vec<Value> {
     let bin = env!("CARGO_BIN_EXE_wsprobe");
-    let exec = match fault {
+    let http2 = fault == Some(ClientFault::H2ConnectBeforeSettings);
+    let mut exec = match fault {
         Some(f) => format!("'{bin}' client -q --case-timeout 5s --fault {}", f.name()),
         None => format!("'{bin}' client -q --case-timeout 5s"),
     };
+    if http2 {
+        exec.push_str(" --http2");
+    }
     let mut args = vec![
         "run",
         "--client",
@@ -70,6 +76,9 @@ fn judge(fault: Option<ClientFault>) -> Vec<Value> {
         "--exec",
         &exec,
     ];
+    if http2 {
+        args.push("--http2");
+    }
     if fault != Some(ClientFault::OfferDeflateUnsupported) {
         // Without an offer the compression cases are UNIMPLEMENTED.
         args.extend(["--exclude", "deflate*"]);

@@ -16,7 +16,8 @@ use crate::serve::client::{
 #[command(after_help = "Examples:
   wsprobe client ws://127.0.0.1:9001
   wsprobe client --list-faults
-  wsprobe run --client --listen 127.0.0.1:0 --exec 'wsprobe client --fault no-mask'")]
+  wsprobe run --client --listen 127.0.0.1:0 --exec 'wsprobe client --fault no-mask'
+  wsprobe run --client --http2 --listen 127.0.0.1:0 --exec 'wsprobe client --http2'")]
 pub struct ClientArgs {
     /// Base URL of the fuzzing server (ws://host:port or wss://) [default: $WSPROBE_URL].
     url: Option<String>,
@@ -45,6 +46,11 @@ pub struct ClientArgs {
     /// wss:// fuzzing servers: accept any certificate.
     #[arg(long, short = 'k')]
     insecure: bool,
+    /// Open every WebSocket as an extended CONNECT over HTTP/2 (RFC 8441), on an HTTP/2
+    /// connection of its own: h2c with prior knowledge for ws://, ALPN h2 for wss://. The
+    /// client waits for the server's SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 before sending it.
+    #[arg(long)]
+    http2: bool,
 }
 
 fn parse_client_fault(text: &str) -> Result<ClientFault, String> {
@@ -98,6 +104,11 @@ pub fn client(args: ClientArgs) -> Result<u8, CliError> {
             .collect::<Vec<_>>()
             .join("-")
     });
+    if faults.has(ClientFault::H2ConnectBeforeSettings) && !args.http2 {
+        return Err(CliError::usage(
+            "the fault h2-connect-before-settings is about HTTP/2: add --http2",
+        ));
+    }
     if args.case_timeout.is_zero() {
         return Err(CliError::usage("--case-timeout must be above zero"));
     }
@@ -117,6 +128,7 @@ pub fn client(args: ClientArgs) -> Result<u8, CliError> {
             cert: None,
             key: None,
         },
+        http2: args.http2,
     };
     let rt = super::runtime().map_err(|code| CliError {
         code,

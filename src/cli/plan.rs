@@ -120,6 +120,17 @@ pub struct RunArgs {
     /// run when it exits or asks for /updateReports.
     #[arg(long, value_name = "CMD", requires = "client")]
     exec: Option<String>,
+    /// With --client --http2: each HTTP/2 connection's SETTINGS (which enable extended
+    /// CONNECT) go out this long after it opened; an extended CONNECT that arrives before is
+    /// a finding (RFC 8441 §3: a client must wait for the setting). 0 sends them at once.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "100ms",
+        value_parser = super::parse_duration_arg,
+        requires = "client"
+    )]
+    http2_settings_delay: Duration,
     /// With --client: end the run after this long whatever the client does (default: the
     /// sum of the selected cases' deadlines plus one minute).
     #[arg(long, value_name = "DURATION", value_parser = super::parse_duration_arg, requires = "client")]
@@ -417,6 +428,8 @@ pub struct ClientPlan {
     pub exec: Option<String>,
     /// `--run-timeout`, or the default bound.
     pub bound: Duration,
+    /// `--http2-settings-delay`.
+    pub http2_settings_delay: Duration,
 }
 
 /// A validated `wsprobe run`: everything the run, its output and its reports need.
@@ -672,6 +685,7 @@ impl RunPlan {
                     let cases: Duration = cases_bound;
                     cases + Duration::from_secs(60)
                 }),
+                http2_settings_delay: args.http2_settings_delay,
             }),
         })
     }

@@ -504,6 +504,20 @@ impl ClientConn {
     /// and its ACK can only come after the server's first frame, its SETTINGS (RFC 9113 §3.4,
     /// §6.7), which `h2` applies before reading further.
     pub async fn handshake(stream: Stream, deadline: Instant) -> Result<ClientConn, OpenError> {
+        ClientConn::open(stream, deadline, true).await
+    }
+
+    /// Starts HTTP/2 on `stream` without waiting for the server's SETTINGS: what a client
+    /// that does not wait for SETTINGS_ENABLE_CONNECT_PROTOCOL does (the reference client's
+    /// `h2-connect-before-settings` fault; RFC 8441 §3 forbids it).
+    pub async fn handshake_without_waiting(
+        stream: Stream,
+        deadline: Instant,
+    ) -> Result<ClientConn, OpenError> {
+        ClientConn::open(stream, deadline, false).await
+    }
+
+    async fn open(stream: Stream, deadline: Instant, wait: bool) -> Result<ClientConn, OpenError> {
         let peer = stream
             .peer_addr()
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
@@ -526,14 +540,16 @@ impl ClientConn {
         let task = ConnTask::new(tokio::spawn(async move {
             let _ = connection.await;
         }));
-        if let Some(ping) = ping.as_mut() {
+        if let Some(ping) = ping.as_mut().filter(|_| wait) {
             match timeout_at(deadline, ping.ping(h2::Ping::opaque())).await {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => return Err(OpenError::Connection(e.to_string())),
                 Err(_) => return Err(OpenError::Timeout),
             }
         }
-        tap.check_settings_acked();
+        if wait {
+            tap.check_settings_acked();
+        }
         Ok(ClientConn {
             send,
             tap,

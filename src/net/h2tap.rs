@@ -101,6 +101,13 @@ struct Shared {
     any_frame: bool,
     /// The limits wsprobe's client set, which the server's frames must keep to.
     flow: Flow,
+    /// Server side: SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 has left (or is leaving) for the
+    /// client.
+    setting_out: bool,
+    /// Server side: streams whose first HEADERS came from the client before that.
+    opened_before_setting: Vec<u32>,
+    /// Server side: the highest stream id the client opened.
+    last_client_stream: u32,
 }
 
 /// Flow-control windows and the frame size limit as wsprobe's client granted them (RFC 9113
@@ -241,6 +248,14 @@ impl TapHandle {
     /// The peer's SETTINGS_ENABLE_CONNECT_PROTOCOL values so far.
     pub fn connect_protocol_values(&self) -> Vec<u32> {
         self.lock().connect_protocol.clone()
+    }
+
+    /// Server side: whether the client's first HEADERS frame on `stream` arrived before the
+    /// server's SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 had been sent, so the client cannot have
+    /// received it (RFC 8441 §3). A frame that arrived before it but was read after is not
+    /// counted: the answer errs on the client's side.
+    pub fn opened_before_setting(&self, stream: u32) -> bool {
+        self.lock().opened_before_setting.contains(&stream)
     }
 
     /// The peer's GOAWAY frames so far.
@@ -387,6 +402,11 @@ pub struct Tap {
     data_out: u32,
     drop_settings_acks: u32,
     rewritten: bool,
+    /// Server side: the connection preface (SETTINGS) and everything after it is held until
+    /// this fires ([`Tap::hold_preface`]).
+    hold: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// Server side: `h2`'s SETTINGS with SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 is in `out`.
+    setting_cut: bool,
 }
 
 impl Tap {
@@ -407,8 +427,23 @@ impl Tap {
             data_out: 0,
             drop_settings_acks: 0,
             rewritten: false,
+            hold: None,
+            setting_cut: false,
         };
         (tap, handle)
+    }
+
+    /// Server side: holds the server's connection preface, and whatever `h2` writes after it,
+    /// for `delay` before anything goes out, while the client's frames are read and passed on
+    /// as usual. RFC 9113 §3.4 lets a server send its SETTINGS when it likes; RFC 8441 §3 lets
+    /// a client use extended CONNECT only once it has received SETTINGS_ENABLE_CONNECT_PROTOCOL
+    /// = 1, so a client that does not wait shows itself
+    /// ([`TapHandle::opened_before_setting`]). Must be called within a tokio runtime.
+    pub fn hold_preface(mut self, delay: std::time::Duration) -> Tap {
+        if self.side == Side::Server && !delay.is_zero() {
+            self.hold = Some(Box::pin(tokio::time::sleep(delay)));
+        }
+        self
     }
 
     /// Looks at one whole inbound frame.
@@ -434,6 +469,16 @@ impl Tap {
                 ));
             }
             s.any_frame = true;
+            if self.side == Side::Server
+                && header.kind == FrameType::Headers
+                && header.stream_id % 2 == 1
+                && header.stream_id > s.last_client_stream
+            {
+                s.last_client_stream = header.stream_id;
+                if !s.setting_out {
+                    s.opened_before_setting.push(header.stream_id);
+                }
+            }
             match (header.kind, parsed) {
                 (FrameType::Settings, _) if header.has(FLAG_ACK) => {
                     s.settings_acks += 1;
@@ -533,6 +578,18 @@ impl Tap {
                 .lock()
                 .flow
                 .sent(header, &frame[FRAME_HEADER_LEN..]);
+        } else if header.kind == FrameType::Settings
+            && !header.has(FLAG_ACK)
+            && let Ok(Payload::Settings(params)) =
+                Payload::parse(header, &frame[FRAME_HEADER_LEN..])
+            && params
+                .iter()
+                .any(|&(id, v)| id == SETTINGS_ENABLE_CONNECT_PROTOCOL && v == 1)
+        {
+            self.setting_cut = true;
+            if self.hold.is_none() {
+                self.handle.lock().setting_out = true;
+            }
         }
         match self.meddle {
             Meddle::SettingValue2
@@ -613,6 +670,17 @@ impl Tap {
 
     /// Writes what `out` holds until the socket would block.
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let Some(hold) = self.hold.as_mut() {
+            if hold.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.hold = None;
+            // Marked before the write: a HEADERS read from now on is not blamed even if the
+            // SETTINGS are still on their way.
+            if self.setting_cut {
+                self.handle.lock().setting_out = true;
+            }
+        }
         while !self.out.is_empty() {
             let n = match Pin::new(&mut self.inner).poll_write(cx, &self.out) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
@@ -708,6 +776,15 @@ impl AsyncWrite for Tap {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         this.cut_outbound();
+        if this.hold.is_some() {
+            // Held output counts as flushed: `h2` goes on reading the client meanwhile, and
+            // the hold's timer wakes the connection task to write it.
+            return match this.poll_drain(cx) {
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                Poll::Ready(Ok(())) => Pin::new(&mut this.inner).poll_flush(cx),
+                Poll::Pending => Poll::Ready(Ok(())),
+            };
+        }
         std::task::ready!(this.poll_drain(cx))?;
         Pin::new(&mut this.inner).poll_flush(cx)
     }
@@ -855,5 +932,53 @@ mod tests {
             0,
             "end of file after GOAWAY"
         );
+    }
+
+    #[tokio::test]
+    async fn a_held_preface_shows_a_client_that_did_not_wait_for_the_setting() {
+        // The client's preface and a HEADERS on stream 1, sent at once.
+        let mut early = PREFACE.to_vec();
+        early.extend(settings(&[]));
+        frames::headers(&mut early, 1, &[0x82], true);
+        for (hold, blamed) in [
+            (std::time::Duration::from_secs(30), true),
+            (Default::default(), false),
+        ] {
+            let (tap, handle, mut peer) = pair(Side::Server, Meddle::None).await;
+            let mut tap = tap.hold_preface(hold);
+            tap.write_all(&settings(&[(SETTINGS_ENABLE_CONNECT_PROTOCOL, 1)]))
+                .await
+                .unwrap();
+            // A held preface counts as flushed, so `h2` goes on to read the client.
+            tap.flush().await.unwrap();
+            peer.write_all(&early).await.unwrap();
+            let mut got = vec![0u8; early.len()];
+            tap.read_exact(&mut got).await.unwrap();
+            assert_eq!(got, early, "the client's frames pass unchanged");
+            assert_eq!(handle.opened_before_setting(1), blamed, "hold {hold:?}");
+            // Held: nothing reached the client yet.
+            let mut one = [0u8; 1];
+            let sent = tokio::time::timeout(
+                std::time::Duration::from_millis(200),
+                peer.read_exact(&mut one),
+            )
+            .await;
+            assert_eq!(sent.is_err(), blamed, "hold {hold:?}");
+        }
+        // Once the hold is over the SETTINGS go out, and a HEADERS read after is not blamed.
+        let (tap, handle, mut peer) = pair(Side::Server, Meddle::None).await;
+        let mut tap = tap.hold_preface(std::time::Duration::from_millis(50));
+        let preface = settings(&[(SETTINGS_ENABLE_CONNECT_PROTOCOL, 1)]);
+        tap.write_all(&preface).await.unwrap();
+        tap.flush().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        tap.flush().await.unwrap();
+        let mut got = vec![0u8; preface.len()];
+        peer.read_exact(&mut got).await.unwrap();
+        assert_eq!(got, preface);
+        peer.write_all(&early).await.unwrap();
+        let mut got = vec![0u8; early.len()];
+        tap.read_exact(&mut got).await.unwrap();
+        assert!(!handle.opened_before_setting(1));
     }
 }

@@ -114,6 +114,9 @@ pub struct Incoming {
     pub raw_head: Vec<u8>,
     /// Bytes that arrived after the head (frames sent before the response, in the same read).
     pub leftover: Vec<u8>,
+    /// What the transport found wrong with the request before the head was handed over (an
+    /// extended CONNECT sent before the server enabled it), judged with the head.
+    pub findings: Vec<Violation>,
 }
 
 /// Everything [`Connection::accept`] needs.
@@ -200,6 +203,7 @@ impl Connection {
             head,
             raw_head,
             leftover,
+            findings,
         } = incoming;
         stream.set_nodelay();
         let key = head
@@ -226,6 +230,7 @@ impl Connection {
         // pseudo-header fields among the headers and is answered on an HTTP/2 stream.
         let http2 = head.method == "CONNECT" && head.header(":protocol").is_some();
         let mut outcome = AcceptOutcome::default();
+        outcome.violations.extend(findings);
         if http2 {
             let fields = head
                 .headers

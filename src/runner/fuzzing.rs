@@ -25,6 +25,7 @@ use tokio::net::TcpListener;
 use bytes::Bytes;
 
 use crate::net::h2::H2Stream;
+use crate::net::h2tap::{Meddle, Side, Tap};
 use crate::net::{ServerTls, Stream};
 use tokio::sync::Notify;
 use tokio::time::{Instant, timeout, timeout_at};
@@ -36,7 +37,7 @@ use super::result::CaseResult;
 use super::whatwg::{self, ApiEvent};
 use crate::suite::model::Case;
 use crate::wire::handshake::{self, Parse};
-use crate::wire::{FrameSpec, Opcode};
+use crate::wire::{FrameSpec, Opcode, Violation};
 
 /// How long a connection may take to send its request head.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
@@ -90,8 +91,9 @@ pub struct Listener {
     listener: TcpListener,
     addr: SocketAddr,
     tls: Option<ServerTls>,
-    /// Serve HTTP/2 too (RFC 8441; [`Listener::with_http2`]).
-    http2: bool,
+    /// Serve HTTP/2 too (RFC 8441; [`Listener::with_http2`]), holding each connection's
+    /// SETTINGS this long.
+    http2: Option<Duration>,
 }
 
 /// How a listening run ended.
@@ -115,15 +117,18 @@ impl Listener {
             listener,
             addr,
             tls,
-            http2: false,
+            http2: None,
         })
     }
 
     /// Serves HTTP/2 on the same port as well (`run --client --http2`): h2c with prior
     /// knowledge, or ALPN `h2` when the TLS settings offer it ([`ServerTls::with_http2`]).
     /// Each extended CONNECT (RFC 8441) is one WebSocket, judged like an HTTP/1.1 upgrade.
-    pub fn with_http2(mut self) -> Listener {
-        self.http2 = true;
+    /// Each connection's SETTINGS (with SETTINGS_ENABLE_CONNECT_PROTOCOL = 1) go out
+    /// `settings_delay` after it opened, so an extended CONNECT sent before they arrived is
+    /// told apart (RFC 8441 §3; `http2-request`).
+    pub fn with_http2(mut self, settings_delay: Duration) -> Listener {
+        self.http2 = Some(settings_delay);
         self
     }
 
@@ -183,8 +188,14 @@ impl Listener {
                                 },
                             };
                             let mut stream = stream;
-                            if http2 && crate::serve::is_http2(&mut stream).await {
-                                serve_h2(stream, run, state, Arc::clone(&changed)).await;
+                            let h2 = match http2 {
+                                Some(delay) if crate::serve::is_http2(&mut stream).await => {
+                                    Some(delay)
+                                }
+                                _ => None,
+                            };
+                            if let Some(delay) = h2 {
+                                serve_h2(stream, delay, run, state, Arc::clone(&changed)).await;
                             } else {
                                 handle(stream, &run, &state).await;
                             }
@@ -376,6 +387,7 @@ async fn handle(mut stream: Stream, run: &ClientRun, state: &Mutex<State>) {
         head,
         raw_head,
         leftover,
+        findings: Vec::new(),
     };
     route(incoming, run, state).await;
 }
@@ -386,6 +398,7 @@ async fn handle(mut stream: Stream, run: &ClientRun, state: &Mutex<State>) {
 /// ([`H2Stream::responding`]); other requests get 404.
 async fn serve_h2(
     stream: Stream,
+    settings_delay: Duration,
     run: Arc<ClientRun>,
     state: Arc<Mutex<State>>,
     changed: Arc<Notify>,
@@ -395,6 +408,8 @@ async fn serve_h2(
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
     let tls = stream.tls();
     stream.set_nodelay();
+    let (stream, tap) = Tap::new(stream, Side::Server, Meddle::None);
+    let stream = stream.hold_preface(settings_delay);
     let mut builder = h2::server::Builder::new();
     builder.enable_connect_protocol();
     let mut conn = match timeout(HEAD_TIMEOUT, builder.handshake::<_, Bytes>(stream)).await {
@@ -413,7 +428,11 @@ async fn serve_h2(
         tokio::select! {
             accepted = conn.accept() => match accepted {
                 Some(Ok((request, respond))) => {
-                    if let Some(incoming) = h2_request(request, respond, peer, tls.clone()) {
+                    let early = tap.opened_before_setting(respond.stream_id().as_u32());
+                    if let Some(mut incoming) = h2_request(request, respond, peer, tls.clone()) {
+                        if early {
+                            incoming.findings.push(connect_before_setting());
+                        }
                         let run = Arc::clone(&run);
                         let state = Arc::clone(&state);
                         let changed = Arc::clone(&changed);
@@ -430,6 +449,18 @@ async fn serve_h2(
     }
     // The connection is gone; what still runs meets closed streams and ends.
     while requests.join_next().await.is_some() {}
+}
+
+/// An extended CONNECT whose HEADERS arrived before the listener's SETTINGS (with
+/// SETTINGS_ENABLE_CONNECT_PROTOCOL = 1) had been sent: the client cannot have received the
+/// setting (RFC 8441 §3; violation `http2-settings`).
+fn connect_before_setting() -> Violation {
+    Violation::new(
+        crate::wire::ViolationKind::Http2Settings,
+        "the extended CONNECT arrived before wsprobe had sent its SETTINGS with \
+         SETTINGS_ENABLE_CONNECT_PROTOCOL = 1: RFC 8441 §3 lets a client use :protocol only \
+         once it has received that setting",
+    )
 }
 
 /// One HTTP/2 request: the page is answered here; an extended CONNECT becomes an
@@ -509,6 +540,7 @@ fn h2_request(
         head,
         raw_head: Vec::new(),
         leftover: Vec::new(),
+        findings: Vec::new(),
     })
 }
 

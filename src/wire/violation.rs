@@ -105,7 +105,7 @@ pub enum ViolationKind {
     /// websocket`, `:scheme`, `:path`, `:authority`, `sec-websocket-version: 13`).
     Http2Request,
     /// SETTINGS_ENABLE_CONNECT_PROTOCOL sent with a value other than 0 or 1, or withdrawn
-    /// (0 after 1) (RFC 8441 §3).
+    /// (0 after 1), or an extended CONNECT sent before it was received (RFC 8441 §3).
     Http2Settings,
     /// The HTTP/2 connection under the WebSockets broke a rule of RFC 9113: a first frame
     /// other than SETTINGS (§3.4), SETTINGS not acknowledged (§6.5.3), a PING not answered

@@ -28,7 +28,7 @@ pub(super) async fn run(plan: &RunPlan, client: &ClientPlan) -> Result<Outcome, 
         .await
         .map_err(|e| CliError::environment(format!("cannot listen on {}: {e}", client.listen)))?;
     if http2 {
-        listener = listener.with_http2();
+        listener = listener.with_http2(client.http2_settings_delay);
     }
     let url = listener.url();
     error::print(&format!("{url}\n"))?;

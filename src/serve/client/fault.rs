@@ -98,6 +98,9 @@ client_fault_table! {
         "closes TCP right after its close reply instead of waiting for the server to close it";
     NoPong = "no-pong", Must, "RFC 6455 §5.5.2",
         "never answers a ping";
+    // HTTP/2 (`--http2`, RFC 8441).
+    H2ConnectBeforeSettings = "h2-connect-before-settings", Must, "RFC 8441 §3",
+        "with --http2, sends its extended CONNECT right behind the connection preface, before the server's SETTINGS enable it";
 }
 
 /// Every client fault, in catalogue order.

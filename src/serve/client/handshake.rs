@@ -2,7 +2,9 @@
 //! its judgement of the server's response, with the `accept-*` faults each switching off
 //! exactly one of §4.1's checks.
 
-use crate::wire::handshake::{ClientRequest, Negotiated, Offer, ResponseHead, validate_response};
+use crate::wire::handshake::{
+    ClientRequest, Negotiated, Offer, ResponseHead, validate_h2_response, validate_response,
+};
 use crate::wire::{Violation, ViolationKind};
 
 use super::fault::{ClientFault, FaultSet};
@@ -47,6 +49,37 @@ pub fn judge_response(
             Err(found)
         }
     };
+    waive(result, head, faults)
+}
+
+/// Judges the response to an extended CONNECT over HTTP/2 (RFC 8441 §5: a 2xx, no
+/// END_STREAM, no content length; the subprotocol and extensions as offered), minus what the
+/// faults switch off (`accept-any-status` takes any status as the 2xx).
+pub fn judge_h2_response(
+    head: &ResponseHead,
+    end_stream: bool,
+    offer: &Offer,
+    faults: &FaultSet,
+) -> Result<Negotiated, Vec<Violation>> {
+    let result = if !(200..300).contains(&head.status) && faults.has(ClientFault::AcceptAnyStatus) {
+        let as_200 = ResponseHead {
+            status: 200,
+            ..head.clone()
+        };
+        validate_h2_response(&as_200, offer, end_stream)
+    } else {
+        validate_h2_response(head, offer, end_stream)
+    };
+    waive(result, head, faults)
+}
+
+/// Drops the problems the faults wave through; with none left the connection opens with what
+/// the server claimed it selected.
+fn waive(
+    result: Result<Negotiated, Vec<Violation>>,
+    head: &ResponseHead,
+    faults: &FaultSet,
+) -> Result<Negotiated, Vec<Violation>> {
     let ignored = |kind: ViolationKind| {
         let fault = match kind {
             ViolationKind::HandshakeAccept => ClientFault::AcceptBadAccept,
@@ -63,8 +96,6 @@ pub fn judge_response(
         Err(found) => {
             let kept: Vec<Violation> = found.into_iter().filter(|v| !ignored(v.kind)).collect();
             if kept.is_empty() {
-                // Every problem was waved through: the connection opens with what the server
-                // claimed it selected.
                 let protocol = head
                     .header("sec-websocket-protocol")
                     .map(|p| p.trim().to_string());

@@ -29,10 +29,11 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::net::h2::{ClientConn, ConnectRequest, OpenError};
 use crate::net::{ClientTls, Stream};
 use tokio::time::{Instant, timeout_at};
 
-use crate::wire::handshake::{HeadError, Parse, parse_response};
+use crate::wire::handshake::{ClientRequest, HeadError, Parse, ResponseHead, parse_response};
 use crate::wire::{Opcode, Violation};
 
 /// Longest the client waits for the server to close TCP after the closing handshake (§7.1.1)
@@ -57,6 +58,9 @@ pub struct ClientConfig {
     pub max_cases: Option<u64>,
     /// TLS settings for a `wss://` fuzzing server (`--ca`, `--insecure`).
     pub tls: crate::net::tls::ClientOptions,
+    /// Open every WebSocket over HTTP/2 (RFC 8441), one HTTP/2 connection each: h2c with
+    /// prior knowledge for `ws://`, ALPN `h2` for `wss://`.
+    pub http2: bool,
 }
 
 /// Why the run could not go on.
@@ -223,7 +227,8 @@ pub async fn run(
 ) -> Result<Summary, ClientError> {
     let base = parse_base(&config.url)?;
     let tls = if base.tls {
-        Some(ClientTls::new(&config.tls, &base.host)?)
+        let tls = ClientTls::new(&config.tls, &base.host)?;
+        Some(if config.http2 { tls.for_http2() } else { tls })
     } else {
         None
     };
@@ -291,7 +296,7 @@ async fn connect(
         Err(_) => return Err(Outcome::TimedOut),
     };
     let _ = tcp.set_nodelay(true);
-    let mut stream = match tls {
+    let stream = match tls {
         Some(tls) => tls
             .handshake(tcp, deadline)
             .await
@@ -302,40 +307,16 @@ async fn connect(
         .nonce()
         .map_err(|e| Outcome::ConnectFailed(e.to_string()))?;
     let request = handshake::request(&base.authority, path, &key, &config.faults);
-    let io = |e: std::io::Error| Outcome::Io(e.to_string());
-    match timeout_at(deadline, write_flushed(&mut stream, &request.to_bytes())).await {
-        Ok(result) => result.map_err(io)?,
-        Err(_) => return Err(Outcome::TimedOut),
-    }
-    // Read the response head; bytes after it are the first frames.
-    let mut buf = Vec::new();
-    let mut chunk = vec![0u8; 64 * 1024];
-    let head = loop {
-        match parse_response(&buf, MAX_HEAD) {
-            Ok(Parse::Complete(head)) => break head,
-            Ok(Parse::Partial) => {}
-            Err(e @ (HeadError::Malformed(_) | HeadError::TooLarge(_))) => {
-                return Err(Outcome::HandshakeRefused(e.to_string()));
-            }
-        }
-        match timeout_at(deadline, stream.read(&mut chunk)).await {
-            Ok(Ok(0)) => {
-                return Err(Outcome::HandshakeRefused(
-                    "the server closed the connection during the handshake".into(),
-                ));
-            }
-            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
-            Ok(Err(e)) => return Err(io(e)),
-            Err(_) => return Err(Outcome::TimedOut),
-        }
+    let (mut stream, mut pending) = if config.http2 {
+        (
+            open_h2(stream, base, &request, config, deadline).await?,
+            Vec::new(),
+        )
+    } else {
+        open_h1(stream, &request, config, deadline).await?
     };
-    if let Err(found) = handshake::judge_response(&head, &request.offer(), &config.faults) {
-        // Fail the connection (§4.1): close TCP without sending anything.
-        drop(stream);
-        return Err(Outcome::HandshakeRefused(join_details(&found)));
-    }
+    let mut chunk = vec![0u8; 64 * 1024];
     let mut session = Session::new(config.faults.clone(), echo.is_some());
-    let mut pending = buf.split_off(head.head_len);
     let mut close_deadline: Option<Instant> = None;
     let ended = loop {
         if !pending.is_empty() {
@@ -383,6 +364,109 @@ async fn connect(
     .await;
     let received = session.received().to_vec();
     Ok((ended, received))
+}
+
+/// The HTTP/1.1 upgrade (RFC 6455 §4.1): the stream and the bytes that came after the 101.
+async fn open_h1(
+    mut stream: Stream,
+    request: &ClientRequest,
+    config: &ClientConfig,
+    deadline: Instant,
+) -> Result<(Stream, Vec<u8>), Outcome> {
+    let io = |e: std::io::Error| Outcome::Io(e.to_string());
+    match timeout_at(deadline, write_flushed(&mut stream, &request.to_bytes())).await {
+        Ok(result) => result.map_err(io)?,
+        Err(_) => return Err(Outcome::TimedOut),
+    }
+    // Read the response head; bytes after it are the first frames.
+    let mut buf = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    let head = loop {
+        match parse_response(&buf, MAX_HEAD) {
+            Ok(Parse::Complete(head)) => break head,
+            Ok(Parse::Partial) => {}
+            Err(e @ (HeadError::Malformed(_) | HeadError::TooLarge(_))) => {
+                return Err(Outcome::HandshakeRefused(e.to_string()));
+            }
+        }
+        match timeout_at(deadline, stream.read(&mut chunk)).await {
+            Ok(Ok(0)) => {
+                return Err(Outcome::HandshakeRefused(
+                    "the server closed the connection during the handshake".into(),
+                ));
+            }
+            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+            Ok(Err(e)) => return Err(io(e)),
+            Err(_) => return Err(Outcome::TimedOut),
+        }
+    };
+    if let Err(found) = handshake::judge_response(&head, &request.offer(), &config.faults) {
+        // Fail the connection (§4.1): close TCP without sending anything.
+        drop(stream);
+        return Err(Outcome::HandshakeRefused(join_details(&found)));
+    }
+    let rest = buf.split_off(head.head_len);
+    Ok((stream, rest))
+}
+
+/// The extended CONNECT on an HTTP/2 connection of its own (RFC 8441 §4, §5): the stream's
+/// DATA are the WebSocket's bytes.
+async fn open_h2(
+    stream: Stream,
+    base: &Base,
+    request: &ClientRequest,
+    config: &ClientConfig,
+    deadline: Instant,
+) -> Result<Stream, Outcome> {
+    let waits = !config.faults.has(ClientFault::H2ConnectBeforeSettings);
+    let opened = if waits {
+        ClientConn::handshake(stream, deadline).await
+    } else {
+        ClientConn::handshake_without_waiting(stream, deadline).await
+    };
+    let failed = |e: OpenError| match e {
+        OpenError::Timeout => Outcome::TimedOut,
+        OpenError::Connection(_) => Outcome::ConnectFailed(e.to_string()),
+        OpenError::NotEnabled | OpenError::Reset(_) => Outcome::HandshakeRefused(e.to_string()),
+    };
+    let conn = opened.map_err(failed)?;
+    let mut fields = vec![("sec-websocket-version".to_string(), "13".to_string())];
+    if !request.extensions.is_empty() {
+        fields.push((
+            "sec-websocket-extensions".into(),
+            request.extensions.join(", "),
+        ));
+    }
+    let connect = ConnectRequest {
+        scheme: if base.tls { "https" } else { "http" }.into(),
+        authority: base.authority.clone(),
+        path: request.path.clone(),
+        protocol: "websocket".into(),
+        fields,
+    };
+    let (answer, stream) = conn
+        .connect(&connect, waits, deadline)
+        .await
+        .map_err(failed)?;
+    let head = ResponseHead {
+        version: 1,
+        status: answer.status,
+        reason: String::new(),
+        headers: answer.fields,
+        head_len: 0,
+    };
+    if let Err(found) =
+        handshake::judge_h2_response(&head, answer.end_stream, &request.offer(), &config.faults)
+    {
+        // Fail the WebSocket: dropping the stream resets it with CANCEL (RFC 8441 §5).
+        return Err(Outcome::HandshakeRefused(join_details(&found)));
+    }
+    stream.ok_or_else(|| {
+        Outcome::HandshakeRefused(format!(
+            "HTTP/2 status {} left no stream to run the WebSocket on",
+            answer.status
+        ))
+    })
 }
 
 fn ended(session: &Session) -> Outcome {
