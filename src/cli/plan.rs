@@ -122,7 +122,7 @@ pub struct RunArgs {
     exec: Option<String>,
     /// With --client --http2: each HTTP/2 connection's SETTINGS (which enable extended
     /// CONNECT) go out this long after it opened; an extended CONNECT that arrives before is
-    /// a finding (RFC 8441 §3: a client must wait for the setting). 0 sends them at once.
+    /// a finding (RFC 8441 §3: a client must wait for the setting). 0ms sends them at once.
     #[arg(
         long,
         value_name = "DURATION",
