@@ -250,7 +250,7 @@ async fn run_case_in_role(
             | Stop::HandshakeFailed(f),
         ) => Some(f),
         None if !result.violations.is_empty() => Some(Failure {
-            summary: "the server broke the protocol".into(),
+            summary: format!("{} broke the protocol", exec.peer()),
             location: case.location.clone(),
             expected: vec!["frames that follow RFC 6455".into()],
             observed: result
@@ -327,6 +327,14 @@ fn describe_closing(rule: &ClosingRule) -> String {
 }
 
 impl Exec<'_> {
+    /// The peer under test, as failure summaries name it.
+    fn peer(&self) -> &'static str {
+        match self.role {
+            Role::Client => "the server",
+            Role::Server => "the client",
+        }
+    }
+
     fn worst_name(&self) -> &'static str {
         match self.worst {
             AltVerdict::Ok => "as preferred",
@@ -1066,10 +1074,10 @@ impl Exec<'_> {
         }
         let mut summary = format!("expected {first}");
         if !conn.violations.is_empty() {
-            // What decided the case comes first: the server broke the protocol, so wsprobe
+            // What decided the case comes first: the peer broke the protocol, so wsprobe
             // failed the connection and the expectation could no longer be met.
             let v: Vec<String> = conn.violations.iter().map(|v| v.to_string()).collect();
-            summary = format!("the server broke the protocol: {}", v.join("; "));
+            summary = format!("{} broke the protocol: {}", self.peer(), v.join("; "));
             observed = format!(
                 "wsprobe failed the connection: {}{}",
                 v.join("; "),
@@ -1139,10 +1147,7 @@ impl Exec<'_> {
         let rule = &self.case.closing;
         let who = |c: Option<Closer>| match c {
             Some(Closer::Client) => "wsprobe",
-            Some(Closer::Server) => match self.role {
-                Role::Client => "the server",
-                Role::Server => "the client",
-            },
+            Some(Closer::Server) => self.peer(),
             None => "nobody",
         };
         let detail = format!(
