@@ -11,11 +11,18 @@ TORNADO_VERSION=6.6.1           # PyPI tornado
 # axum: interop/peers/axum-echo/Cargo.lock pins axum 0.8.9 (hyper 1.13.0, h2 0.4.21,
 # tungstenite 0.29.0); install_peers builds it with `cargo build --release --locked`.
 AXUM_ECHO="$root/interop/peers/axum-echo"
+HYPERCORN_VERSION=0.18.0        # PyPI hypercorn (h11, h2 4.x, wsproto); by name only, below
 
 ALL_PEERS=(tokio-tungstenite python-websockets node-ws websocketd-counter websocketd-echo
            aiohttp tornado websocket-node
            python-websockets-deflate node-ws-deflate aiohttp-deflate tornado-deflate
            python-websockets-tls axum axum-http2 node-ws-http2)
+# Peers run only when named (interop/run.sh hypercorn hypercorn-http2), not by CI's run of
+# ALL_PEERS: hypercorn over HTTP/2 never ends a WebSocket's stream when the client closed it or
+# broke the protocol (see interop/expected/hypercorn-http2.yaml), so most of its cases end on
+# wsprobe's 2 s close timeout: a minute and a half per run, for verdicts that say the same thing
+# each time.
+NAMED_PEERS=(hypercorn hypercorn-http2)
 
 # expected_for PEER: the expectations file a peer is judged against. Over TLS a peer must give
 # exactly the verdicts it gives over TCP, so it shares that peer's file. Over HTTP/2 (RFC 8441,
@@ -30,6 +37,8 @@ ALL_PEERS=(tokio-tungstenite python-websockets node-ws websocketd-counter websoc
 # HTTP/1.1 check then reports: such a difference is a finding to explain, not to record.
 expected_for() {
   case "$1" in
+    # Its HTTP/2 verdicts differ from its HTTP/1.1 ones (findings, explained in the file).
+    hypercorn-http2) echo "$1" ;;
     *-tls) echo "${1%-tls}" ;;
     *-http2) echo "${1%-http2}" ;;
     *) echo "$1" ;;
@@ -42,6 +51,7 @@ expected_for() {
 # judged against node-ws.yaml the same way.
 records_shared() {
   case "$1" in
+    hypercorn-http2) return 1 ;;
     *-http2) return 0 ;;
     *) return 1 ;;
   esac
@@ -85,6 +95,9 @@ install_peers() {
   # cores, from the crates registry; cargo rebuilds nothing when the binary is up to date).
   case " ${peers[*]:-} " in
     *" axum "*|*" axum-http2 "*) build_axum_echo ;;
+  esac
+  case " ${peers[*]:-} " in
+    *" hypercorn"*) pip_pinned hypercorn "$HYPERCORN_VERSION" ;;
   esac
 }
 
@@ -201,6 +214,15 @@ start_peer() {
         "$work/$name.port" 2> "$work/$name.log" & pids+=($!)
       wait_file "$work/$name.port"
       port=$(cat "$work/$name.port") ;;
+    hypercorn|hypercorn-http2)
+      # One server for both transports, like axum. Left out: the 9.x performance cases and
+      # Autobahn 12.x/13.x (hypercorn negotiates permessage-deflate), which move gigabytes
+      # through a Python echo and would end on timeouts, judging its speed, not the RFCs.
+      peer_args=(--exclude 'limits.*' --exclude 'deflate.autobahn.*')
+      [ "$name" = hypercorn-http2 ] && peer_args+=(--http2)
+      port=$(free_port)
+      python3 "$root/interop/peers/hypercorn-echo.py" "$port" 2> "$work/$name.log" & pids+=($!)
+      wait_port "$port" ;;
     websocketd-counter)
       port=$(free_port)
       websocketd --address=127.0.0.1 --port="$port" --loglevel=fatal "$root/fixtures/count.sh" \
@@ -215,7 +237,7 @@ start_peer() {
       # Binary echoes of the window-bits cases go through the same text relay.
       peer_args=(--exclude 'limits.*' --exclude 'deflate.negotiation.server-window-*') ;;
     *)
-      echo "interop: unknown peer '$name' (known: ${ALL_PEERS[*]})" >&2
+      echo "interop: unknown peer '$name' (known: ${ALL_PEERS[*]} ${NAMED_PEERS[*]})" >&2
       return 2 ;;
   esac
   peer_url="ws://127.0.0.1:$port/"
@@ -231,9 +253,9 @@ interop_begin() {
   [ ${#peers[@]} -eq 0 ] && peers=("${ALL_PEERS[@]}")
   local p
   for p in "${peers[@]}"; do
-    case " ${ALL_PEERS[*]} " in
+    case " ${ALL_PEERS[*]} ${NAMED_PEERS[*]} " in
       *" $p "*) ;;
-      *) echo "interop: unknown peer '$p' (known: ${ALL_PEERS[*]})" >&2; exit 2 ;;
+      *) echo "interop: unknown peer '$p' (known: ${ALL_PEERS[*]} ${NAMED_PEERS[*]})" >&2; exit 2 ;;
     esac
   done
 }

@@ -18,7 +18,8 @@
 #                                  # same axum server over HTTP/2 (`run --http2`), judged
 #                                  # against axum's expectations; node-ws-http2: Node's
 #                                  # http2 module with ws on each stream, judged against
-#                                  # node-ws's expectations)
+#                                  # node-ws's expectations). Only when named, never in the
+#                                  # default set: hypercorn, hypercorn-http2 (peers.sh says why)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
