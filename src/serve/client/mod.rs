@@ -10,6 +10,11 @@
 //! client (§4.1 response validation, §5.3 fresh random masks, §5.1–§5.5 and §8.1 checks of the
 //! server's frames, §7.1.1 waiting for the server to close TCP).
 //!
+//! With [`ClientConfig::http2`] each WebSocket is an RFC 8441 extended CONNECT on an HTTP/2
+//! connection of its own, from `net::h2` (the transport `run --http2` uses): the client waits
+//! for the server's SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 unless its `h2-connect-before-settings`
+//! fault says otherwise, and the WebSocket on the stream is the same `wire`-built one.
+//!
 //! Layout: `fault.rs` is the catalogue, `mask.rs` the key source, `handshake.rs` the §4.1
 //! request and judgement, `session.rs` the sans-IO connection; this file is the thin tokio
 //! driver and the protocol loop. Every network wait is bounded by the case timeout, the close
