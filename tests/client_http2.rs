@@ -12,23 +12,28 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+/// `wsprobe run --client --http2` on a free port, bounded by `run_timeout`, reporting JSON.
+fn client_run_args(run_timeout: &str) -> Vec<&str> {
+    vec![
+        "run",
+        "--client",
+        "--http2",
+        "--listen",
+        "127.0.0.1:0",
+        "--run-timeout",
+        run_timeout,
+        "--format",
+        "json",
+    ]
+}
+
 /// Starts `wsprobe run --client --http2` for one case; returns the child and its URL.
 fn listen(case: &str) -> (Child, String, BufReader<std::process::ChildStdout>) {
+    let mut args = client_run_args("60s");
+    args.extend(["--case", case]);
     let mut child = Command::new(env!("CARGO_BIN_EXE_wsprobe"))
         .current_dir(common::root())
-        .args([
-            "run",
-            "--client",
-            "--http2",
-            "--listen",
-            "127.0.0.1:0",
-            "--run-timeout",
-            "60s",
-            "--case",
-            case,
-            "--format",
-            "json",
-        ])
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -201,19 +206,8 @@ fn judge_reference_client(fault: Option<&str>, globs: &[&str]) -> Vec<serde_json
     if let Some(f) = fault {
         exec.push_str(&format!(" --fault {f}"));
     }
-    let mut args = vec![
-        "run",
-        "--client",
-        "--http2",
-        "--listen",
-        "127.0.0.1:0",
-        "--run-timeout",
-        "120s",
-        "--format",
-        "json",
-        "--exec",
-        &exec,
-    ];
+    let mut args = client_run_args("120s");
+    args.extend(["--exec", &exec]);
     for glob in globs {
         args.extend(["--case", glob]);
     }

@@ -126,7 +126,7 @@ impl Listener {
     /// Each extended CONNECT (RFC 8441) is one WebSocket, judged like an HTTP/1.1 upgrade.
     /// Each connection's SETTINGS (with SETTINGS_ENABLE_CONNECT_PROTOCOL = 1) go out
     /// `settings_delay` after it opened, so an extended CONNECT sent before they arrived is
-    /// told apart (RFC 8441 §3; `http2-request`).
+    /// told apart (RFC 8441 §3; `http2-settings`).
     pub fn with_http2(mut self, settings_delay: Duration) -> Listener {
         self.http2 = Some(settings_delay);
         self
@@ -188,13 +188,9 @@ impl Listener {
                                 },
                             };
                             let mut stream = stream;
-                            let h2 = match http2 {
-                                Some(delay) if crate::serve::is_http2(&mut stream).await => {
-                                    Some(delay)
-                                }
-                                _ => None,
-                            };
-                            if let Some(delay) = h2 {
+                            if let Some(delay) = http2
+                                && crate::serve::is_http2(&mut stream).await
+                            {
                                 serve_h2(stream, delay, run, state, Arc::clone(&changed)).await;
                             } else {
                                 handle(stream, &run, &state).await;
